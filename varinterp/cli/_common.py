@@ -1,0 +1,117 @@
+"""Helpers every command module uses: errors to exit codes, progress bars, threads."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+from varinterp.cli import _state
+from varinterp.errors import InputError
+from varinterp.progress import ProgressCallback
+
+__all__ = [
+    "ErrorHandlingGroup",
+    "console",
+    "err_console",
+    "progress_bar",
+    "require_file",
+    "set_threads",
+]
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class ErrorHandlingGroup(TyperGroup):
+    """Top-level group: bad input -> one line on stderr and exit 2; a failure -> exit 1.
+
+    The traceback is shown only with --verbose.
+    """
+
+    def invoke(self, ctx: typer.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except InputError as exc:
+            _report(exc, prefix="error")
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            _report(None, prefix="interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            _report(exc, prefix=f"failed ({type(exc).__name__})")
+            raise typer.Exit(1) from None
+
+
+def _report(exc: BaseException | None, *, prefix: str) -> None:
+    if _state.verbose and exc is not None:
+        traceback.print_exception(exc, file=sys.stderr)
+    message = "" if exc is None else str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    hint = "" if _state.verbose or exc is None else " (rerun with --verbose for details)"
+    if isinstance(exc, InputError):
+        hint = ""
+    sys.stderr.write(f"varinterp: {prefix}: {message}{hint}\n")
+
+
+def require_file(path: Path, what: str) -> Path:
+    """Raise `InputError` unless `path` is an existing file."""
+    if not path.exists():
+        msg = f"{what} {path} does not exist; check the path"
+        raise InputError(msg)
+    if not path.is_file():
+        msg = f"{what} {path} is not a file"
+        raise InputError(msg)
+    return path
+
+
+def set_threads(threads: int) -> None:
+    """Use `threads` CPU threads in numba kernels and torch."""
+    import numba
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, *, quiet: bool) -> Iterator[ProgressCallback]:
+    """Yield a progress callback drawing a rich bar on stderr (nothing when quiet or no TTY)."""
+    if quiet or not err_console.is_terminal:
+        yield lambda done, total: None
+        return
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+

@@ -1,0 +1,189 @@
+"""`varinterp genome`: build, inspect and export personal-genome stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._options import Out, Overwrite, Quiet, Strict, Threads, Verbose
+
+app = typer.Typer(
+    help=(
+        "Personal diploid genomes from a cohort VCF.\n\n"
+        "[bold]build[/] reads a VCF's biallelic SNVs against a reference FASTA into a "
+        "store folder (*.vgs): the reference once plus bit-packed genotypes "
+        "(variants x 2 haplotypes x samples). Training and scoring build any person's "
+        "two-hot window from it on demand. [bold]info[/] describes a store; "
+        "[bold]export[/] writes sequences as IUPAC FASTA, haplotype FASTA or NPZ."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+StorePath = Annotated[
+    Path, typer.Option("--store", "-s", help="Genome store folder (from genome build).")
+]
+
+
+@app.command("build")
+def build(
+    vcf: Annotated[
+        Path,
+        typer.Option(
+            "--vcf",
+            help="Cohort VCF/BCF (plain or bgzipped). Biallelic SNVs are kept; multi-allelic "
+            "records are split; indels, SVs and symbolic alleles are skipped and counted.",
+        ),
+    ],
+    fasta: Annotated[
+        Path, typer.Option("--fasta", help="Reference FASTA (a .fai is built when missing).")
+    ],
+    out: Out,
+    regions: Annotated[
+        Path | None,
+        typer.Option(
+            "--regions",
+            help="BED of regions (e.g. peaks): keep only variants within --flank bp of "
+            "them. Needs the VCF's .tbi/.csi index.",
+        ),
+    ] = None,
+    flank: Annotated[
+        int, typer.Option("--flank", min=0, help="Bases added on each side of --regions.")
+    ] = 0,
+    samples: Annotated[
+        Path | None,
+        typer.Option("--samples", help="File of sample IDs, one per line (default: all)."),
+    ] = None,
+    strict: Strict = False,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Build a genome store (folder, conventionally *.vgs) from a VCF and a FASTA.
+
+    Missing genotypes (./.) are read as the reference allele and counted; haploid calls
+    count as homozygous; REF alleles that disagree with the FASTA are counted and
+    skipped (fatal with --strict). Phase is kept. The folder appears only when complete.
+    """
+    require_file(vcf, "VCF")
+    require_file(fasta, "reference FASTA")
+    if regions is not None:
+        require_file(regions, "regions BED")
+    from varinterp.genome.build import build_store, read_sample_list
+
+    names = None if samples is None else read_sample_list(samples)
+    with progress_bar("reading VCF records", quiet=quiet) as on_progress:
+        summary = build_store(
+            vcf=vcf,
+            fasta=fasta,
+            out=out,
+            regions=regions,
+            flank=flank,
+            samples=names,
+            strict=strict,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
+    if quiet:
+        return
+    c = summary.counts
+    console.print(
+        f"[bold]{summary.path}[/]: {summary.n_variants:,} SNVs x {summary.n_samples:,} samples "
+        f"on {summary.n_contigs} contig(s), {summary.size_bytes / 1e6:.2f} MB"
+    )
+    console.print(
+        f"records {c['records']:,}; multi-allelic split {c['multiallelic_records']:,}; "
+        f"skipped: indel {c['skipped_indel']:,}, symbolic {c['skipped_symbolic']:,}, "
+        f"REF mismatch {c['skipped_ref_mismatch']:,}; missing calls as REF "
+        f"{c['missing_calls']:,}; haploid calls {c['haploid_calls']:,}"
+    )
+    for example in summary.ref_mismatch_examples:
+        console.print(f"  REF mismatch: {example}")
+    if summary.regions_clipped:
+        console.print(f"{summary.regions_clipped} region(s) clipped at contig ends")
+    if summary.reference_non_acgtn:
+        console.print(f"{summary.reference_non_acgtn:,} IUPAC reference bases read as N")
+
+
+@app.command("info")
+def info(store: StorePath, verbose: Verbose = False) -> None:
+    """Describe a store: samples, contigs, variant counts, inputs and their checksums."""
+    from varinterp.genome.store import GenomeStore
+
+    gs = GenomeStore.open(store)
+    meta = gs.meta
+    console.print(f"[bold]{gs.path}[/] ({meta['format']} v{meta['version']}, {meta['created_by']})")
+    shown = ", ".join(gs.samples[:8]) + (" ..." if len(gs.samples) > 8 else "")
+    console.print(f"samples: {len(gs.samples):,} ({shown})")
+    console.print(f"SNVs: {gs.n_variants:,}; phased: {gs.is_phased()}")
+    for c in gs.contigs:
+        console.print(f"  {c.name}: {c.length:,} bp, {c.var_end - c.var_start:,} SNVs")
+    for key, value in meta["counts"].items():
+        console.print(f"  {key}: {value:,}")
+    for role, source in meta["inputs"].items():
+        console.print(f"{role}: {source['name']} ({source['bytes']:,} B) sha256 {source['sha256']}")
+
+
+@app.command("export")
+def export(
+    store: StorePath,
+    regions: Annotated[Path, typer.Option("--regions", help="BED of regions to export.")],
+    out: Out,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="fasta-iupac (one record per sample and region, hets as IUPAC codes), "
+            "fasta-haplotypes (two records each, needs phased genotypes) or npz "
+            "(two_hot (samples, regions, 4, max_len) uint8).",
+        ),
+    ] = "fasta-iupac",
+    samples: Annotated[
+        str | None,
+        typer.Option("--samples", help="Comma-separated sample IDs, or a file of IDs."),
+    ] = None,
+    reference_only: Annotated[
+        bool, typer.Option("--reference-only", help="Ignore genotypes: export the reference.")
+    ] = False,
+    threads: Threads = 1,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Write personal sequences over BED regions for interoperability or checking."""
+    require_file(regions, "regions BED")
+    from varinterp.errors import InputError
+    from varinterp.genome.build import read_sample_list
+    from varinterp.genome.export import ExportFormat, export_sequences
+
+    try:
+        fmt_value = ExportFormat(fmt)
+    except ValueError:
+        choices = ", ".join(f.value for f in ExportFormat)
+        msg = f"--format {fmt!r} is not one of: {choices}"
+        raise InputError(msg) from None
+    names = None
+    if samples is not None:
+        names = (
+            read_sample_list(Path(samples))
+            if Path(samples).is_file()
+            else [s for s in samples.split(",") if s]
+        )
+    set_threads(threads)
+    with progress_bar("exporting", quiet=quiet) as on_progress:
+        summary = export_sequences(
+            store=store,
+            regions=regions,
+            out=out,
+            fmt=fmt_value,
+            samples=names,
+            reference_only=reference_only,
+            on_progress=on_progress,
+        )
+    if not quiet:
+        console.print(
+            f"wrote {summary.n_records:,} records ({summary.n_samples} samples x "
+            f"{summary.n_regions} regions) to {summary.path}"
+        )

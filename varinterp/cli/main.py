@@ -1,0 +1,59 @@
+"""The `varinterp` command: a typer app with one sub-app per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from varinterp import __version__
+from varinterp.cli import genome
+from varinterp.cli._common import ErrorHandlingGroup
+
+app = typer.Typer(
+    cls=ErrorHandlingGroup,
+    name="varinterp",
+    help=(
+        "From genetic variants to mechanisms: personal diploid genomes from VCFs, "
+        "sequence-to-function models, variant effects, deconvolution, ABC links, "
+        "fine-mapping and locus reports.\n\n"
+        "Coordinates are 0-based half-open inside (BED style); VCF positions are 1-based "
+        "at the boundary. Exit codes: 0 ok, 1 failed run, 2 bad usage or bad input."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"varinterp {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """varinterp: variant interpretation from personal genomes to locus reports."""
+
+
+app.add_typer(genome.app, name="genome")
+# simulate: pending
+# demo: pending
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
