@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from varinterp.cli.main import app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "genome"))
-from _cohort import CHR1, CHR2, write_cohort  # noqa: E402
+from _cohort import CHR1, CHR2, write_cohort
 
 runner = CliRunner()
 
@@ -45,8 +45,13 @@ def assert_nothing_left(out: Path):
 
 
 def test_help_says_what_goes_in_and_out():
-    for args in (["--help"], ["genome", "--help"], ["genome", "build", "--help"],
-                 ["genome", "export", "--help"], ["genome", "info", "--help"]):
+    for args in (
+        ["--help"],
+        ["genome", "--help"],
+        ["genome", "build", "--help"],
+        ["genome", "export", "--help"],
+        ["genome", "info", "--help"],
+    ):
         result = invoke(*args)
         assert result.exit_code == 0
     text = invoke("genome", "build", "--help").output
@@ -71,12 +76,31 @@ def test_build_info_export_round_trip(tmp_path):
     assert result.exit_code == 0, result.output
     assert fa.read_text().split() == [">s1::chr1:0-8", "AYGTASGT", ">s1::chr2:0-4", "SGGG"]
     haps = tmp_path / "h.fa"
-    assert invoke("genome", "export", "-s", out, "--regions", bed, "-o", haps,
-                  "--format", "fasta-haplotypes", "--samples", "s1,s2").exit_code == 0
+    assert (
+        invoke(
+            "genome",
+            "export",
+            "-s",
+            out,
+            "--regions",
+            bed,
+            "-o",
+            haps,
+            "--format",
+            "fasta-haplotypes",
+            "--samples",
+            "s1,s2",
+        ).exit_code
+        == 0
+    )
     assert haps.read_text().count(">") == 8
     npz = tmp_path / "x.npz"
-    assert invoke("genome", "export", "-s", out, "--regions", bed, "-o", npz,
-                  "--format", "npz").exit_code == 0
+    assert (
+        invoke(
+            "genome", "export", "-s", out, "--regions", bed, "-o", npz, "--format", "npz"
+        ).exit_code
+        == 0
+    )
     data = np.load(npz)
     assert data["two_hot"].shape == (2, 2, 4, 8)
     assert (data["two_hot"][:, 1, :, 4:] == 0).all()
@@ -87,8 +111,20 @@ def test_regions_and_flank_keep_nearby_variants(tmp_path):
     bed = tmp_path / "r.bed"
     bed.write_text("chr1\t6\t7\n")
     out = tmp_path / "r.vgs"
-    result = invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "--out", out,
-                    "--regions", bed, "--flank", "1")
+    result = invoke(
+        "genome",
+        "build",
+        "--vcf",
+        vcf,
+        "--fasta",
+        fasta,
+        "--out",
+        out,
+        "--regions",
+        bed,
+        "--flank",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     assert "1 SNVs" in result.output  # rs2 at pos0 5 only
 
@@ -98,8 +134,9 @@ def test_garbled_vcf(tmp_path):
     bad = tmp_path / "bad.vcf"
     bad.write_text("this is not\na vcf\n")
     out = tmp_path / "o.vgs"
-    assert_one_line_error(invoke("genome", "build", "--vcf", bad, "--fasta", fasta, "-o", out),
-                          "not a readable VCF")
+    assert_one_line_error(
+        invoke("genome", "build", "--vcf", bad, "--fasta", fasta, "-o", out), "not a readable VCF"
+    )
     assert_nothing_left(out)
 
 
@@ -132,8 +169,9 @@ def test_sample_not_in_vcf(tmp_path):
     listing = tmp_path / "samples.txt"
     listing.write_text("s1\nghost\n")
     out = tmp_path / "o.vgs"
-    result = invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out,
-                    "--samples", listing)
+    result = invoke(
+        "genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out, "--samples", listing
+    )
     assert_one_line_error(result, "ghost", "bcftools query -l")
     assert_nothing_left(out)
 
@@ -167,7 +205,11 @@ def test_ref_mismatch_counted_or_fatal(tmp_path):
 
 @pytest.mark.parametrize(
     ("bed_text", "fragment"),
-    [("", "no regions"), ("chr1\t5\t2\n", "not after start"), ("chr1\tx\t9\n", "not a non-negative")],
+    [
+        ("", "no regions"),
+        ("chr1\t5\t2\n", "not after start"),
+        ("chr1\tx\t9\n", "not a non-negative"),
+    ],
 )
 def test_bad_regions(tmp_path, bed_text, fragment):
     fasta, vcf = write_cohort(tmp_path, GOOD)
@@ -214,18 +256,33 @@ def test_existing_output_and_verbose_traceback(tmp_path):
     fasta, vcf = write_cohort(tmp_path, GOOD)
     out = tmp_path / "o.vgs"
     assert invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out).exit_code == 0
-    assert_one_line_error(invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out),
-                          "already exists")
+    assert_one_line_error(
+        invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out), "already exists"
+    )
     verbose = invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out, "--verbose")
     assert verbose.exit_code == 2 and "Traceback" in verbose.stderr
-    assert invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out,
-                  "--overwrite").exit_code == 0
+    assert (
+        invoke(
+            "genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out, "--overwrite"
+        ).exit_code
+        == 0
+    )
 
 
 def test_missing_file_and_not_a_store(tmp_path):
-    assert_one_line_error(invoke("genome", "build", "--vcf", tmp_path / "none.vcf.gz",
-                                 "--fasta", tmp_path / "none.fa", "-o", tmp_path / "o"),
-                          "does not exist")
+    assert_one_line_error(
+        invoke(
+            "genome",
+            "build",
+            "--vcf",
+            tmp_path / "none.vcf.gz",
+            "--fasta",
+            tmp_path / "none.fa",
+            "-o",
+            tmp_path / "o",
+        ),
+        "does not exist",
+    )
     assert_one_line_error(invoke("genome", "info", "--store", tmp_path), "not a genome store")
 
 
@@ -235,6 +292,10 @@ def test_gzip_bed_is_read(tmp_path):
     with gzip.open(bed, "wt") as fh:
         fh.write("track name=x\nchr1\t0\t4\n")
     out = tmp_path / "o.vgs"
-    assert invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out,
-                  "--regions", bed).exit_code == 0
+    assert (
+        invoke(
+            "genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out, "--regions", bed
+        ).exit_code
+        == 0
+    )
     assert shutil.which("bcftools")

@@ -26,7 +26,9 @@ def write_cohort(
         f"##contig=<ID=chr1,length={len(CHR1)}>",
         f"##contig=<ID=chr2,length={len(CHR2)}>",
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]),
+        "\t".join(
+            ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]
+        ),
     ]
     plain = folder / "cohort.vcf"
     plain.write_text("\n".join(header + records) + "\n")
@@ -35,5 +37,3 @@ def write_cohort(
     if index:
         subprocess.run(["tabix", "-f", "-p", "vcf", str(vcf)], check=True)
     return fasta, vcf
-
-

@@ -44,7 +44,9 @@ def worlds(draw):
         # Edges and adjacent pairs are likely: draw positions from a small pool.
         candidates = sorted({0, len(seq) - 1, 1, len(seq) - 2, len(seq) // 2, len(seq) // 2 + 1})
         extra = draw(st.lists(st.integers(0, len(seq) - 1), max_size=6))
-        positions = sorted(set(draw(st.lists(st.sampled_from(candidates), max_size=4))) | set(extra))
+        positions = sorted(
+            set(draw(st.lists(st.sampled_from(candidates), max_size=4))) | set(extra)
+        )
         for pos in positions:
             ref = seq[pos].upper()
             others = [b for b in "ACGT" if b != ref]
@@ -67,9 +69,15 @@ def _write_inputs(tmp: Path, contigs: dict[str, str], n_samples: int, records) -
     lines = ["##fileformat=VCFv4.2"]
     lines += [f"##contig=<ID={c},length={len(s)}>" for c, s in contigs.items()]
     lines.append('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">')
-    lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]))
+    lines.append(
+        "\t".join(
+            ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]
+        )
+    )
     for chrom, pos, ref, alts, gts in records:
-        lines.append("\t".join([chrom, str(pos + 1), ".", ref, ",".join(alts), ".", ".", ".", "GT", *gts]))
+        lines.append(
+            "\t".join([chrom, str(pos + 1), ".", ref, ",".join(alts), ".", ".", ".", "GT", *gts])
+        )
     plain = tmp / "in.vcf"
     plain.write_text("\n".join(lines) + "\n")
     vcf = tmp / "in.vcf.gz"

@@ -4,13 +4,12 @@ import json
 
 import numpy as np
 import pytest
+from _cohort import CHR1, write_cohort
 
 from varinterp.errors import InputError
 from varinterp.genome.build import build_store
 from varinterp.genome.encoding import reverse_complement, two_hot_to_iupac
 from varinterp.genome.store import GenomeStore
-
-from _cohort import CHR1, write_cohort
 
 
 @pytest.fixture
@@ -107,11 +106,15 @@ def test_windows_match_naive_python(store):
     fast = gs.windows(samples, "chr1", starts, 7)
     table = gs.variants("chr1")
     for i, (s, start) in enumerate(zip(samples, starts, strict=True)):
-        haps = [list((("N" * max(-start, 0)) + CHR1[max(start, 0):] + "N" * 10)[:7]) for _ in range(2)]
-        for v, row in table.iterrows():
+        haps = [
+            list((("N" * max(-start, 0)) + CHR1[max(start, 0) :] + "N" * 10)[:7]) for _ in range(2)
+        ]
+        for _v, row in table.iterrows():
             j = row["pos0"] - start
             if 0 <= j < 7:
-                bits = np.unpackbits(np.asarray(gs.genotypes[row["index"]]), axis=-1, bitorder="little")
+                bits = np.unpackbits(
+                    np.asarray(gs.genotypes[row["index"]]), axis=-1, bitorder="little"
+                )
                 for h in range(2):
                     if bits[h, s] and haps[h][j] == row["ref"]:
                         haps[h][j] = row["alt"]

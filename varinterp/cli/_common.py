@@ -114,4 +114,3 @@ def progress_bar(description: str, *, quiet: bool) -> Iterator[ProgressCallback]
             progress.update(task, completed=done, total=total)
 
         yield update
-

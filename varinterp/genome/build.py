@@ -256,4 +256,3 @@ def _write_variants(per_contig, contigs, n_bytes: int, n_samples: int, folder: P
     np.save(folder / "phased.npy", cat(phased, (n_total, n_bytes), np.uint8))
     (folder / "variant_ids.txt").write_text("".join(f"{i}\n" for i in ids))
     return n_total
-

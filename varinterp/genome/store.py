@@ -74,7 +74,7 @@ class GenomeStore:
         path = Path(path)
         meta_path = path / "meta.json"
         if not meta_path.is_file():
-            msg = f"{path} is not a genome store (no meta.json); build one with varinterp genome build"
+            msg = f"{path} is not a genome store (no meta.json); run varinterp genome build"
             raise InputError(msg)
         meta = json.loads(meta_path.read_text())
         if meta.get("format") != FORMAT_NAME:
@@ -160,9 +160,9 @@ class GenomeStore:
     def dosages(self, variant_index: int, samples: SampleSpec | None = None) -> np.ndarray:
         """ALT allele count of one variant per sample -> ``(n_samples,) int8`` (0, 1, 2)."""
         idx = np.arange(len(self.samples)) if samples is None else self.sample_indices(samples)
-        bits = np.unpackbits(
-            np.asarray(self.genotypes[variant_index]), axis=-1, bitorder="little"
-        )[:, : len(self.samples)]
+        bits = np.unpackbits(np.asarray(self.genotypes[variant_index]), axis=-1, bitorder="little")[
+            :, : len(self.samples)
+        ]
         return bits[:, idx].sum(axis=0).astype(np.int8)
 
     def is_phased(self, samples: SampleSpec | None = None) -> bool:

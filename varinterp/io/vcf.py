@@ -94,7 +94,7 @@ def open_vcf(
     try:
         vcf = cyvcf2.VCF(str(path), gts012=True, lazy=True, threads=1)
     except OSError:
-        msg = f"{path} is not a readable VCF/BCF (garbled or wrong format); check it with bcftools view"
+        msg = f"{path} is not a readable VCF/BCF (garbled or wrong format); check: bcftools view"
         raise InputError(msg) from None
     if samples is not None:
         have = set(vcf.samples)
