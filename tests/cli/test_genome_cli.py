@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import gzip
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from tests.genome._cohort import CHR1, CHR2, write_cohort
 from varinterp.cli.main import app
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "genome"))
-from _cohort import CHR1, CHR2, write_cohort
 
 runner = CliRunner()
 

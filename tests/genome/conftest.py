@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _cohort import write_cohort
+
+from tests.genome._cohort import write_cohort
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from _cohort import CHR1, write_cohort
 
+from tests.genome._cohort import CHR1, write_cohort
 from varinterp.errors import InputError
 from varinterp.genome.build import build_store
 from varinterp.genome.encoding import reverse_complement, two_hot_to_iupac

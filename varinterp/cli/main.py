@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from varinterp import __version__
-from varinterp.cli import genome
+from varinterp.cli import data, demo, genome, models, simulate
 from varinterp.cli._common import ErrorHandlingGroup
 
 app = typer.Typer(
@@ -46,8 +46,10 @@ def _root(
 
 
 app.add_typer(genome.app, name="genome")
-# simulate: pending
-# demo: pending
+app.add_typer(simulate.app, name="simulate")
+app.add_typer(data.app, name="data")
+app.add_typer(models.app, name="models")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

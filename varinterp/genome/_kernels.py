@@ -69,7 +69,7 @@ def fill_two_hot(
     ref, ref_offset, ref_length, var_lo, var_hi, positions, alleles, genotypes,
     samples, contigs, starts, use_variants, reverse, out,
 ):  # fmt: skip
-    """Two-hot windows into ``out (n, 4, length) uint8`` (zero-filled by the caller)."""
+    """Two-hot windows into ``out (n, 4, length) uint8`` (every element is written)."""
     n = out.shape[0]
     length = out.shape[2]
     for i in numba.prange(n):
@@ -78,14 +78,16 @@ def fill_two_hot(
             ref, ref_offset, ref_length, var_lo, var_hi, positions, alleles, genotypes,
             samples[i], contigs[i], starts[i], length, use_variants, hap,
         )  # fmt: skip
-        for h in range(2):
-            for j in range(length):
-                c = hap[h, j]
-                if c < 4:
-                    if reverse:
-                        out[i, 3 - c, length - 1 - j] += 1
-                    else:
-                        out[i, c, j] += 1
+        # One channel row at a time, written in order (vectorises; N = code 4 -> zeros).
+        if reverse:
+            for c in range(4):
+                for j in range(length):
+                    k = length - 1 - j
+                    out[i, 3 - c, j] = np.uint8(hap[0, k] == c) + np.uint8(hap[1, k] == c)
+        else:
+            for c in range(4):
+                for j in range(length):
+                    out[i, c, j] = np.uint8(hap[0, j] == c) + np.uint8(hap[1, j] == c)
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)
@@ -93,7 +95,7 @@ def fill_haplotypes(
     ref, ref_offset, ref_length, var_lo, var_hi, positions, alleles, genotypes,
     samples, contigs, starts, use_variants, reverse, out,
 ):  # fmt: skip
-    """One-hot haplotype windows into ``out (n, 2, 4, length) uint8`` (zero-filled)."""
+    """One-hot haplotype windows into ``out (n, 2, 4, length) uint8`` (every element is written)."""
     n = out.shape[0]
     length = out.shape[3]
     for i in numba.prange(n):
@@ -103,13 +105,14 @@ def fill_haplotypes(
             samples[i], contigs[i], starts[i], length, use_variants, hap,
         )  # fmt: skip
         for h in range(2):
-            for j in range(length):
-                c = hap[h, j]
-                if c < 4:
-                    if reverse:
-                        out[i, h, 3 - c, length - 1 - j] = 1
-                    else:
-                        out[i, h, c, j] = 1
+            if reverse:
+                for c in range(4):
+                    for j in range(length):
+                        out[i, h, 3 - c, j] = np.uint8(hap[h, length - 1 - j] == c)
+            else:
+                for c in range(4):
+                    for j in range(length):
+                        out[i, h, c, j] = np.uint8(hap[h, j] == c)
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)

@@ -114,7 +114,7 @@ def build_store(
         raise InputError(msg)
     reference = Reference(fasta)
     probe = open_vcf(vcf, samples=samples)
-    sample_names = list(probe.samples)
+    sample_names = list(probe.samples) if samples is None else list(samples)
     total_records = _record_count(probe)
     probe.close()
 

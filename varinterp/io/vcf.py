@@ -57,7 +57,8 @@ class SnvRecord:
     """One biallelic SNV.
 
     ``carriers`` is ``(n_samples, 2) bool``: haplotype h of sample s carries ``alt``
-    (column 0 is the first allele written in GT). ``phased`` is ``(n_samples,) bool``.
+    (column 0 is the first allele written in GT); rows follow the requested sample order.
+    ``phased`` is ``(n_samples,) bool``.
     Both are None for a sites-only VCF.
     """
 
@@ -135,6 +136,11 @@ def iter_snvs(
     vcf = open_vcf(path, samples=samples, need_index=regions is not None)
     names = reference.contig_map(f"VCF {Path(path).name}")
     sites_only = len(vcf.samples) == 0
+    # cyvcf2 keeps the VCF's order when subsetting; put rows in the requested order
+    order = None
+    if samples is not None and list(samples) != list(vcf.samples):
+        position = {s: i for i, s in enumerate(vcf.samples)}
+        order = np.array([position[s] for s in samples], dtype=np.int64)
     try:
         if regions is None:
             records: Iterator[cyvcf2.Variant] = iter(vcf)
@@ -156,7 +162,7 @@ def iter_snvs(
                 raise InputError(msg) from None
             counts.records += 1
             last = f"{rec.CHROM}:{rec.POS}"
-            yield from _split_record(rec, names, reference, strict, counts, sites_only)
+            yield from _split_record(rec, names, reference, strict, counts, sites_only, order)
     finally:
         vcf.close()
 
@@ -181,6 +187,7 @@ def _split_record(
     strict: bool,
     counts: VcfCounts,
     sites_only: bool,
+    order: np.ndarray | None,
 ) -> Iterator[SnvRecord]:
     ref = rec.REF.upper()
     alts = [a.upper() for a in rec.ALT]
@@ -219,6 +226,8 @@ def _split_record(
     carriers_all = phased = None
     if not sites_only:
         gt = rec.genotype.array()  # (n_samples, ploidy + 1) int16; last column = phased
+        if order is not None:
+            gt = gt[order]
         alleles = gt[:, :-1]
         if alleles.shape[1] == 1:
             alleles = np.concatenate([alleles, np.full_like(alleles, -2)], axis=1)
