@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -55,6 +56,10 @@ class ErrorHandlingGroup(TyperGroup):
         except KeyboardInterrupt:
             _report(None, prefix="interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # output piped into head & co.: stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as exc:
             _report(exc, prefix=f"failed ({type(exc).__name__})")
             raise typer.Exit(1) from None

@@ -1,0 +1,190 @@
+"""`varinterp finemap`: statistical fine-mapping of one GWAS locus (SuSiE-RSS or ABF)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from varinterp.cli._common import console, progress_bar, require_file
+from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+from varinterp.errors import InputError
+
+__all__ = ["finemap_command"]
+
+
+class Method(StrEnum):
+    susie = "susie"
+    abf = "abf"
+
+
+class Policy(StrEnum):
+    drop = "drop"
+    error = "error"
+
+
+class LdFix(StrEnum):
+    refuse = "refuse"
+    regularise = "regularise"
+
+
+def _parse_columns(spec: str | None) -> dict[str, str] | None:
+    if not spec:
+        return None
+    out = {}
+    for item in spec.split(","):
+        role, sep, name = item.partition("=")
+        if not sep or not role.strip() or not name.strip():
+            raise InputError(f"--columns item {item!r} is not ROLE=NAME (e.g. alt=A1,ref=A2)")
+        out[role.strip().lower()] = name.strip()
+    return out
+
+
+def finemap_command(
+    sumstats: Annotated[
+        Path,
+        typer.Option(
+            "--sumstats",
+            help="GWAS summary statistics, whitespace-separated (gzip ok): chrom, pos "
+            "(1-based), ref, alt (effect allele), z or beta+se, optional n and id. "
+            "Common names (CHR BP A1 A2 Z N SNP ...) are recognised.",
+        ),
+    ],
+    out: Out,
+    method: Annotated[
+        Method,
+        typer.Option("--method", help="susie (SuSiE-RSS, L effects) or abf (one causal)."),
+    ] = Method.susie,
+    plink: Annotated[
+        Path | None,
+        typer.Option(
+            "--plink",
+            help="LD panel as PLINK 1 genotypes: the prefix of .bed/.bim/.fam; the .bim "
+            "5th column is taken as alt.",
+        ),
+    ] = None,
+    ld_matrix: Annotated[
+        Path | None,
+        typer.Option("--ld-matrix", help="LD correlation matrix (.npy, .npz, or whitespace text)."),
+    ] = None,
+    ld_variants: Annotated[
+        Path | None,
+        typer.Option(
+            "--ld-variants",
+            help="Variants of --ld-matrix, same order: header with chrom pos ref alt, id optional.",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="Locus CHROM:START-END, 1-based inclusive."),
+    ] = None,
+    n: Annotated[
+        float | None,
+        typer.Option("--n", help="GWAS sample size (default: median of the n column)."),
+    ] = None,
+    num_effects: Annotated[
+        int, typer.Option("--max-causal", "-L", min=1, help="SuSiE: most causal effects (L).")
+    ] = 10,
+    prior_weights: Annotated[
+        str | None,
+        typer.Option(
+            "--prior-weights",
+            help="Column of per-variant prior weights (e.g. SNPVAR), normalised to sum 1.",
+        ),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help="Column names for roles, e.g. alt=A1,ref=A2,z=Z."),
+    ] = None,
+    min_abs_corr: Annotated[
+        float,
+        typer.Option("--min-abs-corr", help="SuSiE: smallest |r| within a credible set."),
+    ] = 0.5,
+    estimate_residual_variance: Annotated[
+        bool,
+        typer.Option(
+            "--estimate-residual-variance/--fixed-residual-variance",
+            help="SuSiE: estimate the residual variance (needs n) or keep it at 1.",
+        ),
+    ] = False,
+    abf_prior_sd: Annotated[
+        float, typer.Option("--abf-prior-sd", help="ABF: prior SD of the effect (W = sd^2).")
+    ] = 0.15,
+    unmatched: Annotated[
+        Policy,
+        typer.Option(
+            "--unmatched",
+            help="Variants absent from the LD panel or with other alleles: drop (listed in "
+            "dropped.tsv) or error.",
+        ),
+    ] = Policy.drop,
+    ambiguous: Annotated[
+        Policy,
+        typer.Option(
+            "--ambiguous",
+            help="A/T or C/G variants swapped against the panel: error or drop.",
+        ),
+    ] = Policy.error,
+    ld_fix: Annotated[
+        LdFix,
+        typer.Option(
+            "--ld-fix",
+            help="LD not positive semi-definite: refuse, or regularise (shrink to identity).",
+        ),
+    ] = LdFix.refuse,
+    max_iter: Annotated[int, typer.Option("--max-iter", min=1, help="SuSiE: max sweeps.")] = 100,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Fine-map one locus from summary statistics and LD; write a folder of TSV tables.
+
+    OUT/variants.tsv (per variant: PIP, 95%/99% credible-set ids, posterior effect),
+    OUT/credible_sets.tsv (per set: size, log10 BF, purity, lead variant),
+    OUT/dropped.tsv (variants left out and why) and OUT/run.json.
+    """
+    require_file(sumstats, "summary statistics")
+    if ld_matrix is not None:
+        require_file(ld_matrix, "LD matrix")
+    if ld_variants is not None:
+        require_file(ld_variants, "LD variants table")
+    from varinterp.finemap.run import finemap
+
+    with progress_bar(f"fine-mapping ({method.value})", quiet=quiet) as on_progress:
+        res = finemap(
+            sumstats=sumstats,
+            out=out,
+            method=method.value,
+            plink=plink,
+            ld_matrix=ld_matrix,
+            ld_variants=ld_variants,
+            region=region,
+            n=n,
+            L=num_effects,
+            prior_weight_column=prior_weights,
+            columns=_parse_columns(columns),
+            min_abs_corr=min_abs_corr,
+            estimate_residual_variance=estimate_residual_variance,
+            abf_prior_sd=abf_prior_sd,
+            unmatched=unmatched.value,
+            ambiguous=ambiguous.value,
+            ld_fix=ld_fix.value,
+            max_iter=max_iter,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
+    if not quiet:
+        i = res.info
+        console.print(
+            f"fine-mapped {i['n_finemapped']} variants ({i['n_dropped']} dropped, "
+            f"{i['n_flipped']} flipped to the LD panel): {i['n_cs95']} credible set(s) at 95%, "
+            f"{i['n_cs99']} at 99%; wrote {res.out}"
+        )
+        if i.get("converged") is False:
+            console.print(f"[yellow]warning:[/] SuSiE did not converge in {i['n_iter']} sweeps")
+        if i.get("ld_shrinkage"):
+            console.print(
+                f"[yellow]warning:[/] LD shrunk toward identity by {i['ld_shrinkage']:.3g}"
+            )
