@@ -17,12 +17,12 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check varinterp tests
-	$(VENV)/bin/ruff format --check varinterp tests
+	$(VENV)/bin/ruff check varinterp tests benchmarks
+	$(VENV)/bin/ruff format --check varinterp tests benchmarks
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format varinterp tests
-	$(VENV)/bin/ruff check --fix varinterp tests
+	$(VENV)/bin/ruff format varinterp tests benchmarks
+	$(VENV)/bin/ruff check --fix varinterp tests benchmarks
 
 system-deps:
 	@missing=""; \

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from varinterp import __version__
-from varinterp.cli import data, demo, finemap, genome, models, simulate
+from varinterp.cli import data, demo, elements, finemap, genome, link, models, simulate
 from varinterp.cli._common import ErrorHandlingGroup
 
 app = typer.Typer(
@@ -49,6 +49,8 @@ app.add_typer(genome.app, name="genome")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(data.app, name="data")
 app.add_typer(models.app, name="models")
+app.add_typer(elements.app, name="elements")
+app.add_typer(link.app, name="link")
 app.command("finemap")(finemap.finemap_command)
 app.command("demo")(demo.demo)
 

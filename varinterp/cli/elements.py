@@ -1,0 +1,154 @@
+"""`varinterp elements`: cell-type-specific elements and GWAS enrichment in them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from varinterp.cli._common import console, progress_bar, require_file
+from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+
+app = typer.Typer(
+    help=(
+        "Cell-type-specific regulatory elements from per-cell-type tracks (deconvolved or "
+        "measured bigWigs) over regions, and enrichment of GWAS-trait variants in them. "
+        "'call' writes a TSV of every region x cell type test and a BED of specific regions "
+        "per cell type; 'enrich' writes a TSV of Fisher tests per trait x cell type and a "
+        "heatmap."
+    ),
+    no_args_is_help=True,
+)
+
+
+class Alternative(StrEnum):
+    greater = "greater"
+    two_sided = "two-sided"
+
+
+class Background(StrEnum):
+    nonspecific = "nonspecific"
+    rest = "rest"
+
+
+@app.command("call")
+def call(
+    tracks: Annotated[
+        Path,
+        typer.Option(
+            "--tracks",
+            help="Track table (TSV with header): cell_type, path (bigWig), optional minus "
+            "(minus-strand bigWig) and depth (total for CPM). Several rows per cell type are "
+            "replicates.",
+        ),
+    ],
+    regions: Annotated[Path, typer.Option("--regions", help="Regions to test (BED).")],
+    out: Out,
+    fdr: Annotated[float, typer.Option("--fdr", help="BH FDR cutoff (q < FDR).")] = 0.05,
+    log2fc: Annotated[
+        float, typer.Option("--log2fc", help="log2 fold change cutoff (cell type vs rest, >).")
+    ] = 2.0,
+    bins: Annotated[
+        int,
+        typer.Option(
+            "--bins",
+            min=1,
+            help="Split each region into N bins used as samples (needed when "
+            "a cell type has one track).",
+        ),
+    ] = 1,
+    pseudocount: Annotated[
+        float, typer.Option("--pseudocount", help="CPM added to both means in the fold change.")
+    ] = 0.01,
+    alternative: Annotated[
+        Alternative, typer.Option("--alternative", help="Welch t-test alternative.")
+    ] = Alternative.greater,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Welch t-test of each cell type against the others on CPM over each region, BH FDR per
+    cell type. Writes OUT/elements.tsv and OUT/<cell_type>.specific.bed (OUT is a folder)."""
+    require_file(tracks, "track table")
+    require_file(regions, "region BED")
+    from varinterp.regulatory.elements import call_elements
+
+    with progress_bar("reading tracks", quiet=quiet) as on_progress:
+        result = call_elements(
+            tracks=tracks,
+            regions=regions,
+            out=out,
+            fdr=fdr,
+            log2fc=log2fc,
+            bins=bins,
+            pseudocount=pseudocount,
+            alternative=alternative.value,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
+    if not quiet:
+        counts = ", ".join(f"{k}: {v}" for k, v in result.n_specific.items())
+        console.print(f"tested {result.n_regions} regions; specific per cell type: {counts}")
+        console.print(f"wrote {out}/elements.tsv and one BED per cell type")
+
+
+@app.command("enrich")
+def enrich(
+    variants: Annotated[
+        Path,
+        typer.Option(
+            "--variants",
+            help="GWAS variants (TSV with header): chrom, pos (1-based) or start (0-based), "
+            "trait. One row per variant and trait.",
+        ),
+    ],
+    peaks: Annotated[Path, typer.Option("--peaks", help="Bulk peak regions (BED).")],
+    elements: Annotated[
+        Path,
+        typer.Option(
+            "--elements",
+            help="elements.tsv from 'elements call', or a TSV with cell_type and bed columns.",
+        ),
+    ],
+    out: Out,
+    heatmap: Annotated[
+        Path | None, typer.Option("--heatmap", help="Heatmap image (.png, .pdf or .svg).")
+    ] = None,
+    background: Annotated[
+        Background,
+        typer.Option(
+            "--background",
+            help="nonspecific: variants in no cell type's specific regions; rest: all others.",
+        ),
+    ] = Background.nonspecific,
+    alternative: Annotated[
+        Alternative, typer.Option("--alternative", help="Fisher exact test alternative.")
+    ] = Alternative.two_sided,
+    alpha: Annotated[float, typer.Option("--alpha", help="BH q-value cutoff.")] = 0.05,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Fisher exact tests of trait variants in cell-type-specific vs non-specific bulk-peak
+    regions, odds ratios with 95% CIs, BH over trait x cell type. Writes the TSV OUT."""
+    require_file(variants, "variant table")
+    require_file(peaks, "peak BED")
+    require_file(elements, "elements table")
+    from varinterp.regulatory.enrichment import enrich as run_enrich
+
+    result = run_enrich(
+        variants=variants,
+        peaks=peaks,
+        elements=elements,
+        out=out,
+        heatmap=heatmap,
+        background=background.value,
+        alternative=alternative.value,
+        alpha=alpha,
+    )
+    if not quiet:
+        console.print(
+            f"{result.n_significant} of {result.n_tests} trait x cell type tests significant; "
+            f"wrote {result.table}" + (f" and {result.heatmap}" if result.heatmap else "")
+        )

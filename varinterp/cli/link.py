@@ -1,0 +1,128 @@
+"""`varinterp link`: enhancer-gene links (the activity-by-contact model)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from varinterp.cli._common import console, progress_bar, require_file
+from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+
+app = typer.Typer(
+    help=(
+        "Enhancer-gene links. 'abc' runs the activity-by-contact model per cell type from "
+        "candidate elements, genes and per-cell-type accessibility (+ H3K27ac) tracks, with "
+        "power-law or Hi-C contact, and writes ABC-style TSVs and BEDPE links."
+    ),
+    no_args_is_help=True,
+)
+
+
+class AccessKind(StrEnum):
+    ATAC = "ATAC"
+    DHS = "DHS"
+
+
+class HicKind(StrEnum):
+    intact_hic = "intact_hic"
+    avg = "avg"
+
+
+@app.command("abc")
+def abc(
+    elements: Annotated[Path, typer.Option("--elements", help="Candidate elements (BED).")],
+    genes: Annotated[
+        Path, typer.Option("--genes", help="Genes (BED6 with unique names and strand).")
+    ],
+    samples: Annotated[
+        Path,
+        typer.Option(
+            "--samples",
+            help="Sample table (TSV with header): cell_type, accessibility, optional h3k27ac, "
+            "accessibility_total, h3k27ac_total, initiation, initiation_minus. Signals are "
+            "bigWigs or per-element count bedGraphs (which need *_total).",
+        ),
+    ],
+    out: Out,
+    accessibility_kind: Annotated[
+        AccessKind, typer.Option("--accessibility-kind", help="What the accessibility is.")
+    ] = AccessKind.ATAC,
+    qnorm: Annotated[
+        Path | None,
+        typer.Option("--qnorm", help="Quantile-normalisation reference (ABC format)."),
+    ] = None,
+    hic: Annotated[
+        str | None,
+        typer.Option(
+            "--hic",
+            help="Hi-C: .cool, .mcool::/resolutions/N, or a BEDPE contact table "
+            "(chr1 x1 x2 chr2 y1 y2 contact). Omit for the power law.",
+        ),
+    ] = None,
+    hic_resolution: Annotated[int, typer.Option("--hic-resolution", help="Hi-C bin size.")] = 5000,
+    hic_kind: Annotated[
+        HicKind, typer.Option("--hic-kind", help="Hi-C kind, for --threshold-from-table.")
+    ] = HicKind.intact_hic,
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Keep links with ABC.Score above this.")
+    ] = 0.02,
+    threshold_from_table: Annotated[
+        bool,
+        typer.Option(
+            "--threshold-from-table", help="Use ABC's recommended threshold for the input kind."
+        ),
+    ] = False,
+    window: Annotated[int, typer.Option("--window", help="Max element-TSS distance.")] = 5_000_000,
+    min_initiation_cpm: Annotated[
+        float,
+        typer.Option(
+            "--min-initiation-cpm",
+            help="Prune links whose element has less initiation (CPM) when an initiation "
+            "track is given.",
+        ),
+    ] = 20.0,
+    all_putative: Annotated[
+        bool, typer.Option("--all-putative", help="Also write every pair, unfiltered.")
+    ] = False,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """ABC scores per cell type. Writes OUT/<cell_type>.abc.tsv (ABC columns) and
+    OUT/<cell_type>.abc.bedpe (OUT is a folder)."""
+    require_file(elements, "element BED")
+    require_file(genes, "gene BED")
+    require_file(samples, "sample table")
+    if qnorm is not None:
+        require_file(qnorm, "quantile reference")
+    from varinterp.regulatory.abc import AbcParams
+    from varinterp.regulatory.abc_run import link_abc
+
+    with progress_bar("scoring cell types", quiet=quiet) as on_progress:
+        result = link_abc(
+            elements=elements,
+            genes=genes,
+            samples=samples,
+            out=out,
+            accessibility_kind=accessibility_kind.value,
+            qnorm=qnorm,
+            hic=hic,
+            hic_kind=hic_kind.value,
+            threshold=None if threshold_from_table else threshold,
+            min_initiation_cpm=min_initiation_cpm,
+            params=AbcParams(window=window, hic_resolution=hic_resolution),
+            all_putative=all_putative,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
+    if not quiet:
+        counts = ", ".join(
+            f"{k}: {v} (pruned {result.n_pruned[k]})" for k, v in result.n_links.items()
+        )
+        console.print(
+            f"{result.n_pairs} candidate pairs; threshold {result.threshold}; links {counts}"
+        )
+        console.print(f"wrote {out}")

@@ -1,0 +1,211 @@
+"""Cell-type-specific elements: Welch t-tests of each cell type against the others.
+
+For every region and cell type c, the depth-normalised signal (CPM: 1e6 x |signal| in
+the region / |signal| of the whole track) of c's samples is compared with that of every
+other cell type's samples by Welch's t-test (`scipy.stats.ttest_ind`, unequal variances;
+one-sided "c is higher" by default). Samples are a cell type's replicate tracks, and,
+with ``bins > 1``, the equal parts of each region (needed when a cell type has one track).
+P-values are corrected per cell type over the testable regions with Benjamini-Hochberg
+(`statsmodels.stats.multitest.multipletests`); regions where the test is undefined (no
+variance in either group, e.g. no signal at all) get p = q = 1 and do not count. A region
+is specific to c when ``q < fdr`` and
+``log2((mean_c + pseudocount) / (mean_rest + pseudocount)) > log2fc``, with the means
+taken over the region's CPM per track.
+
+Track table (TSV with a header; relative paths are read from the table's folder):
+``cell_type``, ``path`` (bigWig; plus strand or unstranded), optional ``minus``
+(minus-strand bigWig, negative values allowed), optional ``depth`` (overrides the
+track's total |signal| for CPM).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from varinterp.errors import InputError
+from varinterp.io.atomic import atomic_dir
+from varinterp.io.intervals import read_bed
+from varinterp.progress import ProgressCallback, report
+from varinterp.regulatory._common import read_sample_table, resolve_path, safe_name, write_tsv
+from varinterp.regulatory.signal import region_sums, track_total
+
+__all__ = ["ElementsResult", "call_elements", "specific_tests"]
+
+_ALTERNATIVES = ("greater", "two-sided")
+
+
+@dataclass
+class ElementsResult:
+    """What `call_elements` wrote: regions tested, specific regions per cell type."""
+
+    out: Path
+    n_regions: int
+    n_specific: dict[str, int] = field(default_factory=dict)
+
+
+def specific_tests(
+    cpm: np.ndarray,
+    cell_types: list[str],
+    *,
+    fdr: float = 0.05,
+    log2fc: float = 2.0,
+    pseudocount: float = 0.01,
+    alternative: str = "greater",
+) -> pd.DataFrame:
+    """Test every region x cell type; `cpm` is ``(n_regions, n_tracks, n_bins)`` CPM.
+
+    `cell_types` names the cell type of each track (axis 1). Returns one row per region
+    and cell type (region-major) with columns ``region`` (row index), ``cell_type``,
+    ``mean_cpm``, ``mean_cpm_rest`` (means over tracks of the region's CPM, bins summed),
+    ``log2fc``, ``t``, ``pvalue``, ``qvalue`` and ``specific``. Regions where the test is
+    undefined (both groups constant, e.g. no signal anywhere) get ``t`` NaN, p = q = 1, and
+    are left out of the BH correction.
+    """
+    if alternative not in _ALTERNATIVES:
+        msg = f"alternative {alternative!r} must be one of {', '.join(_ALTERNATIVES)}"
+        raise InputError(msg)
+    labels = np.asarray(cell_types)
+    names = list(dict.fromkeys(cell_types))
+    if len(names) < 2:
+        msg = "need at least two cell types to test one against the others"
+        raise InputError(msg)
+    n_regions, _, n_bins = cpm.shape
+    region_cpm = cpm.sum(axis=2)
+    frames = []
+    for name in names:
+        own = labels == name
+        if own.sum() * n_bins < 2:
+            msg = (
+                f"cell type {name!r} has one track and one bin per region, too few samples for "
+                "a t-test: give replicate tracks or split regions with --bins 2 or more"
+            )
+            raise InputError(msg)
+        a = cpm[:, own, :].reshape(n_regions, -1)
+        b = cpm[:, ~own, :].reshape(n_regions, -1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            res = stats.ttest_ind(a, b, axis=1, equal_var=False, alternative=alternative)
+        t = np.asarray(res.statistic, dtype=np.float64)
+        p = np.asarray(res.pvalue, dtype=np.float64)
+        tested = np.isfinite(t)
+        p = np.where(tested, p, 1.0)
+        q = np.ones(n_regions)
+        if tested.any():
+            q[tested] = multipletests(p[tested], method="fdr_bh")[1]
+        mean_own = region_cpm[:, own].mean(axis=1)
+        mean_rest = region_cpm[:, ~own].mean(axis=1)
+        lfc = np.log2((mean_own + pseudocount) / (mean_rest + pseudocount))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "region": np.arange(n_regions),
+                    "cell_type": name,
+                    "mean_cpm": mean_own,
+                    "mean_cpm_rest": mean_rest,
+                    "log2fc": lfc,
+                    "t": t,
+                    "pvalue": p,
+                    "qvalue": q,
+                    "specific": (q < fdr) & (lfc > log2fc),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["region", "cell_type"], kind="stable").reset_index(drop=True)
+
+
+def call_elements(
+    *,
+    tracks: str | os.PathLike,
+    regions: str | os.PathLike,
+    out: str | os.PathLike,
+    fdr: float = 0.05,
+    log2fc: float = 2.0,
+    bins: int = 1,
+    pseudocount: float = 0.01,
+    alternative: str = "greater",
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> ElementsResult:
+    """Call cell-type-specific regions and write ``elements.tsv`` and BEDs under `out`.
+
+    ``elements.tsv``: chrom, start, end, name, then the columns of `specific_tests`
+    (without ``region``), one row per region and cell type. ``<cell_type>.specific.bed``:
+    the specific regions of each cell type (BED6; score = min(1000, round(-10 log10 q))).
+    """
+    if bins < 1:
+        msg = f"--bins must be at least 1 (got {bins})"
+        raise InputError(msg)
+    table_path = Path(tracks)
+    table = read_sample_table(table_path, required=("cell_type", "path"), what="track table")
+    region_table = read_bed(regions)
+    if "name" not in region_table.columns:
+        region_table["name"] = [
+            f"{c}:{s}-{e}"
+            for c, s, e in zip(
+                region_table["chrom"], region_table["start"], region_table["end"], strict=True
+            )
+        ]
+    n = len(region_table)
+    n_tracks = len(table)
+    cpm = np.zeros((n, n_tracks, bins), dtype=np.float64)
+    done = 0
+    total_work = n * n_tracks
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if done % 1000 == 0:
+            report(on_progress, done, total_work)
+
+    for k, (_, row) in enumerate(table.iterrows()):
+        paths = [resolve_path(row["path"], table_path)]
+        if row.get("minus", ""):
+            paths.append(resolve_path(row["minus"], table_path))
+        signal = sum(region_sums(p, region_table, bins=bins, tick=tick) for p in paths)
+        depth = float(row["depth"]) if row.get("depth", "") else sum(track_total(p) for p in paths)
+        if not depth > 0:
+            msg = (
+                f"track table {table_path}, row {k + 1}: the track's depth is {depth}; it is empty"
+            )
+            raise InputError(msg)
+        cpm[:, k, :] = 1e6 * signal / depth
+    report(on_progress, total_work, total_work)
+
+    tests = specific_tests(
+        cpm,
+        table["cell_type"].tolist(),
+        fdr=fdr,
+        log2fc=log2fc,
+        pseudocount=pseudocount,
+        alternative=alternative,
+    )
+    regions_part = region_table[["chrom", "start", "end", "name"]].iloc[tests["region"]]
+    full = pd.concat([regions_part.reset_index(drop=True), tests.drop(columns="region")], axis=1)
+    result = ElementsResult(out=Path(out), n_regions=n)
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        write_tsv(full, tmp / "elements.tsv")
+        for name, grp in full.groupby("cell_type", sort=False):
+            hits = grp.loc[grp["specific"]]
+            score = np.minimum(
+                1000, np.round(-10 * np.log10(np.maximum(hits["qvalue"], 1e-100)))
+            ).astype(int)
+            bed = pd.DataFrame(
+                {
+                    "chrom": hits["chrom"],
+                    "start": hits["start"],
+                    "end": hits["end"],
+                    "name": hits["name"],
+                    "score": score,
+                    "strand": ".",
+                }
+            )
+            write_tsv(bed, tmp / f"{safe_name(name)}.specific.bed", header=False)
+            result.n_specific[str(name)] = len(hits)
+    return result
