@@ -8,6 +8,7 @@ import typer
 
 from varinterp.cli._common import console, progress_bar
 from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli.simulate_procap import procap
 
 app = typer.Typer(
     help=(
@@ -78,3 +79,6 @@ def world(
             f"{len(built.elements) - n_prom} enhancers, {built.cohort.n_variants:,} SNPs "
             f"in {built.cohort.n_samples} individuals ({causal} causal)"
         )
+
+
+app.command("procap")(procap)

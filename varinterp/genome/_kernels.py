@@ -79,15 +79,13 @@ def fill_two_hot(
             samples[i], contigs[i], starts[i], length, use_variants, hap,
         )  # fmt: skip
         # One channel row at a time, written in order (vectorises; N = code 4 -> zeros).
+        # Reverse complement: reverse the haplotypes, then write channel c into row 3 - c.
         if reverse:
-            for c in range(4):
-                for j in range(length):
-                    k = length - 1 - j
-                    out[i, 3 - c, j] = np.uint8(hap[0, k] == c) + np.uint8(hap[1, k] == c)
-        else:
-            for c in range(4):
-                for j in range(length):
-                    out[i, c, j] = np.uint8(hap[0, j] == c) + np.uint8(hap[1, j] == c)
+            hap = hap[:, ::-1].copy()
+        for c in range(4):
+            row = 3 - c if reverse else c
+            for j in range(length):
+                out[i, row, j] = np.uint8(hap[0, j] == c) + np.uint8(hap[1, j] == c)
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)
@@ -104,15 +102,13 @@ def fill_haplotypes(
             ref, ref_offset, ref_length, var_lo, var_hi, positions, alleles, genotypes,
             samples[i], contigs[i], starts[i], length, use_variants, hap,
         )  # fmt: skip
+        if reverse:
+            hap = hap[:, ::-1].copy()
         for h in range(2):
-            if reverse:
-                for c in range(4):
-                    for j in range(length):
-                        out[i, h, 3 - c, j] = np.uint8(hap[h, length - 1 - j] == c)
-            else:
-                for c in range(4):
-                    for j in range(length):
-                        out[i, h, c, j] = np.uint8(hap[h, j] == c)
+            for c in range(4):
+                row = 3 - c if reverse else c
+                for j in range(length):
+                    out[i, h, row, j] = np.uint8(hap[h, j] == c)
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)
