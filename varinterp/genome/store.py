@@ -229,12 +229,10 @@ class GenomeStore:
         sample_idx, contig_idx, start_arr = self._requests(samples, chroms, starts)
         n = start_arr.size
         if out is None:
-            out = np.zeros((n, 4, length), dtype=np.uint8)
-        else:
-            if out.shape != (n, 4, length) or out.dtype != np.uint8:
-                msg = f"out must be ({n}, 4, {length}) uint8, got {out.shape} {out.dtype}"
-                raise ValueError(msg)
-            out.fill(0)
+            out = np.empty((n, 4, length), dtype=np.uint8)  # the kernel writes every element
+        elif out.shape != (n, 4, length) or out.dtype != np.uint8 or not out.flags.c_contiguous:
+            msg = f"out must be C-contiguous ({n}, 4, {length}) uint8, got {out.shape} {out.dtype}"
+            raise ValueError(msg)
         args, use_variants = self._kernel_args(reference_only=reference_only)
         _kernels.fill_two_hot(
             *args, sample_idx, contig_idx, start_arr, use_variants, rc, out
@@ -264,7 +262,7 @@ class GenomeStore:
                 "two-hot windows, or pass allow_unphased to take GT order as the phase"
             )
             raise InputError(msg)
-        out = np.zeros((start_arr.size, 2, 4, length), dtype=np.uint8)
+        out = np.empty((start_arr.size, 2, 4, length), dtype=np.uint8)
         args, use_variants = self._kernel_args(reference_only=reference_only)
         _kernels.fill_haplotypes(
             *args, sample_idx, contig_idx, start_arr, use_variants, rc, out

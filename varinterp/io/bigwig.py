@@ -59,10 +59,15 @@ class BigWig:
         return out
 
     def total(self) -> float:
-        """Sum of |signal| over the file (from the header when every value is >= 0)."""
+        """Sum of |signal| over the file (exact; the header's sumData is rounded)."""
         header = self._bw.header()
         if header.get("minVal", 0) >= 0:
-            return float(header["sumData"])
+            return float(
+                sum(
+                    self._bw.stats(name, 0, length, type="sum", exact=True)[0] or 0.0
+                    for name, length in self.lengths.items()
+                )
+            )
         total = 0.0
         for name, length in self.lengths.items():
             for s, e, v in self._bw.intervals(name, 0, length) or ():
