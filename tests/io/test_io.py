@@ -76,3 +76,10 @@ def test_reference_codes_pad_with_n(tmp_path):
 def test_not_a_fasta(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         Reference(tmp_path / "none.fa")
+
+
+def test_bigwig_contig_without_entries_reads_zeros(tmp_path):
+    path = tmp_path / "e.bw"
+    write_bigwig(path, chrom_sizes={"chr1": 20, "chr2": 20}, tracks=[("chr1", 0, np.ones(3))])
+    with BigWig(path) as bw:
+        assert (bw.values("chr2", 0, 10) == 0).all()

@@ -135,3 +135,11 @@ def test_save_is_atomic_and_refuses_overwrite(tmp_path):
         save_model_dir(tmp_path / "n", config=CFG, folds={"best": _models(1)["fold_1"]})
     assert not (tmp_path / "n").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temp folders left
+
+
+def test_saving_twice_gives_identical_bytes(tmp_path):
+    models = _models()
+    a = save_model_dir(tmp_path / "a", config=CFG, folds=models)
+    b = save_model_dir(tmp_path / "b", config=CFG, folds=models)
+    for name in ("config.json", "fold_1.safetensors", "fold_2.safetensors"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name

@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 
 from varinterp import __version__
-from varinterp.cli import data, demo, elements, finemap, genome, link, models, simulate
+from varinterp.cli import (
+    data,
+    demo,
+    elements,
+    finemap,
+    genome,
+    link,
+    modeling,
+    models,
+    simulate,
+    train,
+)
 from varinterp.cli._common import ErrorHandlingGroup
 
 app = typer.Typer(
@@ -48,6 +59,9 @@ def _root(
 app.add_typer(genome.app, name="genome")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(data.app, name="data")
+app.add_typer(train.app, name="train")
+app.command("finetune")(modeling.finetune)
+app.command("evaluate")(modeling.evaluate)
 app.add_typer(models.app, name="models")
 app.add_typer(elements.app, name="elements")
 app.add_typer(link.app, name="link")

@@ -52,8 +52,9 @@ class BigWig:
         lo, hi = max(start, 0), min(end, self.lengths[name])
         if hi > lo:
             vals = np.asarray(self._bw.values(name, lo, hi, numpy=True), dtype=np.float32)
-            np.nan_to_num(vals, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-            out[lo - start : hi - start] = vals
+            if vals.size == hi - lo:  # a contig with no entries reads as an empty array
+                np.nan_to_num(vals, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+                out[lo - start : hi - start] = vals
         if self.absolute:
             np.abs(out, out=out)
         return out

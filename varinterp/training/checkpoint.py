@@ -146,7 +146,13 @@ def save_model_dir(
             save_file(
                 tensors,
                 str(tmp / f"{fold}.safetensors"),
-                metadata={"architecture": name, "fold": fold, "format": FORMAT},
+                # one key: safetensors orders several header keys at random, and a
+                # model file should be byte-identical when saved twice
+                metadata={
+                    "varinterp": json.dumps(
+                        {"architecture": name, "fold": fold, "format": FORMAT}, sort_keys=True
+                    )
+                },
             )
         if card is not None:
             (tmp / "README.md").write_text(card, encoding="utf-8")
@@ -213,10 +219,15 @@ def load_fold(model_dir: ModelDir, fold: str, *, device: str | torch.device = "c
         raise InputError(msg)
     try:
         with safe_open(str(file), framework="pt") as f:
-            meta = f.metadata() or {}
+            raw = f.metadata() or {}
         state = load_file(str(file), device="cpu")
     except (SafetensorError, OSError) as exc:
         msg = f"{file} is not a readable safetensors file ({exc})"
+        raise InputError(msg) from None
+    try:
+        meta = json.loads(raw["varinterp"]) if "varinterp" in raw else dict(raw)
+    except ValueError:
+        msg = f"{file} has unreadable varinterp metadata; re-save the model"
         raise InputError(msg) from None
     if meta.get("architecture", model_dir.architecture) != model_dir.architecture:
         msg = (
