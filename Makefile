@@ -8,12 +8,12 @@ DEMO_OUT ?= demo_out
 # CPU wheel of torch; a GPU user installs a CUDA build into .venv first (see README).
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test lint format system-deps venv clean
+.PHONY: demo test lint format system-deps browser venv clean
 
 demo: $(STAMP)
 	$(VENV)/bin/varinterp demo --out $(DEMO_OUT)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)
@@ -34,6 +34,11 @@ system-deps:
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# Headless Chromium renders the locus report in its test.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian package: chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -19,6 +19,7 @@ from varinterp.genome.build import build_store
 from varinterp.genome.export import export_sequences
 from varinterp.genome.store import GenomeStore
 from varinterp.io.atomic import atomic_write_text
+from varinterp.report.demo_step import locus_report_step
 
 __all__ = ["DemoContext", "DemoStep", "run_demo"]
 
@@ -101,6 +102,7 @@ STEPS: list[DemoStep] = [
     DemoStep("simulate a world", _world),
     DemoStep("build the personal-genome store", _store),
     DemoStep("export personal promoter windows", _windows),
+    DemoStep("simulate, fine-map and report a PSC-like locus", locus_report_step),
 ]
 
 

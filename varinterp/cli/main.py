@@ -8,6 +8,8 @@ import typer
 
 from varinterp import __version__
 from varinterp.cli import (
+    attribute,
+    bench,
     data,
     demo,
     elements,
@@ -16,6 +18,8 @@ from varinterp.cli import (
     link,
     modeling,
     models,
+    report,
+    score,
     simulate,
     train,
 )
@@ -65,6 +69,10 @@ app.command("evaluate")(modeling.evaluate)
 app.add_typer(models.app, name="models")
 app.add_typer(elements.app, name="elements")
 app.add_typer(link.app, name="link")
+app.add_typer(report.app, name="report")
+app.add_typer(bench.app, name="bench")
+app.command("score")(score.score_command)
+app.command("attribute")(attribute.attribute_command)
 app.command("finemap")(finemap.finemap_command)
 app.command("demo")(demo.demo)
 

@@ -8,6 +8,7 @@ import typer
 
 from varinterp.cli._common import console, progress_bar
 from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli.simulate_gwas import gwas
 from varinterp.cli.simulate_procap import procap
 
 app = typer.Typer(
@@ -82,3 +83,4 @@ def world(
 
 
 app.command("procap")(procap)
+app.command("gwas")(gwas)

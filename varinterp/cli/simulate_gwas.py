@@ -1,0 +1,97 @@
+"""`varinterp simulate gwas`: a PSC-like GWAS locus on a simulated world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from varinterp.cli._common import console, progress_bar
+from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+
+__all__ = ["gwas"]
+
+
+def gwas(
+    world: Annotated[
+        Path,
+        typer.Option("--world", "-w", help="World folder written by 'varinterp simulate world'."),
+    ],
+    out: Out,
+    seed: Seed = 0,
+    n_individuals: Annotated[
+        int,
+        typer.Option(
+            "--n-individuals", "-n", help="GWAS sample size (haplotypes resampled as mosaics)."
+        ),
+    ] = 10_000,
+    program: Annotated[
+        str,
+        typer.Option(
+            "--program", help="Enhancer program of the causal SNP (myeloid = Kupffer-like)."
+        ),
+    ] = "myeloid",
+    window: Annotated[
+        int, typer.Option("--window", help="Width of the locus in bp, centred on the causal SNP.")
+    ] = 200_000,
+    h2: Annotated[
+        float, typer.Option("--h2", help="Trait variance explained by the causal SNP, in (0, 1).")
+    ] = 0.005,
+    trait: Annotated[
+        str, typer.Option("--trait", help="'quantitative' or 'case-control' (liability threshold).")
+    ] = "quantitative",
+    prevalence: Annotated[
+        float, typer.Option("--prevalence", help="Share of cases for --trait case-control.")
+    ] = 0.1,
+    min_maf: Annotated[
+        float, typer.Option("--min-maf", help="SNPs with a lower MAF are left out of the tables.")
+    ] = 0.01,
+    causal_variant: Annotated[
+        str | None,
+        typer.Option("--causal", help="Use this cohort variant id (chrom:pos:ref:alt) as causal."),
+    ] = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Simulate a GWAS locus whose causal SNP sits in a minority-cell-type enhancer.
+
+    Writes the folder --out: sumstats.tsv (chrom pos ref alt variant_id af beta se z p n;
+    pos 1-based), ld.npy (in-sample LD, float64) with ld_variants.tsv (its row order), and
+    truth.json (causal SNP, element, target gene, trait model, lead SNP). Feed them to
+    'varinterp finemap --sumstats sumstats.tsv --ld-matrix ld.npy --ld-variants
+    ld_variants.tsv'.
+    """
+    from varinterp.errors import InputError
+    from varinterp.simulate.gwas import simulate_gwas, write_gwas
+    from varinterp.simulate.store import load_world
+
+    if not (world / "world.json").is_file():
+        raise InputError(f"{world} is not a world folder (no world.json); run simulate world")
+    if out.exists() and not overwrite:
+        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    loaded = load_world(world)
+    with progress_bar("simulating GWAS", quiet=quiet) as on_progress:
+        locus = simulate_gwas(
+            world=loaded,
+            seed=seed,
+            n_individuals=n_individuals,
+            program=program,
+            window=window,
+            h2=h2,
+            trait=trait,
+            prevalence=prevalence,
+            min_maf=min_maf,
+            causal_variant=causal_variant,
+            on_progress=on_progress,
+        )
+        write_gwas(locus, out, overwrite=overwrite)
+    if not quiet:
+        t = locus.truth
+        console.print(
+            f"wrote {t['n_snps']} SNPs of {t['region_1based']} (n = {t['n']:,}) to {out}: "
+            f"causal {t['causal']['variant_id']} (z {t['causal']['z']:.1f}) in "
+            f"{t['element']['program'] if t['element'] else 'no'} enhancer, lead "
+            f"{t['lead']['variant_id']}"
+        )

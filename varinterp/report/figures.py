@@ -1,0 +1,270 @@
+"""Figures of a locus report, drawn with matplotlib's Agg canvas (no pyplot, no display).
+
+Each function returns PNG bytes; `data_uri` turns them into a ``data:image/png;base64``
+URI for inlining in the HTML, so the report works offline as one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Arc
+
+from varinterp.report.inputs import TrackSpec, chrom_key
+
+__all__ = ["abc_figure", "cell_type_colours", "data_uri", "locus_figure", "tracks_figure"]
+
+_R2_BINS = [(0.8, "#d7191c", "0.8-1"), (0.6, "#fdae61", "0.6-0.8"), (0.4, "#7fbf3f", "0.4-0.6")]
+_R2_BINS += [(0.2, "#4aa3df", "0.2-0.4"), (0.0, "#2b3a8c", "0-0.2")]
+_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
+_DPI = 100
+
+
+def cell_type_colours(*groups) -> dict[str, str]:
+    """One colour per cell type over every group of names (first seen, first coloured)."""
+    out: dict[str, str] = {}
+    for group in groups:
+        for name in group:
+            if str(name) not in out:
+                out[str(name)] = _PALETTE[len(out) % len(_PALETTE)]
+    return out
+
+
+def _png(fig: Figure) -> bytes:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def data_uri(png: bytes) -> str:
+    """PNG bytes -> ``data:image/png;base64,...``."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _mb(x):
+    return np.asarray(x, dtype=np.float64) / 1e6
+
+
+def _gene_track(ax, genes: pd.DataFrame | None, chrom: str, lo: int, hi: int) -> None:
+    ax.set_yticks([])
+    ax.set_ylabel("genes", rotation=0, ha="right", va="center")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    if genes is None or genes.empty:
+        ax.text(0.5, 0.5, "genes not provided", transform=ax.transAxes, ha="center", va="center")
+        return
+    g = genes[(genes["chrom"].map(chrom_key) == chrom_key(chrom))]
+    g = g[(g["end"] > lo) & (g["start"] < hi)].sort_values("start")
+    for i, (_, row) in enumerate(g.iterrows()):
+        y = i % 3
+        ax.plot(_mb([row["start"], row["end"]]), [y, y], color="#333", lw=2)
+        dx = 0.004 * (hi - lo) / 1e6 * (1 if row["strand"] == "+" else -1)
+        ax.annotate(
+            "",
+            xy=(_mb(row["tss"]) + dx, y + 0.35),
+            xytext=(_mb(row["tss"]), y + 0.35),
+            arrowprops={"arrowstyle": "->", "color": "#333"},
+        )
+        ax.text(
+            _mb((row["start"] + row["end"]) / 2),
+            y + 0.45,
+            str(row["name"]),
+            ha="center",
+            fontsize=7,
+        )
+    ax.set_ylim(-0.5, 3)
+
+
+def locus_figure(
+    variants: pd.DataFrame,
+    *,
+    lead: str,
+    r2: np.ndarray | None,
+    genes: pd.DataFrame | None = None,
+    title: str = "",
+) -> bytes:
+    """-log10 p coloured by r^2 with `lead`, PIP coloured by credible set, genes.
+
+    `variants`: the fine-mapping table (1-based ``pos``); `r2` ``(n,)`` r^2 of each row
+    with the lead (None: no LD colouring).
+    """
+    fig = Figure(figsize=(11, 6.2))
+    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2, 1]})
+    x = _mb(variants["pos"].to_numpy() - 1)
+    logp = -np.log10(np.clip(variants["p"].to_numpy(dtype=np.float64), 1e-300, 1.0))
+    is_lead = (variants["variant_id"] == lead).to_numpy()
+    ax = axes[0]
+    if r2 is None:
+        ax.scatter(x, logp, s=14, c="#555", edgecolors="none", label="LD not provided")
+    else:
+        for lo_r2, colour, label in _R2_BINS:
+            hi_r2 = {0.8: 1.01, 0.6: 0.8, 0.4: 0.6, 0.2: 0.4, 0.0: 0.2}[lo_r2]
+            m = (r2 >= lo_r2) & (r2 < hi_r2) & ~is_lead
+            ax.scatter(x[m], logp[m], s=14, c=colour, edgecolors="none", label=f"r² {label}")
+    ax.scatter(
+        x[is_lead],
+        logp[is_lead],
+        s=80,
+        marker="D",
+        c="#7b2cbf",
+        edgecolors="k",
+        label=f"lead {lead}",
+        zorder=5,
+    )
+    ax.axhline(-np.log10(5e-8), color="#999", ls="--", lw=0.8)
+    ax.set_ylabel("-log10 p")
+    ax.legend(fontsize=7, loc="upper left", frameon=False, ncol=2)
+    if title:
+        ax.set_title(title)
+    ax = axes[1]
+    cs = variants["cs95"].fillna(0).to_numpy(dtype=int)
+    ax.scatter(
+        x[cs == 0],
+        variants["pip"].to_numpy()[cs == 0],
+        s=14,
+        c="#999",
+        edgecolors="none",
+        label="not in a 95% CS",
+    )
+    for k, c in enumerate(sorted(set(cs[cs > 0]))):
+        m = cs == c
+        ax.scatter(
+            x[m],
+            variants["pip"].to_numpy()[m],
+            s=30,
+            c=_PALETTE[k % len(_PALETTE)],
+            edgecolors="k",
+            linewidths=0.4,
+            label=f"95% CS {c}",
+        )
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylabel("PIP")
+    ax.legend(fontsize=7, loc="upper left", frameon=False, ncol=3)
+    chrom = str(variants["chrom"].iloc[0])
+    lo, hi = int(variants["pos"].min()) - 1, int(variants["pos"].max())
+    _gene_track(axes[2], genes, chrom, lo, hi)
+    axes[2].set_xlabel(f"{chrom} position (Mb)")
+    return _png(fig)
+
+
+def tracks_figure(
+    specs: list[TrackSpec],
+    *,
+    chrom: str,
+    pos0: int,
+    flank: int,
+    label: str,
+    elements: pd.DataFrame | None = None,
+    colours: dict[str, str] | None = None,
+) -> bytes:
+    """Per-cell-type stranded tracks in ``[pos0 - flank, pos0 + flank)``, one row each:
+    plus strand up, minus strand down, on one scale shared by all cell types; the variant
+    as a vertical line, the cell type's specific elements shaded."""
+    from varinterp.io.bigwig import BigWig
+
+    lo, hi = max(pos0 - flank, 0), pos0 + flank
+    fig = Figure(figsize=(11, 0.3 + 1.2 * len(specs)))
+    axes = np.atleast_1d(fig.subplots(len(specs), 1, sharex=True))
+    xs = np.arange(lo, hi)
+    signals = []
+    for spec in specs:
+        with BigWig(spec.plus, absolute=True) as bw:
+            plus = bw.values(chrom, lo, hi) if bw.has_contig(chrom) else np.zeros(hi - lo)
+        minus = np.zeros(hi - lo)
+        if spec.minus is not None:
+            with BigWig(spec.minus, absolute=True) as bw:
+                minus = bw.values(chrom, lo, hi) if bw.has_contig(chrom) else minus
+        signals.append((plus, minus))
+    top = max([1e-6] + [float(max(p.max(), m.max())) for p, m in signals])  # one shared scale
+    for i, (ax, spec, (plus, minus)) in enumerate(zip(axes, specs, signals, strict=True)):
+        colour = spec.color or (colours or {}).get(spec.cell_type) or _PALETTE[i % len(_PALETTE)]
+        ax.fill_between(xs, 0, plus, color=colour, step="mid", lw=0)
+        ax.fill_between(xs, 0, -minus, color=colour, alpha=0.6, step="mid", lw=0)
+        ax.set_ylim(-top * 1.1, top * 1.1)
+        if elements is not None and not elements.empty:
+            el = elements[
+                (elements["cell_type"] == spec.cell_type)
+                & (elements["chrom"].map(chrom_key) == chrom_key(chrom))
+                & (elements["end"] > lo)
+                & (elements["start"] < hi)
+            ]
+            for s, e in el[["start", "end"]].to_numpy():
+                ax.axvspan(s, e, color="#ffd54f", alpha=0.3, lw=0)
+        ax.axvline(pos0, color="#7b2cbf", lw=1, ls="--")
+        ax.axhline(0, color="#999", lw=0.5)
+        ax.set_ylabel(spec.cell_type, rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].set_title(label, fontsize=9)
+    axes[-1].set_xlabel(f"{chrom} position (bp)")
+    return _png(fig)
+
+
+def abc_figure(
+    links: pd.DataFrame,
+    *,
+    chrom: str,
+    lo: int,
+    hi: int,
+    candidates: pd.DataFrame | None = None,
+    colours: dict[str, str] | None = None,
+) -> bytes:
+    """ABC links as arcs from element midpoint to target TSS (height grows with distance,
+    width with ABC score), one colour per cell type; links of elements holding a top
+    candidate are drawn solid, the rest faint; candidates are purple ticks."""
+    fig = Figure(figsize=(11, 3.6))
+    ax = fig.subplots()
+    cell_types = sorted(links["cell_type"].astype(str).unique()) if len(links) else []
+    colour = cell_type_colours(list(colours or {}), cell_types)
+    colour.update(colours or {})
+    cand_pos = (
+        candidates["pos"].to_numpy(dtype=np.int64) - 1 if candidates is not None else np.array([])
+    )
+    top_h = 0.0
+    drawn = set()
+    for _, link in links.iterrows():
+        mid = (link["start"] + link["end"]) / 2
+        a, b = sorted((mid, float(link["tss"])))
+        width = max(b - a, 1.0)
+        held = bool(((cand_pos >= link["start"]) & (cand_pos < link["end"])).any())
+        ct = str(link["cell_type"])
+        arc = Arc(
+            (_mb((a + b) / 2), 0),
+            _mb(width),
+            2 * width,
+            theta1=0,
+            theta2=180,
+            color=colour[ct],
+            lw=0.8 + 4 * float(link["score"]),
+            alpha=1.0 if held else 0.35,
+            label=ct if ct not in drawn else None,
+        )
+        drawn.add(ct)
+        ax.add_patch(arc)
+        top_h = max(top_h, width)
+        if held:
+            ax.text(
+                _mb(link["tss"]),
+                -0.06 * max(top_h, 1),
+                str(link["gene"]),
+                ha="center",
+                va="top",
+                fontsize=8,
+                color=colour[ct],
+            )
+    for p in cand_pos:
+        ax.axvline(_mb(p), color="#7b2cbf", lw=0.8, ls=":")
+    ax.set_xlim(_mb(lo), _mb(hi))
+    ax.set_ylim(-0.15 * max(top_h, 1), 1.1 * max(top_h, 1))
+    ax.set_yticks([])
+    ax.set_xlabel(f"{chrom} position (Mb)")
+    if cell_types:
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return _png(fig)
