@@ -83,3 +83,17 @@ def test_bigwig_contig_without_entries_reads_zeros(tmp_path):
     write_bigwig(path, chrom_sizes={"chr1": 20, "chr2": 20}, tracks=[("chr1", 0, np.ones(3))])
     with BigWig(path) as bw:
         assert (bw.values("chr2", 0, 10) == 0).all()
+
+
+def test_atomic_outputs_get_the_usual_modes(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "f.txt", "x")
+        with atomic_dir(tmp_path / "d") as tmp:
+            (tmp / "a").write_text("1")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755

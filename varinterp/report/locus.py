@@ -195,7 +195,7 @@ def locus_report(
     cs95 = cs[cs["coverage"] == 0.95] if "coverage" in cs.columns else pd.DataFrame()
     items = [
         f"region {region_text} ({len(variants):,} fine-mapped variants, method "
-        f"{fm.info.get('method', '?')}, n = {fm.info.get('n', '?')})",
+        f"{fm.info.get('method', '?')}, n = {_count(fm.info.get('n'))})",
         f"lead variant {lead} (p = {variants['p'].iloc[lead_idx]:.3g}, PIP = "
         f"{variants['pip'].iloc[lead_idx]:.3f})",
         f"{len(cs95)} credible set(s) at 95%"
@@ -295,3 +295,11 @@ def locus_report(
         html=out, candidates_tsv=cand_path, candidates=cands, lead=lead, region=(chrom, lo, hi),
         provided=provided,
     )  # fmt: skip
+
+
+def _count(value) -> str:
+    """A sample size as a whole number with separators ('?' when unknown)."""
+    try:
+        return f"{round(float(value)):,}"
+    except (TypeError, ValueError):
+        return "?"
