@@ -20,6 +20,7 @@ from varinterp.genome.export import export_sequences
 from varinterp.genome.store import GenomeStore
 from varinterp.io.atomic import atomic_write_text
 from varinterp.report.demo_step import locus_report_step
+from varinterp.simulate.celltypes_demo import deconvolution_step
 
 __all__ = ["DemoContext", "DemoStep", "run_demo"]
 
@@ -102,6 +103,7 @@ STEPS: list[DemoStep] = [
     DemoStep("simulate a world", _world),
     DemoStep("build the personal-genome store", _store),
     DemoStep("export personal promoter windows", _windows),
+    DemoStep("simulate cell types and deconvolve a bulk", deconvolution_step),
     DemoStep("simulate, fine-map and report a PSC-like locus", locus_report_step),
 ]
 

@@ -11,6 +11,8 @@ from varinterp.cli import (
     attribute,
     bench,
     data,
+    deconvolve,
+    deconvolve_inputs,
     demo,
     elements,
     finemap,
@@ -67,6 +69,9 @@ app.add_typer(train.app, name="train")
 app.command("finetune")(modeling.finetune)
 app.command("evaluate")(modeling.evaluate)
 app.add_typer(models.app, name="models")
+deconvolve.app.command("pseudobulk")(deconvolve_inputs.pseudobulk)
+deconvolve.app.command("preflight")(deconvolve_inputs.preflight)
+app.add_typer(deconvolve.app, name="deconvolve")
 app.add_typer(elements.app, name="elements")
 app.add_typer(link.app, name="link")
 app.add_typer(report.app, name="report")

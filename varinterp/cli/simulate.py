@@ -8,7 +8,9 @@ import typer
 
 from varinterp.cli._common import console, progress_bar
 from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli.simulate_celltypes import celltypes
 from varinterp.cli.simulate_gwas import gwas
+from varinterp.cli.simulate_mixture import mixture
 from varinterp.cli.simulate_procap import procap
 
 app = typer.Typer(
@@ -84,3 +86,5 @@ def world(
 
 app.command("procap")(procap)
 app.command("gwas")(gwas)
+app.command("celltypes")(celltypes)
+app.command("mixture")(mixture)

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from tests.deconv.conftest import CELL_TYPES
+from varinterp.cli import deconvolve
+from varinterp.cli._common import ErrorHandlingGroup
+
+
+@pytest.fixture(scope="module")
+def cli():
+    root = typer.Typer(cls=ErrorHandlingGroup)
+    root.add_typer(deconvolve.app, name="deconvolve")
+
+    @root.callback()
+    def _cb() -> None:
+        """test root"""
+
+    runner = CliRunner()
+    return lambda *args: runner.invoke(root, ["deconvolve", *map(str, args)])
+
+
+def _prep_args(f, out):
+    args = ["prep", "--bulk-pl", f["bulk_pl"], "--bulk-mn", f["bulk_mn"], "--out", out, "-q"]
+    for ct in CELL_TYPES:
+        args += ["--acc", f"{ct}={f['acc'][ct]}"]
+        pl, mn = f["truth"][ct]
+        args += ["--truth", f"{ct}={pl},{mn}"]
+    return args
+
+
+def test_help(cli):
+    res = cli("--help")
+    assert res.exit_code == 0
+    for cmd in ("prep", "train", "predict", "eval"):
+        assert cmd in res.output
+
+
+def test_prep_train_predict_eval(cli, synthetic_tracks, tmp_path):
+    f = synthetic_tracks
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chrT\t1000\t1100\nchrT\t2800\t2900\nchrU\t1500\t1600\nchrU\t2300\t2400\n")
+    data = tmp_path / "data.h5"
+    res = cli(*_prep_args(f, data), "--regions", bed)
+    assert res.exit_code == 0, res.output
+    # the default 4096-bp window with tiny widths: 2 epochs keeps this in seconds
+    res = cli(
+        "train",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "run",
+        "--filters",
+        "4",
+        "--gru-layers",
+        "1",
+        "--profile-shrinkage",
+        "4",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+        "-q",
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+    res = cli(
+        "predict",
+        "--data",
+        data,
+        "--model",
+        tmp_path / "run" / "model",
+        "--out",
+        tmp_path / "pred",
+        "--device",
+        "cpu",
+        "-q",
+    )
+    assert res.exit_code == 0, res.output
+    counts = pd.read_csv(tmp_path / "pred" / "counts.tsv", sep="\t")
+    assert len(counts) == 4 and "A.mn" in counts.columns
+    res = cli(
+        "predict",
+        "--data",
+        data,
+        "--model",
+        tmp_path / "run" / "model",
+        "--out",
+        tmp_path / "pred",
+        "--device",
+        "cpu",
+        "-q",
+    )
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    res = cli(
+        "eval",
+        "--data",
+        data,
+        "--predictions",
+        tmp_path / "pred" / "predictions.h5",
+        "--out",
+        tmp_path / "eval.tsv",
+    )
+    assert res.exit_code == 0, res.output
+    summary = pd.read_csv(tmp_path / "eval.summary.tsv", sep="\t", index_col=0)
+    assert list(summary.index) == ["deepdetails", "proportional", "nnls"]
+    assert np.isfinite(summary["rmse"]).all()
+
+
+def test_bad_inputs_exit_2_with_one_line(cli, synthetic_tracks, tmp_path):
+    f = synthetic_tracks
+    res = cli(
+        "prep", "--bulk-pl", tmp_path / "missing.bw", "--acc", "A=x.bw", "--out", tmp_path / "d.h5"
+    )
+    assert res.exit_code == 2
+    assert "does not exist" in res.output and "Traceback" not in res.output
+    res = cli(
+        "prep", "--bulk-pl", f["bulk_pl"], "--acc", "no-equals-sign", "--out", tmp_path / "d.h5"
+    )
+    assert res.exit_code == 2 and "NAME=VALUE" in res.output
+    res = cli("train", "--data", tmp_path / "nope.h5", "--out", tmp_path / "r")
+    assert res.exit_code == 2
+    bad = tmp_path / "bad.h5"
+    bad.write_text("not hdf5")
+    res = cli("eval", "--data", bad, "--out", tmp_path / "e.tsv")
+    assert res.exit_code == 2 and "HDF5" in res.output
+    res = cli("predict", "--data", bad, "--model", tmp_path, "--out", tmp_path / "p")
+    assert res.exit_code == 2
+
+
+def _reference_h5(path, n=3, k=2, length=64):
+    import h5py
+
+    rng = np.random.default_rng(0)
+    seq = np.zeros((n, 4, length), dtype=np.float32)
+    seq[:, 0, :] = 1.0
+    seq[0, :, 5] = [0.5, 0.0, 0.5, 0.0]  # IUPAC R -> N
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("dec/seq", data=seq)
+        h5.create_dataset("dec/acc", data=rng.random((n, k, length), dtype=np.float32))
+        h5.create_dataset("dec/bulk", data=-rng.random((n, 2, length), dtype=np.float32))
+        reg = h5.create_dataset(
+            "regions", data=np.array([[0, 100 * i, 100 * i + length, 1] for i in range(n)])
+        )
+        reg.attrs["chr_0"] = "chrQ"
+    return path
+
+
+def test_import_h5(cli, tmp_path):
+    from varinterp.deconv.prep import load_data
+
+    src = _reference_h5(tmp_path / "ref.h5")
+    sizes = tmp_path / "chrom.sizes"
+    sizes.write_text("chrQ\t1000\n")
+    out = tmp_path / "ours.h5"
+    res = cli(
+        "import-h5",
+        "--h5",
+        src,
+        "--cell-type",
+        "X",
+        "--cell-type",
+        "Y",
+        "--chrom-sizes",
+        sizes,
+        "--out",
+        out,
+        "-q",
+    )
+    assert res.exit_code == 0, res.output
+    d = load_data(out)
+    assert d.cell_types == ["X", "Y"] and d.chrom_sizes == {"chrQ": 1000}
+    assert d.seq[0, :, 5].sum() == 0 and d.seq[0, 0, 4] == 1
+    assert (d.bulk >= 0).all() and list(d.regions["start"]) == [0, 100, 200]
+    res = cli("import-h5", "--h5", src, "--cell-type", "X", "--chrom-sizes", sizes, "--out", out)
+    assert res.exit_code == 2 and "2 cell types" in res.output

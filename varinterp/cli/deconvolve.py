@@ -1,0 +1,324 @@
+"""`varinterp deconvolve`: DeepDETAILS deconvolution of a bulk track into cell types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._options import (
+    Device,
+    DeviceChoice,
+    Out,
+    Overwrite,
+    Quiet,
+    Seed,
+    Threads,
+    Verbose,
+)
+from varinterp.errors import InputError
+
+app = typer.Typer(
+    help=(
+        "DeepDETAILS deconvolution: split a bulk track (PRO-cap, PRO-seq, histone ChIP; "
+        "stranded bigWigs) into cell-type-specific base-resolution tracks using each cell "
+        "type's accessibility (bigWig). Steps: prep (windows -> data.h5), train (model "
+        "folder), predict (per-cell-type bigWigs + counts table), eval (CCC / RMSE / "
+        "Pearson against a ground truth, with two statistical baselines); import-h5 reads "
+        "a data.h5 prepared by the DeepDETAILS tool."
+    ),
+    no_args_is_help=True,
+)
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values:
+        name, sep, rest = v.partition("=")
+        if not sep or not name or not rest:
+            msg = f"{what} {v!r} is not NAME=VALUE; write e.g. --{what} K562=acc.K562.bw"
+            raise InputError(msg)
+        if name in out:
+            raise InputError(f"cell type {name} is given twice in --{what}")
+        out[name] = rest
+    return out
+
+
+@app.command("prep")
+def prep(
+    bulk_pl: Annotated[Path, typer.Option("--bulk-pl", help="Bulk plus-strand bigWig.")],
+    acc: Annotated[
+        list[str],
+        typer.Option("--acc", help="NAME=accessibility.bw, once per cell type (order kept)."),
+    ],
+    out: Out,
+    bulk_mn: Annotated[
+        Path | None,
+        typer.Option("--bulk-mn", help="Bulk minus-strand bigWig (values may be negative)."),
+    ] = None,
+    truth: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--truth", help="NAME=plus.bw,minus.bw ground truth per cell type (for eval)."
+        ),
+    ] = None,
+    regions: Annotated[
+        Path | None,
+        typer.Option("--regions", help="BED of regions to centre windows on; default: bulk peaks."),
+    ] = None,
+    n_peaks: Annotated[
+        int, typer.Option("--n-peaks", min=1, help="Bulk peaks to call when no --regions.")
+    ] = 2000,
+    chroms: Annotated[
+        list[str] | None, typer.Option("--chrom", help="Contig to call peaks on (repeatable).")
+    ] = None,
+    fasta: Annotated[
+        Path | None, typer.Option("--fasta", help="Reference FASTA; without it sequence is N.")
+    ] = None,
+    library_size: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--library-size", help="NAME=N fragments per cell type (default: track total)."
+        ),
+    ] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Build 4096-bp windows (bulk, accessibility, sequence, truth) into one HDF5 file."""
+    from varinterp.deconv.prep import build_windows, call_bulk_peaks, save_data
+
+    require_file(bulk_pl, "bulk plus-strand bigWig")
+    if bulk_mn is not None:
+        require_file(bulk_mn, "bulk minus-strand bigWig")
+    accessibility = _pairs(acc, "acc")
+    for name, path in accessibility.items():
+        require_file(Path(path), f"accessibility bigWig of {name}")
+    truth_map = None
+    if truth:
+        truth_map = {}
+        for name, spec in _pairs(truth, "truth").items():
+            parts = spec.split(",")
+            if len(parts) > 2:
+                raise InputError(f"--truth {name}={spec}: give plus.bw or plus.bw,minus.bw")
+            for p in parts:
+                require_file(Path(p), f"ground-truth bigWig of {name}")
+            truth_map[name] = (parts[0], parts[1] if len(parts) == 2 else None)
+    sizes = None
+    if library_size:
+        try:
+            sizes = {k: float(v) for k, v in _pairs(library_size, "library-size").items()}
+        except ValueError:
+            raise InputError("--library-size values must be numbers, e.g. K562=1.2e7") from None
+    if regions is not None:
+        from varinterp.io.intervals import read_bed
+
+        require_file(regions, "regions BED")
+        table = read_bed(regions)
+    else:
+        with progress_bar("calling bulk peaks", quiet=quiet):
+            table = call_bulk_peaks(bulk_pl, bulk_mn, n_peaks=n_peaks, chroms=chroms)
+    with progress_bar("reading windows", quiet=quiet) as on_progress:
+        data = build_windows(
+            regions=table,
+            bulk_pl=bulk_pl,
+            bulk_mn=bulk_mn,
+            accessibility=accessibility,
+            truth=truth_map,
+            library_sizes=sizes,
+            fasta=fasta,
+            on_progress=on_progress,
+        )
+    save_data(data, out)
+    if not quiet:
+        console.print(f"wrote {data.n} windows x {len(data.cell_types)} cell types to {out}")
+
+
+@app.command("import-h5")
+def import_h5(
+    h5: Annotated[Path, typer.Option("--h5", help="data.h5 written by DeepDETAILS prep-data.")],
+    cell_type: Annotated[
+        list[str], typer.Option("--cell-type", help="Cell-type names in the file's order.")
+    ],
+    chrom_sizes: Annotated[
+        Path, typer.Option("--chrom-sizes", help="chrom<TAB>length file of the genome.")
+    ],
+    out: Out,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Convert a DeepDETAILS tool data.h5 into this tool's data file (no ground truth)."""
+    from varinterp.deconv.prep import save_data
+    from varinterp.deconv.reference_h5 import read_chrom_sizes, read_deepdetails_h5
+
+    require_file(h5, "DeepDETAILS data file")
+    require_file(chrom_sizes, "contig sizes file")
+    data = read_deepdetails_h5(h5, cell_types=cell_type, chrom_sizes=read_chrom_sizes(chrom_sizes))
+    save_data(data, out)
+    if not quiet:
+        console.print(f"wrote {data.n} windows x {len(data.cell_types)} cell types to {out}")
+
+
+@app.command("train")
+def train(
+    data: Annotated[Path, typer.Option("--data", help="data.h5 from `deconvolve prep`.")],
+    out: Out,
+    seq_only: Annotated[
+        bool, typer.Option("--seq-only", help="Seq-only model (default fused).")
+    ] = False,
+    filters: Annotated[int, typer.Option("--filters", min=1, help="Trunk width (512).")] = 512,
+    gru_layers: Annotated[int, typer.Option("--gru-layers", min=1, help="GRU layers.")] = 2,
+    profile_shrinkage: Annotated[
+        int, typer.Option("--profile-shrinkage", min=1, help="GRU hidden = filters / this.")
+    ] = 8,
+    scale_placement: Annotated[
+        str, typer.Option("--scale-placement", help="late-ch (default), late, early, disable.")
+    ] = "late-ch",
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Maximum epochs.")] = 50,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 32,
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-3,
+    lr_decay: Annotated[float, typer.Option("--lr-decay", help="LR factor per epoch.")] = 0.1,
+    alpha: Annotated[
+        float, typer.Option("--alpha", min=0.0, help="Redundancy penalty weight.")
+    ] = 1.0,
+    no_redundancy: Annotated[
+        bool, typer.Option("--no-redundancy", help="Ablation: train without the penalty.")
+    ] = False,
+    patience: Annotated[
+        int, typer.Option("--patience", min=1, help="Early-stopping patience.")
+    ] = 2,
+    holdout: Annotated[
+        bool, typer.Option("--holdout", help="Hold out chr22 (validation) and chr19 (test).")
+    ] = False,
+    max_retry: Annotated[int, typer.Option("--max-retry", min=0, help="Retries on collapse.")] = 3,
+    no_resume: Annotated[bool, typer.Option("--no-resume", help="Ignore a checkpoint.")] = False,
+    seed: Seed = 0,
+    device: Device = DeviceChoice.auto,
+    threads: Threads = 1,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Train a DeepDETAILS model; writes OUT/model, metrics.jsonl, checkpoint.pt, train.json."""
+    from varinterp.deconv.prep import load_data
+    from varinterp.deconv.train import TrainSettings, train_deconv
+    from varinterp.nets.deepdetails import DeepDetailsConfig
+
+    require_file(data, "deconvolution data")
+    set_threads(threads)
+    d = load_data(data)
+    try:
+        cfg = DeepDetailsConfig(
+            n_cell_types=len(d.cell_types),
+            n_strands=d.n_strands,
+            seq_only=seq_only,
+            input_length=d.seq.shape[-1],
+            filters=filters,
+            gru_layers=gru_layers,
+            profile_shrinkage=profile_shrinkage,
+            scale_placement=scale_placement,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    settings = TrainSettings(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        lr_decay=lr_decay,
+        alpha=alpha,
+        redundancy=not no_redundancy,
+        patience=patience,
+        seed=seed,
+        max_retry=max_retry,
+        holdout=holdout,
+    )
+    with progress_bar("training", quiet=quiet) as on_progress:
+        result = train_deconv(
+            d,
+            config=cfg,
+            out=out,
+            settings=settings,
+            device=str(device),
+            resume=not no_resume,
+            on_progress=on_progress,
+        )
+    if not quiet:
+        qc = "passed" if result.qc_passed else "FAILED (collapsed branch)"
+        console.print(
+            f"trained {result.epochs} epochs (attempt {result.attempts}), best loss "
+            f"{result.best_loss:.4g}, self-check {qc}; model in {result.model_dir}"
+        )
+
+
+@app.command("predict")
+def predict(
+    data: Annotated[Path, typer.Option("--data", help="data.h5 from `deconvolve prep`.")],
+    model: Annotated[Path, typer.Option("--model", help="Model folder (OUT/model of train).")],
+    out: Out,
+    rescale: Annotated[
+        str, typer.Option("--rescale", help="counts (default), per-bp or none.")
+    ] = "counts",
+    min_abs: Annotated[float, typer.Option("--min-abs", help="Drop |values| below this.")] = 0.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
+    device: Device = DeviceChoice.auto,
+    threads: Threads = 1,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Write per-cell-type <ct>.pl.bw / <ct>.mn.bw (minus negative), counts.tsv, predictions.h5."""
+    from varinterp.deconv.predict import export_tracks, predict_tracks
+    from varinterp.deconv.prep import load_data
+    from varinterp.io.atomic import atomic_dir
+    from varinterp.nets.deepdetails_io import load_model
+
+    require_file(data, "deconvolution data")
+    set_threads(threads)
+    d = load_data(data)
+    m = load_model(model)
+    with progress_bar("predicting", quiet=quiet) as on_progress:
+        pred = predict_tracks(
+            m,
+            d,
+            batch_size=batch_size,
+            device=str(device),
+            rescale=rescale,
+            on_progress=on_progress,
+        )
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        export_tracks(pred, d, tmp, min_abs=min_abs)
+    if not quiet:
+        console.print(f"wrote {len(d.cell_types)} cell types x {d.n_strands} strands to {out}")
+
+
+@app.command("eval")
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="data.h5 with ground truth (--truth).")],
+    out: Out,
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", help="predictions.h5 from predict.")
+    ] = None,
+    label: Annotated[str, typer.Option("--label", help="Name of the predictions.")] = "deepdetails",
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Score predictions and the baselines: OUT.tsv (long) and OUT.summary.tsv (medians)."""
+    from varinterp.deconv.predict import evaluate_run, load_predictions
+    from varinterp.deconv.prep import load_data
+    from varinterp.io.atomic import atomic_path
+
+    require_file(data, "deconvolution data")
+    d = load_data(data)
+    preds = {}
+    if predictions is not None:
+        require_file(predictions, "predictions")
+        preds[label] = load_predictions(predictions, d)
+    table, summary = evaluate_run(d, preds)
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    summary_path = out.with_name(out.name.removesuffix(".tsv") + ".summary.tsv")
+    with atomic_path(summary_path) as tmp:
+        summary.to_csv(tmp, sep="\t", float_format="%.4f")
+    if not quiet:
+        console.print(summary.round(3).to_string())
+        console.print(f"wrote {out} and {summary_path}")

@@ -1,0 +1,102 @@
+"""Reading the ``data.h5`` that the DeepDETAILS tool's ``prep-data`` writes.
+
+Layout of that file: ``dec/seq (N, 4, L)`` float (one-hot; IUPAC codes as fractions),
+``dec/acc (N, K, L)``, ``dec/bulk (N, S, L)``, ``regions (N, 4)`` int (contig index,
+start, end, type) with the contig names in the attributes ``chr_<index>``, and optionally
+``scatac_norm (K,)`` (1e6 / fragments per cell type). Cell-type names are not stored
+there, so they are passed in; contig sizes come from a ``chrom.sizes`` file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from varinterp.deconv.prep import DeconvData
+from varinterp.errors import InputError
+
+__all__ = ["read_chrom_sizes", "read_deepdetails_h5"]
+
+
+def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
+    """A two-column ``chrom<TAB>length`` file -> ordered dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"contig sizes file {path} does not exist; check the path")
+    table = pd.read_csv(
+        path,
+        sep="\t",
+        header=None,
+        usecols=[0, 1],
+        names=["chrom", "length"],
+        comment="#",
+        dtype={"chrom": str},
+    )
+    if table["length"].isna().any():
+        raise InputError(f"{path} is not a chrom.sizes file (chrom<TAB>length per line)")
+    return dict(zip(table["chrom"], table["length"].astype(int), strict=True))
+
+
+def read_deepdetails_h5(
+    path: str | os.PathLike,
+    *,
+    cell_types: Sequence[str],
+    chrom_sizes: dict[str, int],
+    target_length: int = 1000,
+) -> DeconvData:
+    """Convert a DeepDETAILS ``data.h5`` to `DeconvData` (no ground truth).
+
+    Sequence columns that are not exactly one base (IUPAC fractions) become N. Without
+    ``scatac_norm`` the normalisation is 1 for every cell type.
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"DeepDETAILS data file {path} does not exist; check the path")
+    with h5py.File(path, "r") as h5:
+        for name in ("dec/seq", "dec/acc", "dec/bulk", "regions"):
+            if name not in h5:
+                raise InputError(f"{path} has no '{name}'; is it a DeepDETAILS prep-data file?")
+        seq = h5["dec/seq"][:]
+        acc = h5["dec/acc"][:].astype(np.float32)
+        bulk = np.abs(h5["dec/bulk"][:]).astype(np.float32)
+        reg = h5["regions"][:]
+        names = {
+            int(k.split("_", 1)[1]): str(v)
+            for k, v in h5["regions"].attrs.items()
+            if k.startswith("chr_")
+        }
+        norm = h5["scatac_norm"][:].astype(np.float64) if "scatac_norm" in h5 else None
+    if len(cell_types) != acc.shape[1]:
+        msg = f"{path} has {acc.shape[1]} cell types but {len(cell_types)} names were given"
+        raise InputError(msg)
+    try:
+        chroms = [names[int(i)] for i in reg[:, 0]]
+    except KeyError as exc:
+        raise InputError(f"{path}: contig index {exc} has no chr_ attribute") from None
+    missing = sorted(set(chroms) - set(chrom_sizes))
+    if missing:
+        raise InputError(f"contigs {missing} of {path} are not in the contig sizes file")
+    one_hot = (seq == 1).astype(np.uint8)
+    one_hot *= (one_hot.sum(axis=1, keepdims=True) == 1).astype(np.uint8)
+    return DeconvData(
+        seq=one_hot,
+        acc=acc,
+        bulk=bulk,
+        norm=np.ones(acc.shape[1]) if norm is None else norm.reshape(-1),
+        regions=pd.DataFrame(
+            {
+                "chrom": chroms,
+                "start": reg[:, 1].astype(np.int64),
+                "end": reg[:, 2].astype(np.int64),
+            }
+        ),
+        cell_types=list(cell_types),
+        chrom_sizes=dict(chrom_sizes),
+        target_length=target_length,
+    )
