@@ -200,7 +200,9 @@ def test_cli_link_abc_writes_tsv_and_bedpe(abc_world, cli):
     def rpm(path, s):
         bw = pyBigWig.open(str(path))
         val = bw.stats("chr1", s, s + 500, type="sum", exact=True)[0]
-        tot = sum(bw.stats(c, 0, n, type="sum", exact=True)[0] for c, n in bw.chroms().items())
+        tot = sum(
+            bw.stats(c, 0, n, type="sum", exact=True)[0] or 0.0 for c, n in bw.chroms().items()
+        )
         bw.close()
         return 1e6 * val / tot
 
