@@ -28,7 +28,7 @@ def test_reads_rows_and_resolves_paths(tmp_path):
         ("library\tsample\tplus\tminus\nL1\tS1\ta.bw\ta.bw\nL1\tS2\ta.bw\ta.bw\n", "twice"),
         ("library\tsample\tplus\tminus\nL1\tS1\ta.bw\tnope.bw\n", "does not exist"),
         ("library\tsample\tplus\tminus\nL1\t\ta.bw\ta.bw\n", "empty sample"),
-        ("library\tsample\tplus\tminus\n", "no libraries"),
+        ("library\tsample\tplus\tminus\n", "no rows"),
     ],
 )
 def test_bad_sheets(tmp_path, text, match):

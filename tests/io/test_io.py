@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyBigWig
 import pytest
@@ -97,3 +99,21 @@ def test_atomic_outputs_get_the_usual_modes(tmp_path):
         os.umask(mask)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
+
+
+def test_read_table_checks_columns_and_rows(tmp_path):
+    from varinterp.io.tables import read_table, resolve_path
+
+    path = tmp_path / "t.tsv"
+    path.write_text("# comment\n a \tb\n1\t\n")
+    table = read_table(path, required=("a", "b"), what="track table")
+    assert table.to_dict("list") == {"a": ["1"], "b": [""]}
+    with pytest.raises(InputError, match=r"track table .* lacks column\(s\) c \(has a, b\)"):
+        read_table(path, required=("a", "c"), what="track table")
+    path.write_text("a\tb\n")
+    with pytest.raises(InputError, match="no rows"):
+        read_table(path, required=("a",), what="track table")
+    with pytest.raises(InputError, match="does not exist"):
+        read_table(tmp_path / "none.tsv", required=("a",), what="track table")
+    assert resolve_path("x.bw", path) == tmp_path / "x.bw"
+    assert resolve_path("/abs/x.bw", path) == Path("/abs/x.bw")

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from varinterp.errors import InputError
+from varinterp.io.tables import read_table
 
 __all__ = ["SHEET_COLUMNS", "Library", "read_sample_sheet", "subsample_individuals"]
 
@@ -47,24 +47,7 @@ def read_sample_sheet(path: str | os.PathLike, *, check_files: bool = True) -> l
     bigWigs that do not exist are an `InputError` naming the sheet and row.
     """
     path = Path(path)
-    if not path.is_file():
-        msg = f"sample sheet {path} does not exist; check the path"
-        raise InputError(msg)
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
-        msg = f"sample sheet {path} is not a tab-separated table with a header ({exc})"
-        raise InputError(msg.splitlines()[0]) from None
-    missing = [c for c in SHEET_COLUMNS if c not in table.columns]
-    if missing:
-        msg = (
-            f"sample sheet {path} lacks column(s) {', '.join(missing)}; it needs a header "
-            f"line with {', '.join(SHEET_COLUMNS)} (tab-separated)"
-        )
-        raise InputError(msg)
-    if table.empty:
-        msg = f"sample sheet {path} lists no libraries"
-        raise InputError(msg)
+    table = read_table(path, required=SHEET_COLUMNS, what="sample sheet")
     libraries: list[Library] = []
     seen: set[str] = set()
     for i, row in enumerate(table.itertuples(index=False), start=2):

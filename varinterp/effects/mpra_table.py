@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
+from varinterp.io.tables import read_table
 
 __all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "read_oligo_table"]
 
@@ -64,24 +65,7 @@ def read_oligo_table(path: str | os.PathLike, *, strict: bool = False) -> pd.Dat
     ``ref_mismatch``, ``alt_mismatch``), ``pos0`` (0-based), ``offset`` (int), float ``active`` /
     ``emvar`` / ``log2fc`` (NaN when absent) and the file's other columns."""
     path = Path(path)
-    if not path.is_file():
-        msg = f"oligo table {path} does not exist; check the path"
-        raise InputError(msg)
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
-        msg = f"oligo table {path} is not a tab-separated table with a header ({exc})"
-        raise InputError(msg.splitlines()[0]) from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        msg = (
-            f"oligo table {path} lacks column(s) {', '.join(missing)}; its header needs "
-            f"{', '.join(REQUIRED_COLUMNS)} (tab-separated)"
-        )
-        raise InputError(msg)
-    if table.empty:
-        msg = f"oligo table {path} has no rows"
-        raise InputError(msg)
+    table = read_table(path, required=REQUIRED_COLUMNS, what="oligo table")
     for c in REQUIRED_COLUMNS:
         table[c] = table[c].str.strip()
     dup = table["id"][table["id"].duplicated()]

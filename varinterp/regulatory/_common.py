@@ -1,4 +1,4 @@
-"""Helpers shared by the regulatory modules: sample tables, interval overlap, TSV output."""
+"""Helpers shared by the regulatory modules: safe file names, interval overlap, TSV output."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
 
 __all__: list[str] = []
@@ -21,39 +20,6 @@ def safe_name(name: str) -> str:
     """A file-name-safe form of a cell-type name (other characters become ``_``)."""
     out = _SAFE.sub("_", str(name)).strip("._")
     return out or "unnamed"
-
-
-def read_sample_table(
-    path: str | os.PathLike, *, required: tuple[str, ...], what: str
-) -> pd.DataFrame:
-    """Read a TSV with a header; check `required` columns; return it with str cells.
-
-    Empty cells are ``""``. Path-like cells are left as given (see `resolve_path`).
-    """
-    path = Path(path)
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except pd.errors.EmptyDataError:
-        msg = f"{what} {path} is empty; it needs a header line with {', '.join(required)}"
-        raise InputError(msg) from None
-    table.columns = [c.strip() for c in table.columns]
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        msg = (
-            f"{what} {path} lacks column(s) {', '.join(missing)} (has "
-            f"{', '.join(table.columns)}); add a header line naming them"
-        )
-        raise InputError(msg)
-    if table.empty:
-        msg = f"{what} {path} has a header but no rows"
-        raise InputError(msg)
-    return table
-
-
-def resolve_path(value: str, table_path: str | os.PathLike) -> Path:
-    """`value` as a path; relative paths are taken from the table's own folder."""
-    p = Path(value)
-    return p if p.is_absolute() else Path(table_path).parent / p
 
 
 def any_overlap(

@@ -27,8 +27,9 @@ import pandas as pd
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir
 from varinterp.io.intervals import read_bed
+from varinterp.io.tables import read_table, resolve_path
 from varinterp.progress import ProgressCallback, report
-from varinterp.regulatory._common import read_sample_table, resolve_path, safe_name, write_tsv
+from varinterp.regulatory._common import safe_name, write_tsv
 from varinterp.regulatory.abc import (
     AbcParams,
     add_hic,
@@ -163,7 +164,7 @@ def link_abc(
         msg = f"accessibility kind {accessibility_kind!r} must be ATAC or DHS"
         raise InputError(msg)
     table_path = Path(samples)
-    sample_table = read_sample_table(
+    sample_table = read_table(
         table_path, required=("cell_type", "accessibility"), what="sample table"
     )
     if sample_table["cell_type"].duplicated().any():

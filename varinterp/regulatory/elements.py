@@ -32,8 +32,9 @@ from statsmodels.stats.multitest import multipletests
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir
 from varinterp.io.intervals import read_bed
+from varinterp.io.tables import read_table, resolve_path
 from varinterp.progress import ProgressCallback, report
-from varinterp.regulatory._common import read_sample_table, resolve_path, safe_name, write_tsv
+from varinterp.regulatory._common import safe_name, write_tsv
 from varinterp.regulatory.signal import region_sums, track_total
 
 __all__ = ["ElementsResult", "call_elements", "specific_tests"]
@@ -143,7 +144,7 @@ def call_elements(
         msg = f"--bins must be at least 1 (got {bins})"
         raise InputError(msg)
     table_path = Path(tracks)
-    table = read_sample_table(table_path, required=("cell_type", "path"), what="track table")
+    table = read_table(table_path, required=("cell_type", "path"), what="track table")
     region_table = read_bed(regions)
     if "name" not in region_table.columns:
         region_table["name"] = [

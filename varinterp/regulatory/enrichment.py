@@ -31,12 +31,8 @@ from statsmodels.stats.multitest import multipletests
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
 from varinterp.io.intervals import read_bed
-from varinterp.regulatory._common import (
-    points_in_intervals,
-    read_sample_table,
-    resolve_path,
-    write_tsv,
-)
+from varinterp.io.tables import read_table, resolve_path
+from varinterp.regulatory._common import points_in_intervals, write_tsv
 
 __all__ = [
     "EnrichmentResult",
@@ -62,7 +58,7 @@ def read_variants(path: str | os.PathLike) -> pd.DataFrame:
     """GWAS variants from a TSV with a header: ``chrom``, ``pos`` (1-based) or ``start``
     (0-based), and ``trait``. Returns chrom, pos0 (int64, 0-based), trait."""
     path = Path(path)
-    table = read_sample_table(path, required=("chrom", "trait"), what="variant table")
+    table = read_table(path, required=("chrom", "trait"), what="variant table")
     if "pos" in table.columns:
         pos, base = table["pos"], 1
     elif "start" in table.columns:
@@ -106,7 +102,7 @@ def read_specific_regions(path: str | os.PathLike) -> dict[str, pd.DataFrame]:
             str(ct): grp.loc[spec.loc[grp.index], ["chrom", "start", "end"]]
             for ct, grp in table.groupby("cell_type", sort=False)
         }
-    listing = read_sample_table(path, required=("cell_type", "bed"), what="specific-region list")
+    listing = read_table(path, required=("cell_type", "bed"), what="specific-region list")
     return {
         row["cell_type"]: read_bed(resolve_path(row["bed"], path))[["chrom", "start", "end"]]
         for _, row in listing.iterrows()
