@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from varinterp.effects.demo_step import qtl_step, scoring_step
 from varinterp.genome.build import build_store
 from varinterp.genome.export import export_sequences
 from varinterp.genome.store import GenomeStore
 from varinterp.io.atomic import atomic_write_text
 from varinterp.report.demo_step import locus_report_step
 from varinterp.simulate.celltypes_demo import deconvolution_step
+from varinterp.training.demo_step import clipnet_step
 
 __all__ = ["DemoContext", "DemoStep", "run_demo"]
 
@@ -103,6 +105,9 @@ STEPS: list[DemoStep] = [
     DemoStep("simulate a world", _world),
     DemoStep("build the personal-genome store", _store),
     DemoStep("export personal promoter windows", _windows),
+    DemoStep("train a small CLIPNET on simulated PRO-cap", clipnet_step),
+    DemoStep("score causal vs non-causal SNPs", scoring_step),
+    DemoStep("QTL benchmark: personal vs reference-only", qtl_step),
     DemoStep("simulate cell types and deconvolve a bulk", deconvolution_step),
     DemoStep("simulate, fine-map and report a PSC-like locus", locus_report_step),
 ]

@@ -128,14 +128,19 @@ def _world_elements_bed(world, chrom: str, path: Path) -> Path:
     return path
 
 
-def evidence_from_tracks(tracks, *, world, chrom: str, out: Path) -> dict[str, Path]:
+def evidence_from_tracks(
+    tracks, *, world, chrom: str, out: Path, accessibility: dict[str, Path] | None = None
+) -> dict[str, Path]:
     """Specific elements and ABC links of `chrom` from a cell-type track table.
 
     `tracks`: TSV ``cell_type plus_bigwig minus_bigwig`` (one track pair per cell type).
     Candidate regions are the world's planted elements (the simulated equivalent of
-    ATAC peaks). ``elements call`` runs with 10 bins per region (one track per cell type);
-    ``link abc`` uses each cell type's signal on both strands as activity (the power law,
-    genes = planted promoters). Returns paths by key: elements, abc_dir.
+    ATAC peaks). ``elements call`` runs with 10 bins per region (one track per cell type).
+    ``link abc`` (power law, genes = planted promoters) takes its activity from the
+    per-cell-type `accessibility` bigWigs when given, as ABC does, and then prunes links
+    whose element has under 20 CPM of initiation in the cell type's track (as in the
+    DeepDETAILS paper); without them the initiation signal on both strands is the
+    activity. Returns paths by key: elements, abc_dir.
     """
     from varinterp.io.bigwig import BigWig, write_bigwig
     from varinterp.regulatory.abc_run import link_abc
@@ -147,7 +152,11 @@ def evidence_from_tracks(tracks, *, world, chrom: str, out: Path) -> dict[str, P
     length = int(world.reference.lengths[chrom])
     regions = _world_elements_bed(world, chrom, out / "regions.bed")
     call_rows = ["cell_type\tpath\tminus\n"]
-    abc_rows = ["cell_type\taccessibility\n"]
+    abc_rows = [
+        "cell_type\taccessibility\tinitiation\tinitiation_minus\n"
+        if accessibility
+        else "cell_type\taccessibility\n"
+    ]
     for spec in specs:
         call_rows.append(f"{spec.cell_type}\t{spec.plus}\t{spec.minus or ''}\n")
         signal = np.zeros(length)
@@ -158,13 +167,21 @@ def evidence_from_tracks(tracks, *, world, chrom: str, out: Path) -> dict[str, P
                         signal += bw.values(chrom, 0, length)
         both = out / f"{spec.cell_type}.both.bw"
         write_bigwig(both, chrom_sizes={chrom: length}, tracks=[(chrom, 0, signal)])
-        abc_rows.append(f"{spec.cell_type}\t{both.name}\n")
+        if accessibility:
+            abc_rows.append(
+                f"{spec.cell_type}\t{Path(accessibility[spec.cell_type]).resolve()}\t"
+                f"{Path(spec.plus).resolve()}\t"
+                f"{Path(spec.minus).resolve() if spec.minus else ''}\n"
+            )
+        else:
+            abc_rows.append(f"{spec.cell_type}\t{both.name}\n")
     atomic_write_text(out / "tracks.tsv", "".join(call_rows))
     atomic_write_text(out / "abc_samples.tsv", "".join(abc_rows))
     genes = out / "genes.bed"
     _genes_bed(world, chrom, genes)
     call_elements(tracks=out / "tracks.tsv", regions=regions, out=out / "specific", bins=10,
                   overwrite=True)  # fmt: skip
+    # with accessibility, the ABC thresholds table's value for ATAC + power law (0.013)
     link_abc(elements=regions, genes=genes, samples=out / "abc_samples.tsv", out=out / "abc",
-             overwrite=True)  # fmt: skip
+             threshold=None if accessibility else 0.02, overwrite=True)  # fmt: skip
     return {"elements": out / "specific" / "elements.tsv", "abc_dir": out / "abc"}

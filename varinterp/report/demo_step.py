@@ -15,6 +15,8 @@ and ``report.candidates.tsv`` under ``ctx.out``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from varinterp.report.demo_evidence import evidence_from_tracks, planted_evidence
 
 __all__ = ["locus_report_step"]
@@ -43,7 +45,11 @@ def locus_report_step(ctx) -> list[str]:
     sources = []
     if tracks is not None and (elements is None or abc is None):
         derived = evidence_from_tracks(
-            tracks, world=world, chrom=locus.chrom, out=ctx.out / "gwas_evidence_tracks"
+            tracks,
+            world=world,
+            chrom=locus.chrom,
+            out=ctx.out / "gwas_evidence_tracks",
+            accessibility=_accessibility(files.get("celltypes")),
         )
         if elements is None:
             elements = derived["elements"]
@@ -91,3 +97,18 @@ def locus_report_step(ctx) -> list[str]:
         + (f"; {', '.join(sources)} {origin}" if sources else ""),
     ]
     return lines
+
+
+def _accessibility(folder) -> dict[str, Path] | None:
+    """Per-cell-type accessibility bigWigs of a ``simulate celltypes`` folder, if any."""
+    if folder is None or not (Path(folder) / "tracks.tsv").is_file():
+        return None
+    import pandas as pd
+
+    table = pd.read_csv(Path(folder) / "tracks.tsv", sep="\t", dtype=str)
+    if "accessibility" not in table.columns:
+        return None
+    return {
+        ct: Path(folder) / acc
+        for ct, acc in zip(table["cell_type"], table["accessibility"], strict=True)
+    }

@@ -283,6 +283,11 @@ def _train_one(
     model = Clipnet(model_cfg)
     if init_states is not None:
         model.load_state_dict(dict(init_states[k]))
+    else:
+        # from scratch, start the quantity head at the training windows' RPM scale
+        j, length = data.max_jitter, data.output_length
+        q = data.tracks[:, peaks["train"], :, j : j + length].sum(axis=(2, 3), dtype=np.float64)
+        model.init_quantity_scale(float(q.mean()), float(max(q.std(), 1e-3)))
     model.to(dev)
     wrapped = wrap_model(model, dist, dev)
     say(

@@ -1,0 +1,146 @@
+"""The demo's CLIPNET step on a small simulated world (a few tiny epochs)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pytest
+
+from varinterp.demo import DemoContext
+from varinterp.errors import InputError
+from varinterp.training import demo_step
+from varinterp.training.demo_step import (
+    chain_folds,
+    clipnet_step,
+    demo_sample_sheet,
+    held_out_metrics,
+)
+
+TINY = {"max_epochs": 2, "max_batches_per_epoch": 3, "batch_size": 16}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from varinterp.genome.build import build_store
+    from varinterp.simulate.store import simulate_world
+
+    out = tmp_path_factory.mktemp("demo")
+    world, files = simulate_world(
+        out=out / "world", seed=3, n_individuals=12, genome_size=300_000, n_chromosomes=3
+    )
+    build_store(vcf=files.vcf, fasta=files.fasta, out=out / "cohort.vgs")
+    ctx = DemoContext(out=out, seed=3, threads=1)
+    ctx.objects["world"] = world
+    ctx.files.update(
+        fasta=files.fasta, vcf=files.vcf, store=out / "cohort.vgs", elements=files.elements_bed
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in TINY.items():
+            mp.setitem(demo_step.DEMO_TRAINING, k, v)
+        mp.setattr(demo_step, "DEMO_INDIVIDUALS", 6)
+        lines = clipnet_step(ctx)
+    return ctx, lines
+
+
+def test_step_trains_two_held_out_fold_models_and_reports_their_metrics(demo):
+    ctx, lines = demo
+    model = ctx.files["clipnet"]
+    meta = json.loads((model / "config.json").read_text())
+    assert sorted(p.name for p in model.glob("fold_*.safetensors")) == [
+        "fold_1.safetensors",
+        "fold_2.safetensors",
+    ]
+    assert meta["metadata"]["folds"] == {"chr1": 1, "chr2": 2, "chr3": 3}
+    assert meta["metadata"]["reference_only"] is False
+    assert len(meta["metadata"]["individuals"]) == 6
+    # the reported numbers are the evaluation table's fold-k-on-fold-k rows
+    metrics = pd.read_csv(ctx.files["clipnet_eval"] / "metrics.tsv", sep="\t")
+    for k, chrom in ((1, "chr1"), (2, "chr2")):
+        row = metrics[(metrics["model"] == f"fold_{k}") & (metrics["eval_fold"] == k)].iloc[0]
+        line = next(x for x in lines if x.startswith(f"fold_{k} on held-out {chrom}"))
+        got = [float(v) for v in re.findall(r"Pearson (-?\d+\.\d+)", line)]
+        assert got == pytest.approx(
+            [row["median_profile_pearson"], row["log_quantity_pearson"]], abs=6e-4
+        )
+    assert (ctx.files["procap"] / "variant_effects.tsv").is_file()
+
+
+def test_quantity_head_starts_at_the_training_quantities(demo, monkeypatch):
+    """Training from scratch starts the quantity BN bias/weight at the mean/std of the
+    training windows' summed RPM, computed here from the bigWigs."""
+    ctx, _ = demo
+    captured = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture_then_stop(model, dist, dev):
+        captured.update({k: v.detach().clone() for k, v in model.state_dict().items()})
+        raise Stop
+
+    monkeypatch.setattr("varinterp.training.run.wrap_model", capture_then_stop)
+    with pytest.raises(Stop):
+        demo_step.train_small(config=ctx.files["clipnet_config"], out=ctx.out / "x", folds=[1])
+    state = captured
+    sheet = pd.read_csv(ctx.out / "clipnet_samples.tsv", sep="\t")
+    peaks = pd.read_csv(ctx.files["procap"] / "peaks.bed", sep="\t", header=None)
+    length = ctx.objects["world"].reference.lengths["chr3"]
+    mids = (peaks[1] + peaks[2]) // 2
+    # fold 1 tests chr1, validates on chr2, trains on chr3; edge peaks are dropped
+    train = mids[(peaks[0] == "chr3") & (mids - 600 >= 0) & (mids + 600 <= length)]
+    assert len(train) > 0
+    values = []
+    for _, lib in sheet.iterrows():
+        tracks, total = [], 0.0
+        for col in ("plus", "minus"):
+            with pyBigWig.open(str(ctx.out / lib[col])) as bw:
+                for c in bw.chroms():
+                    total += sum(abs(v) for _, _, v in (bw.intervals(c) or []))
+                tracks.append(np.abs(np.nan_to_num(np.array(bw.values("chr3", 0, length)))))
+        values.append(
+            [sum(t[m - 250 : m + 250].sum() for t in tracks) * 1e6 / total for m in train]
+        )
+    values = np.array(values)
+    bias = float(state["quantity_bn.bias"])
+    assert bias == pytest.approx(values.mean(), rel=0.02)
+    assert float(state["quantity_bn.weight"]) == pytest.approx(values.std(), rel=0.05)
+
+
+def test_chain_folds():
+    assert chain_folds(["a", "b", "c"]) == {"a": 1, "b": 2, "c": 3}
+    with pytest.raises(InputError, match="2-9 contigs"):
+        chain_folds(["a"])
+    with pytest.raises(InputError, match="2-9 contigs"):
+        chain_folds([f"c{i}" for i in range(10)])
+
+
+def test_held_out_metrics_keeps_own_fold_rows():
+    m = pd.DataFrame(
+        {
+            "model": ["ensemble", "fold_1", "fold_1", "fold_2", "fold_2", "fold_12"],
+            "eval_fold": [0, 0, 1, 0, 2, 1],
+            "n_windows": [0, 0, 10, 0, 0, 5],
+        }
+    )
+    got = held_out_metrics(m)
+    assert got[["model", "eval_fold"]].values.tolist() == [["fold_1", 1]]
+
+
+def test_demo_sample_sheet_keeps_one_library_per_individual(tmp_path):
+    (tmp_path / "p").mkdir()
+    sheet = tmp_path / "p" / "samples.tsv"
+    sheet.write_text(
+        "library\tsample\tplus\tminus\n"
+        "a1\tA\tbw/a1.p.bw\tbw/a1.m.bw\n"
+        "a2\tA\tbw/a2.p.bw\tbw/a2.m.bw\n"
+        "b1\tB\tbw/b1.p.bw\tbw/b1.m.bw\n"
+        "c1\tC\tbw/c1.p.bw\tbw/c1.m.bw\n"
+    )
+    out = demo_sample_sheet(sheet, tmp_path / "s.tsv", n_individuals=2)
+    t = pd.read_csv(out, sep="\t")
+    assert t["library"].tolist() == ["a1", "b1"]
+    assert t["plus"].tolist() == ["p/bw/a1.p.bw", "p/bw/b1.p.bw"]
