@@ -62,25 +62,31 @@ def _root(
     """varinterp: variant interpretation from personal genomes to locus reports."""
 
 
-app.add_typer(genome.app, name="genome")
-app.add_typer(simulate.app, name="simulate")
-app.add_typer(data.app, name="data")
-app.add_typer(train.app, name="train")
-app.command("finetune")(modeling.finetune)
-app.command("evaluate")(modeling.evaluate)
-app.add_typer(models.app, name="models")
+_GENOMES = "Personal genomes"
+_MODELS = "Sequence-to-function models"
+_EFFECTS = "Variant effects"
+_MECHANISMS = "Cell types and mechanisms"
+_MORE = "Data, simulation and demo"
+
 deconvolve.app.command("pseudobulk")(deconvolve_inputs.pseudobulk)
 deconvolve.app.command("preflight")(deconvolve_inputs.preflight)
-app.add_typer(deconvolve.app, name="deconvolve")
-app.add_typer(elements.app, name="elements")
-app.add_typer(link.app, name="link")
-app.add_typer(report.app, name="report")
-app.add_typer(bench.app, name="bench")
-app.command("score")(score.score_command)
-app.command("attribute")(attribute.attribute_command)
-app.command("finemap")(finemap.finemap_command)
-app.command("demo")(demo.demo)
 
+app.add_typer(genome.app, name="genome", rich_help_panel=_GENOMES)
+app.add_typer(train.app, name="train", rich_help_panel=_MODELS)
+app.command("finetune", rich_help_panel=_MODELS)(modeling.finetune)
+app.command("evaluate", rich_help_panel=_MODELS)(modeling.evaluate)
+app.add_typer(models.app, name="models", rich_help_panel=_MODELS)
+app.command("score", rich_help_panel=_EFFECTS)(score.score_command)
+app.add_typer(bench.app, name="bench", rich_help_panel=_EFFECTS)
+app.command("attribute", rich_help_panel=_EFFECTS)(attribute.attribute_command)
+app.add_typer(deconvolve.app, name="deconvolve", rich_help_panel=_MECHANISMS)
+app.add_typer(elements.app, name="elements", rich_help_panel=_MECHANISMS)
+app.add_typer(link.app, name="link", rich_help_panel=_MECHANISMS)
+app.command("finemap", rich_help_panel=_MECHANISMS)(finemap.finemap_command)
+app.add_typer(report.app, name="report", rich_help_panel=_MECHANISMS)
+app.add_typer(data.app, name="data", rich_help_panel=_MORE)
+app.add_typer(simulate.app, name="simulate", rich_help_panel=_MORE)
+app.command("demo", rich_help_panel=_MORE)(demo.demo)
 
 def main() -> None:
     """Console-script entry point."""
