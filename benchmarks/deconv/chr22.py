@@ -30,6 +30,11 @@ def main() -> None:
     ap.add_argument("--lr-decay", type=float, default=0.5)
     ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument(
+        "--redundancy-gradient", action="store_true", help="let the penalty train (not default)"
+    )
+    ap.add_argument("--count-scale", type=float, default=None, help="1 = plain softplus")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -68,8 +73,11 @@ def main() -> None:
     settings = TrainSettings(
         epochs=args.epochs,
         batch_size=args.batch_size,
+        lr=args.lr,
         lr_decay=args.lr_decay,
         alpha=args.alpha,
+        redundancy=args.redundancy_gradient,
+        count_scale=args.count_scale,
         seed=args.seed,
     )
     t = time.time()

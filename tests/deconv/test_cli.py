@@ -180,3 +180,69 @@ def test_import_h5(cli, tmp_path):
     assert (d.bulk >= 0).all() and list(d.regions["start"]) == [0, 100, 200]
     res = cli("import-h5", "--h5", src, "--cell-type", "X", "--chrom-sizes", sizes, "--out", out)
     assert res.exit_code == 2 and "2 cell types" in res.output
+
+
+def test_prep_library_sizes_and_background(cli, synthetic_tracks, tmp_path):
+    from varinterp.deconv.prep import load_data
+
+    f = synthetic_tracks
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(">chrT\n" + "GCAT" * 1500 + "\n>chrU\n" + "GCAT" * 750 + "\n")
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chrU\t1000\t1100\nchrU\t1004\t1100\n")  # both windows: all of chrU
+    sizes = tmp_path / "library_sizes.tsv"
+    sizes.write_text(
+        "cell_type\tn_cells\tn_fragments\tnorm\n"
+        + "".join(
+            f"{ct}\t25\t{2000 * (i + 1)}\t{1e6 / (2000 * (i + 1))}\n"
+            for i, ct in enumerate(CELL_TYPES)
+        )
+    )
+    data = tmp_path / "data.h5"
+    base = [*_prep_args(f, data), "--regions", bed]
+    res = cli(*base, "--background-ratio", "1")
+    assert res.exit_code == 2 and "--fasta" in res.output and "Traceback" not in res.output
+    res = cli(*base, "--library-sizes", sizes, "--library-size", "A=3")
+    assert res.exit_code == 2 and "not both" in res.output
+    res = cli(*base, "--library-sizes", sizes, "--fasta", fasta, "--background-ratio", "1")
+    assert res.exit_code == 0, res.output
+    d = load_data(data)
+    np.testing.assert_allclose(d.norm, [1e6 / 2000, 1e6 / 4000, 1e6 / 6000])
+    # chrT holds the only two 4096-bp candidates (starts 0 and 1000); GC 0.5 everywhere
+    assert d.regions["background"].tolist() == [False, False, True, True]
+    assert d.regions.loc[d.regions["background"], "start"].tolist() == [0, 1000]
+    assert d.peaks_only().n == 2
+    res = cli(
+        "train",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "run",
+        "--filters",
+        "4",
+        "--gru-layers",
+        "1",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+        "-q",
+    )
+    assert res.exit_code == 0, res.output
+    res = cli(
+        "predict",
+        "--data",
+        data,
+        "--model",
+        tmp_path / "run" / "model",
+        "--out",
+        tmp_path / "pred",
+        "--device",
+        "cpu",
+        "-q",
+    )
+    assert res.exit_code == 0, res.output
+    counts = pd.read_csv(tmp_path / "pred" / "counts.tsv", sep="\t")
+    assert counts["chrom"].tolist() == ["chrU", "chrU"]

@@ -83,6 +83,40 @@ def prep(
             "--library-size", help="NAME=N fragments per cell type (default: track total)."
         ),
     ] = None,
+    library_sizes: Annotated[
+        Path | None,
+        typer.Option(
+            "--library-sizes",
+            help="library_sizes.tsv from `pseudobulk` (cell_type, n_fragments); instead of "
+            "--library-size.",
+        ),
+    ] = None,
+    background_ratio: Annotated[
+        float,
+        typer.Option(
+            "--background-ratio",
+            min=0.0,
+            help="GC-matched background windows per region (needs --fasta; 0 = none, the "
+            "reference default; the paper's benchmarks use 1).",
+        ),
+    ] = 0.0,
+    exclude: Annotated[
+        Path | None,
+        typer.Option("--exclude", help="BED (e.g. blacklist) background windows must avoid."),
+    ] = None,
+    tile_step: Annotated[
+        int | None,
+        typer.Option(
+            "--tile-step",
+            min=1,
+            help="Sliding windows for genome-wide prediction: tile the --regions (or whole "
+            "--chrom contigs) with 1000-bp targets every N bp (N <= 1000; overlaps are "
+            "averaged at export) instead of centring one window per region.",
+        ),
+    ] = None,
+    background_seed: Annotated[
+        int, typer.Option("--background-seed", help="Seed of the background draw.")
+    ] = 1234567,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -106,12 +140,44 @@ def prep(
                 require_file(Path(p), f"ground-truth bigWig of {name}")
             truth_map[name] = (parts[0], parts[1] if len(parts) == 2 else None)
     sizes = None
+    if library_size and library_sizes is not None:
+        raise InputError("give either --library-size or --library-sizes, not both")
+    if background_ratio > 0 and fasta is None:
+        msg = (
+            "--background-ratio needs --fasta: background windows are matched on GC "
+            "content; add --fasta or drop --background-ratio"
+        )
+        raise InputError(msg)
+    if library_sizes is not None:
+        from varinterp.deconv.prep import read_library_sizes
+
+        require_file(library_sizes, "library sizes table")
+        sizes = read_library_sizes(library_sizes)
     if library_size:
         try:
             sizes = {k: float(v) for k, v in _pairs(library_size, "library-size").items()}
         except ValueError:
             raise InputError("--library-size values must be numbers, e.g. K562=1.2e7") from None
-    if regions is not None:
+    if tile_step is not None:
+        from varinterp.deconv.tiles import tile_spans
+        from varinterp.io.bigwig import BigWig
+
+        if background_ratio > 0:
+            raise InputError("--tile-step builds prediction windows; drop --background-ratio")
+        spans = None
+        if regions is not None:
+            from varinterp.io.intervals import read_bed
+
+            require_file(regions, "regions BED")
+            spans = read_bed(regions)
+        elif not chroms:
+            raise InputError("--tile-step needs --regions or at least one --chrom to tile")
+        with BigWig(bulk_pl) as bw:
+            lengths = dict(bw.lengths)
+        table = tile_spans(
+            spans, chrom_sizes=lengths, target_length=1000, step=tile_step, chroms=chroms
+        )
+    elif regions is not None:
         from varinterp.io.intervals import read_bed
 
         require_file(regions, "regions BED")
@@ -119,6 +185,39 @@ def prep(
     else:
         with progress_bar("calling bulk peaks", quiet=quiet):
             table = call_bulk_peaks(bulk_pl, bulk_mn, n_peaks=n_peaks, chroms=chroms)
+    n_background = 0
+    if background_ratio > 0:
+        import pandas as pd
+
+        from varinterp.deconv.background import gc_matched_background
+        from varinterp.io.bigwig import BigWig
+
+        require_file(fasta, "reference FASTA")
+        with BigWig(bulk_pl) as bw:
+            lengths = dict(bw.lengths)
+        if chroms:
+            lengths = {c: lengths[c] for c in chroms if c in lengths}
+        blacklist = None
+        if exclude is not None:
+            from varinterp.io.intervals import read_bed
+
+            require_file(exclude, "exclusion BED")
+            blacklist = read_bed(exclude)
+        with progress_bar("sampling GC-matched background", quiet=quiet):
+            bg = gc_matched_background(
+                table,
+                fasta=fasta,
+                contigs=lengths,
+                ratio=background_ratio,
+                exclude=blacklist,
+                seed=background_seed,
+            )
+        n_background = len(bg.windows)
+        peaks = table[["chrom", "start", "end"]].assign(background=False)
+        table = pd.concat(
+            [peaks, bg.windows[["chrom", "start", "end"]].assign(background=True)],
+            ignore_index=True,
+        )
     with progress_bar("reading windows", quiet=quiet) as on_progress:
         data = build_windows(
             regions=table,
@@ -130,9 +229,12 @@ def prep(
             fasta=fasta,
             on_progress=on_progress,
         )
+    if "background" in table:
+        data.regions["background"] = table["background"].to_numpy(dtype=bool)
     save_data(data, out)
     if not quiet:
-        console.print(f"wrote {data.n} windows x {len(data.cell_types)} cell types to {out}")
+        extra = f" ({n_background} GC-matched background)" if n_background else ""
+        console.print(f"wrote {data.n} windows{extra} x {len(data.cell_types)} cell types to {out}")
 
 
 @app.command("import-h5")
@@ -182,9 +284,30 @@ def train(
     alpha: Annotated[
         float, typer.Option("--alpha", min=0.0, help="Redundancy penalty weight.")
     ] = 1.0,
-    no_redundancy: Annotated[
-        bool, typer.Option("--no-redundancy", help="Ablation: train without the penalty.")
+    redundancy_gradient: Annotated[
+        bool,
+        typer.Option(
+            "--redundancy-gradient/--no-redundancy-gradient",
+            help="Let the redundancy penalty train the model (after --redundancy-warmup "
+            "epochs); the default only logs it, as the reference code does.",
+        ),
     ] = False,
+    redundancy_warmup: Annotated[
+        int,
+        typer.Option(
+            "--redundancy-warmup",
+            min=0,
+            help="Epochs of plain RMSLE before the redundancy penalty trains the model.",
+        ),
+    ] = 0,
+    count_scale: Annotated[
+        float | None,
+        typer.Option(
+            "--count-scale",
+            min=0.0,
+            help="Counts-head scale (default: a tenth of the typical window count; 1 = plain).",
+        ),
+    ] = None,
     patience: Annotated[
         int, typer.Option("--patience", min=1, help="Early-stopping patience.")
     ] = 2,
@@ -226,7 +349,9 @@ def train(
         lr=lr,
         lr_decay=lr_decay,
         alpha=alpha,
-        redundancy=not no_redundancy,
+        redundancy=redundancy_gradient,
+        redundancy_warmup=redundancy_warmup,
+        count_scale=count_scale or None,
         patience=patience,
         seed=seed,
         max_retry=max_retry,
@@ -253,7 +378,14 @@ def train(
 @app.command("predict")
 def predict(
     data: Annotated[Path, typer.Option("--data", help="data.h5 from `deconvolve prep`.")],
-    model: Annotated[Path, typer.Option("--model", help="Model folder (OUT/model of train).")],
+    model: Annotated[
+        list[Path],
+        typer.Option(
+            "--model",
+            help="Model folder (OUT/model of train); repeat for replicate runs, whose "
+            "predictions are averaged.",
+        ),
+    ],
     out: Out,
     rescale: Annotated[
         str, typer.Option("--rescale", help="counts (default), per-bp or none.")
@@ -274,21 +406,31 @@ def predict(
 
     require_file(data, "deconvolution data")
     set_threads(threads)
-    d = load_data(data)
-    m = load_model(model)
-    with progress_bar("predicting", quiet=quiet) as on_progress:
-        pred = predict_tracks(
-            m,
-            d,
-            batch_size=batch_size,
-            device=str(device),
-            rescale=rescale,
-            on_progress=on_progress,
-        )
+    from varinterp.deconv.tiles import merge_runs
+
+    d = load_data(data).peaks_only()  # background windows only train
+    runs = []
+    for path in model:
+        m = load_model(path)
+        with progress_bar(f"predicting ({path.name})", quiet=quiet) as on_progress:
+            runs.append(
+                predict_tracks(
+                    m,
+                    d,
+                    batch_size=batch_size,
+                    device=str(device),
+                    rescale=rescale,
+                    on_progress=on_progress,
+                )
+            )
+    pred = merge_runs(runs)
     with atomic_dir(out, overwrite=overwrite) as tmp:
         export_tracks(pred, d, tmp, min_abs=min_abs)
     if not quiet:
-        console.print(f"wrote {len(d.cell_types)} cell types x {d.n_strands} strands to {out}")
+        reps = f" (mean of {len(model)} runs)" if len(model) > 1 else ""
+        console.print(
+            f"wrote {len(d.cell_types)} cell types x {d.n_strands} strands{reps} to {out}"
+        )
 
 
 @app.command("eval")
@@ -308,7 +450,7 @@ def evaluate(
     from varinterp.io.atomic import atomic_path
 
     require_file(data, "deconvolution data")
-    d = load_data(data)
+    d = load_data(data).peaks_only()
     preds = {}
     if predictions is not None:
         require_file(predictions, "predictions")

@@ -10,8 +10,10 @@
   off-diagonal entry, averaged over the batch.
 
 The reference implementation packs the penalty into a new tensor, which detaches it, so
-it never trains. Here the penalty stays in the graph; ``redundancy=False`` (or
-``alpha=0``) switches it off for ablation.
+it never trains. `DeconvLoss` keeps it in the graph with ``redundancy=True`` (the class
+default); ``redundancy=False`` (or ``alpha=0``) computes it for logging only, which is
+what training does by default (`varinterp.deconv.train.TrainSettings`), as the
+reference effectively does.
 """
 
 from __future__ import annotations

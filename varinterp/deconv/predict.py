@@ -22,6 +22,7 @@ import pandas as pd
 from varinterp.deconv.baselines import nnls_split, proportional_split
 from varinterp.deconv.metrics import evaluate_predictions, summarize
 from varinterp.deconv.prep import DeconvData
+from varinterp.deconv.tiles import average_overlaps
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
 from varinterp.progress import ProgressCallback, report
@@ -84,32 +85,15 @@ def predict_tracks(
     return rescale_to_bulk(out, data.target_bulk(), mode=rescale)
 
 
-def _ordered_chunks(regions: pd.DataFrame, chrom_sizes: dict[str, int]) -> list[tuple[int, int]]:
-    """(row, clip_start) per window centre, in bigWig order, overlaps clipped."""
-    order = {c: i for i, c in enumerate(chrom_sizes)}
-    missing = sorted(set(regions["chrom"]) - set(order))
-    if missing:
-        raise InputError(f"contigs {missing} are missing from the data's contig sizes")
-    rows = sorted(range(len(regions)), key=lambda i: (order[regions.chrom[i]], regions.start[i]))
-    out, last_chrom, last_end = [], None, 0
-    for i in rows:
-        c, s, e = regions.chrom[i], int(regions.start[i]), int(regions.end[i])
-        if c != last_chrom:
-            last_chrom, last_end = c, 0
-        lo = max(s, last_end)
-        if lo < e:
-            out.append((i, lo - s))
-            last_end = e
-    return out
-
-
 def export_tracks(
     pred: np.ndarray, data: DeconvData, out: str | os.PathLike, *, min_abs: float = 0.0
 ) -> list[Path]:
     """Write bigWigs, ``counts.tsv`` and ``predictions.h5`` into folder `out`.
 
-    Values with ``|value| < min_abs`` are left out of the bigWigs. Where two window
-    centres overlap, the first (by position) wins. Returns the files written.
+    Values with ``|value| < min_abs`` are left out of the bigWigs. Where window centres
+    overlap (e.g. sliding windows), the bigWigs hold the base-wise mean of the
+    overlapping predictions (`varinterp.deconv.tiles.average_overlaps`). Returns the
+    files written.
     """
     import h5py
 
@@ -118,17 +102,16 @@ def export_tracks(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     regions = data.target_regions()
-    chunks = _ordered_chunks(regions, data.chrom_sizes)
     files = []
     for k, ct in enumerate(data.cell_types):
         for s in range(pred.shape[2]):
             sign = -1.0 if s == 1 else 1.0
 
             def tracks(k=k, s=s, sign=sign):
-                for i, clip in chunks:
-                    vals = pred[i, k, s, clip:].astype(np.float64) * sign
-                    vals[np.abs(vals) < min_abs] = 0.0
-                    yield regions.chrom[i], int(regions.start[i]) + clip, vals
+                for chrom, lo, vals in average_overlaps(pred, regions, data.chrom_sizes):
+                    v = vals[k, s].astype(np.float64) * sign
+                    v[np.abs(v) < min_abs] = 0.0
+                    yield chrom, lo, v
 
             path = out / f"{ct}.{STRAND_NAMES[s]}.bw"
             write_bigwig(path, chrom_sizes=data.chrom_sizes, tracks=tracks())

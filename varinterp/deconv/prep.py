@@ -24,7 +24,14 @@ from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
 from varinterp.progress import ProgressCallback, report
 
-__all__ = ["DeconvData", "build_windows", "call_bulk_peaks", "load_data", "save_data"]
+__all__ = [
+    "DeconvData",
+    "build_windows",
+    "call_bulk_peaks",
+    "load_data",
+    "read_library_sizes",
+    "save_data",
+]
 
 FORMAT = "varinterp-deconv-data/1"
 
@@ -37,7 +44,9 @@ class DeconvData:
     - ``acc``: ``(n, K, input_length) float32`` accessibility
     - ``bulk``: ``(n, S, input_length) float32`` bulk, absolute values, plus first
     - ``norm``: ``(K,) float64`` depth normalisation (1e6 / library size)
-    - ``regions``: table chrom, start, end of the windows (0-based half-open)
+    - ``regions``: table chrom, start, end of the windows (0-based half-open), plus an
+      optional bool column ``background`` (GC-matched background windows: trained on,
+      not exported or scored; see `peaks_only`)
     - ``truth``: optional ``(n, K, S, target_length) float32`` ground truth (absolute)
     """
 
@@ -77,6 +86,12 @@ class DeconvData:
         out["start"] = self.regions["start"].to_numpy() + offset
         out["end"] = out["start"] + self.target_length
         return out.reset_index(drop=True)
+
+    def peaks_only(self) -> DeconvData:
+        """The windows that are not background (all of them without the column)."""
+        if "background" not in self.regions:
+            return self
+        return self.subset(~self.regions["background"].to_numpy(dtype=bool))
 
     def subset(self, index: np.ndarray) -> DeconvData:
         """The windows at `index` (an integer or boolean array)."""
@@ -156,6 +171,41 @@ def call_bulk_peaks(
             break
     out = pd.DataFrame(picked, columns=["chrom", "start", "end", "signal"])
     return out.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)
+
+
+def read_library_sizes(path: str | os.PathLike) -> dict[str, float]:
+    """Library sizes per cell type from a table such as ``library_sizes.tsv``.
+
+    Tab-separated with a header; the cell type is in column ``cell_type`` (or ``name``),
+    the size in ``n_fragments`` (or, failing that, derived from ``norm`` = 1e6 / size).
+    Returns cell type -> library size.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, sep="\t")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read library sizes {path}: {exc}") from None
+    name_col = next((c for c in ("cell_type", "name") if c in table), None)
+    if name_col is None or not ({"n_fragments", "norm"} & set(table)):
+        msg = (
+            f"library sizes {path} need a cell_type (or name) column and an n_fragments "
+            f"(or norm) column; found {list(table.columns)}"
+        )
+        raise InputError(msg)
+    names = table[name_col].astype(str)
+    if names.duplicated().any():
+        raise InputError(
+            f"library sizes {path} list cell type {names[names.duplicated()].iloc[0]!r} twice"
+        )
+    if "n_fragments" in table:
+        sizes = pd.to_numeric(table["n_fragments"], errors="coerce")
+    else:
+        sizes = 1e6 / pd.to_numeric(table["norm"], errors="coerce")
+    bad = ~np.isfinite(sizes.to_numpy(dtype=np.float64)) | (sizes.to_numpy() <= 0)
+    if bad.any():
+        msg = f"library sizes {path}: cell type {names[bad].iloc[0]!r} has no positive size"
+        raise InputError(msg)
+    return dict(zip(names, sizes.astype(float), strict=True))
 
 
 def build_windows(
@@ -286,6 +336,10 @@ def save_data(data: DeconvData, path: str | os.PathLike) -> Path:
         )
         h5.create_dataset("regions/start", data=data.regions["start"].to_numpy(np.int64))
         h5.create_dataset("regions/end", data=data.regions["end"].to_numpy(np.int64))
+        if "background" in data.regions:
+            h5.create_dataset(
+                "regions/background", data=data.regions["background"].to_numpy(dtype=bool)
+            )
         names = list(data.chrom_sizes)
         h5.create_dataset(
             "chrom_sizes/name", data=np.array(names, dtype=object), dtype=h5py.string_dtype()
@@ -323,6 +377,8 @@ def load_data(path: str | os.PathLike) -> DeconvData:
                 "end": h5["regions/end"][:],
             }
         )
+        if "regions/background" in h5:
+            regions["background"] = h5["regions/background"][:].astype(bool)
         names = [x.decode() if isinstance(x, bytes) else x for x in h5["chrom_sizes/name"][:]]
         return DeconvData(
             seq=h5["seq"][:],

@@ -28,6 +28,7 @@ tower and heads, and accessibility enters only through the scale.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -55,6 +56,11 @@ class DeepDetailsConfig:
     `scale_placement`: ``late-ch`` multiplies only the counts by s(k, r) (default),
     ``late`` the profile and the counts, ``early`` the features entering the heads,
     ``disable`` never applies it.
+
+    `count_scale`: the counts heads output ``count_scale x softplus(z)`` and their last
+    bias starts at softplus^-1(1), so an untrained model predicts about `count_scale`
+    reads per window and strand. Training sets it from the data (the typical bulk count
+    of a window); 1.0 is the reference's plain softplus.
     """
 
     n_cell_types: int
@@ -74,6 +80,7 @@ class DeepDetailsConfig:
     profile_shrinkage: int = 8
     embedding_multiplier: int = 2
     scale_placement: str = "late-ch"
+    count_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.n_cell_types < 1:
@@ -85,6 +92,8 @@ class DeepDetailsConfig:
                 f"scale_placement must be one of {', '.join(SCALE_PLACEMENTS)}, "
                 f"got {self.scale_placement!r}"
             )
+        if not self.count_scale > 0:
+            raise ValueError(f"count_scale must be > 0, got {self.count_scale}")
         if self.n_dilated < 1 or self.filters < 1:
             raise ValueError("n_dilated and filters must be >= 1")
         if self.output_length < 1:
@@ -193,6 +202,16 @@ def _mlp(
     return nn.Sequential(*layers)
 
 
+_SOFTPLUS_INV_1 = math.log(math.e - 1.0)  # softplus(x) == 1
+
+
+def _counts_mlp(n_in: int, cfg: DeepDetailsConfig, *, bias: bool, act: type) -> nn.Sequential:
+    """The counts MLP; its last bias starts where softplus is 1 (see `count_scale`)."""
+    mlp = _mlp(n_in, cfg.filters, cfg.head_layers, cfg.n_strands, bias=bias, act=act)
+    nn.init.constant_(mlp[-1].bias, _SOFTPLUS_INV_1)
+    return mlp
+
+
 def _apply_scale(
     placement: str, profile: torch.Tensor, counts: torch.Tensor, scale: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -215,14 +234,13 @@ class _FusedHead(nn.Module):
         c_last = cfg.filters if cfg.head_layers else c_in
         layers.append(nn.Conv1d(c_last, cfg.n_strands, cfg.profile_kernel))
         self.profile = nn.Sequential(*layers)
-        self.counts = _mlp(
-            c_in, cfg.filters, cfg.head_layers, cfg.n_strands, bias=False, act=nn.ELU
-        )
+        self.counts = _counts_mlp(c_in, cfg, bias=False, act=nn.ELU)
+        self.count_scale = cfg.count_scale
 
     def forward(self, trunk: torch.Tensor, gru: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         profile = torch.softmax(self.profile(torch.cat([trunk, gru], dim=1)).float(), dim=-1)
         pooled = torch.cat([trunk.mean(dim=-1), gru.mean(dim=-1)], dim=1)
-        counts = nn.functional.softplus(self.counts(pooled).float())
+        counts = nn.functional.softplus(self.counts(pooled).float()) * self.count_scale
         return profile, counts
 
 
@@ -276,14 +294,14 @@ class _SeqOnlyBranch(nn.Module):
         super().__init__()
         self.tower = _tower(cfg, cfg.filters)
         self.profile = nn.Conv1d(cfg.filters, cfg.n_strands, cfg.profile_kernel)
-        self.counts = _mlp(
-            cfg.filters, cfg.filters, cfg.head_layers, cfg.n_strands, bias=True, act=nn.ReLU
-        )
+        self.counts = _counts_mlp(cfg.filters, cfg, bias=True, act=nn.ReLU)
+        self.count_scale = cfg.count_scale
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         body = self.tower(x)
         profile = torch.softmax(self.profile(body).float(), dim=-1)
         counts = nn.functional.softplus(self.counts(body.mean(dim=-1)).float())
+        counts = counts * self.count_scale
         return profile, counts
 
 
