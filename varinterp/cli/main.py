@@ -88,6 +88,7 @@ app.add_typer(data.app, name="data", rich_help_panel=_MORE)
 app.add_typer(simulate.app, name="simulate", rich_help_panel=_MORE)
 app.command("demo", rich_help_panel=_MORE)(demo.demo)
 
+
 def main() -> None:
     """Console-script entry point."""
     app()
