@@ -34,6 +34,8 @@ Relative paths are relative to the TOML file's folder. Unknown sections or keys 
     bf16 = true                  # bf16 autocast on CUDA (ignored on CPU)
     prefetch = 2                 # batches built ahead in a background thread
     max_batches_per_epoch = 0    # 0 = all; else cap the batches of each epoch
+    bn_recalibration_batches = 0 # > 0: before each validation, recompute BatchNorm
+                                 # statistics over this many training batches
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class TrainingConfig:
     bf16: bool = True
     prefetch: int = 2
     max_batches_per_epoch: int = 0
+    bn_recalibration_batches: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -186,6 +189,7 @@ def _training(path: Path, raw: dict, defaults: dict[str, Any] | None) -> Trainin
         (cfg.quantity_weight >= 0, "quantity_weight must be >= 0"),
         (cfg.prefetch >= 0, "prefetch must be >= 0"),
         (cfg.max_batches_per_epoch >= 0, "max_batches_per_epoch must be >= 0"),
+        (cfg.bn_recalibration_batches >= 0, "bn_recalibration_batches must be >= 0"),
     ]
     for ok, what in checks:
         if not ok:

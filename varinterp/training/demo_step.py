@@ -18,7 +18,12 @@ exist. It
    held-out chromosome. Training is `train_small`: `train_clipnet`'s fold loop with the
    quantity head started at the training quantities' scale;
 4. evaluates them (`evaluate_clipnet`) into ``clipnet_eval/`` and reports the median
-   profile Pearson and the log-quantity Pearson of each fold model on its test contig.
+   profile Pearson and the log-quantity Pearson of each fold model on its test contig,
+   next to the profile Pearson of a sequence-blind predictor (`mean_shape_baseline`:
+   every window gets the training windows' mean shape). Training starts the profile
+   head at that mean shape (`varinterp.training.run.start_profile_head`), so the
+   models start at the baseline; with one training contig (~60 peaks) they do not
+   get much past it.
 
 The model directory is ``clipnet/`` (``ctx.files["clipnet"]``). `chain_folds`,
 `demo_sample_sheet`, `write_run_config` and `train_small` are shared with the personal-vs-reference
@@ -45,6 +50,7 @@ __all__ = [
     "clipnet_step",
     "demo_sample_sheet",
     "held_out_metrics",
+    "mean_shape_baseline",
     "train_small",
     "write_run_config",
 ]
@@ -179,6 +185,39 @@ def held_out_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
     return m[own & (m["n_windows"] > 0)].reset_index(drop=True)
 
 
+def mean_shape_baseline(
+    config: str | os.PathLike, folds: Sequence[int], *, fold_table: Mapping[str, int]
+) -> dict[int, float]:
+    """Median profile Pearson of a sequence-blind predictor on each model fold's test windows.
+
+    The predictor answers every window with the mean shape of the fold's training windows
+    (`varinterp.training.run.mean_profile`, reverse-complement averaged as in training);
+    a model has learnt something from sequence only where it beats this number.
+    """
+    import numpy as np
+
+    from varinterp.datasets.folds import FoldMap, fold_split
+    from varinterp.nets.metrics import profile_pearson
+    from varinterp.training.config import load_run_config, model_config_from
+    from varinterp.training.run import build_data, mean_profile
+
+    run = load_run_config(config)
+    data = build_data(run, model_config_from(run.model, path=run.path))
+    fold_map = FoldMap(dict(fold_table))
+    j, length = data.max_jitter, data.output_length
+    out: dict[int, float] = {}
+    for k in folds:
+        split = fold_split(k, fold_map.n_folds)
+        shape = mean_profile(
+            data, data.peaks_in_folds(fold_map, split.train), rc=run.data.rc_augment != "none"
+        )
+        test = data.peaks_in_folds(fold_map, [split.test])
+        obs = data.tracks[:, test, :, j : j + length].reshape(-1, 2 * length)
+        r = profile_pearson(np.broadcast_to(shape, obs.shape), obs)
+        out[k] = float(np.nanmedian(r)) if np.isfinite(r).any() else float("nan")
+    return out
+
+
 def clipnet_step(ctx) -> list[str]:
     """Simulate PRO-cap, train and evaluate the demo CLIPNET (module docstring).
 
@@ -235,6 +274,7 @@ def clipnet_step(ctx) -> list[str]:
         clipnet_eval=out / "clipnet_eval",
     )
     held = held_out_metrics(ev.metrics)
+    baseline = mean_shape_baseline(config, folds, fold_table=table)
     epochs = [int(result.summaries[k]["epochs_run"]) for k in sorted(result.summaries)]
     lines = [
         f"PRO-cap: {procap.n_libraries} libraries of {procap.n_samples} individuals, "
@@ -248,6 +288,7 @@ def clipnet_step(ctx) -> list[str]:
             f"{row.model} on held-out {contigs[int(row.eval_fold) - 1]} "
             f"({row.n_windows} windows): median profile Pearson "
             f"{row.median_profile_pearson:.3f}, log-quantity Pearson "
-            f"{row.log_quantity_pearson:.3f}"
+            f"{row.log_quantity_pearson:.3f} (mean-shape baseline profile Pearson "
+            f"{baseline.get(int(row.eval_fold), float('nan')):.3f})"
         )
     return lines

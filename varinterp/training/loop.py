@@ -32,7 +32,15 @@ from varinterp.training.config import TrainingConfig
 from varinterp.training.ddp import DistInfo, all_reduce_sum, unwrap
 from varinterp.training.early_stopping import EarlyStopping
 
-__all__ = ["EpochLog", "FitResult", "evaluate_loss", "fit_fold", "make_optimizer", "to_device"]
+__all__ = [
+    "EpochLog",
+    "FitResult",
+    "evaluate_loss",
+    "fit_fold",
+    "make_optimizer",
+    "recalibrate_batchnorm",
+    "to_device",
+]
 
 
 @dataclass
@@ -118,6 +126,47 @@ def evaluate_loss(
     if n == 0:
         return float("nan"), float("nan"), float("nan")
     return float(sums[0]) / n, float(sums[1]) / n, float(sums[2]) / n
+
+
+def recalibrate_batchnorm(
+    model: nn.Module,
+    data: ClipnetData,
+    examples: Examples,
+    *,
+    n_batches: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    device: torch.device,
+) -> int:
+    """Replace every BatchNorm's running mean/variance by their average over `n_batches`
+    training batches (drawn like an epoch's, from `rng`), without touching weights.
+
+    BatchNorm keeps exponential running averages (momentum 0.01 in CLIPNET): after a
+    few hundred steps they still lag the current weights, so evaluation-mode outputs
+    differ from what training optimised. Returns the number of batches used.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms or n_batches <= 0:
+        return 0
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    model.train()
+    used = 0
+    try:
+        with torch.no_grad():
+            batches = data.iter_batches(examples, batch_size=batch_size, rng=rng, train=True)
+            for batch in batches:
+                if used >= n_batches:
+                    break
+                x, _, _ = to_device(batch, device)
+                model(x)
+                used += 1
+    finally:
+        for m, mom in zip(norms, momenta, strict=True):
+            m.momentum = mom
+    return used
 
 
 def _save_state(path: Path, state: dict[str, Any]) -> None:
@@ -206,6 +255,12 @@ def fit_fold(
         # the plain module: DDP's forward syncs buffers, a collective that ranks with
         # uneven validation batches would not all reach
         plain = unwrap(model)
+        if training.bn_recalibration_batches:
+            recalibrate_batchnorm(
+                plain, data, train_examples, n_batches=training.bn_recalibration_batches,
+                batch_size=training.batch_size, device=device,
+                rng=np.random.default_rng([training.seed, fold, epoch, 1]),
+            )  # fmt: skip
         val = evaluate_loss(plain, data, val_examples, training=training, device=device, dist=dist)
         best = early.update(val[0], unwrap(model), epoch)
         log = EpochLog(

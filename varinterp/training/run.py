@@ -252,6 +252,46 @@ def run_folds(
     )
 
 
+def mean_profile(data: ClipnetData, peaks: np.ndarray, *, rc: bool = False) -> np.ndarray:
+    """Mean shape of the unshifted training windows of `peaks` over every library.
+
+    Each window's profile is divided by its sum first (empty windows are skipped), so
+    strong peaks do not dominate; with `rc` the mean of the profile and its reverse
+    complement (the training targets then come in both orientations).
+    Returns ``(2 * output_length,) float64`` (plus then minus), summing to 1 (zeros
+    when no window has signal).
+    """
+    j, length = data.max_jitter, data.output_length
+    t = data.tracks[:, peaks, :, j : j + length].astype(np.float64)
+    t = t.reshape(-1, 2, length)
+    total = t.sum(axis=(1, 2))
+    t = t[total > 0] / total[total > 0, None, None]
+    if t.shape[0] == 0:
+        return np.zeros(2 * length)
+    mean = t.mean(axis=0)
+    if rc:
+        mean = 0.5 * (mean + mean[::-1, ::-1])
+    return mean.reshape(-1)
+
+
+def start_profile_head(model: Clipnet, shape: np.ndarray, *, spread: float = 0.1) -> None:
+    """Start the profile head at `shape` (``(profile_size,)``, e.g. `mean_profile`).
+
+    The head ends in BatchNorm -> ReLU; from Keras' start (``bias=0, weight=1``) its
+    output is ReLU of unit noise at every position, and a short run spends most of its
+    steps unlearning that. This sets the BN bias to `shape` scaled to a maximum of 1 and
+    the BN weight to `spread`, so training starts from the mean shape and learns the
+    sequence-dependent part on top. A zero `shape` leaves the head as it is.
+    """
+    top = float(np.max(shape)) if np.size(shape) else 0.0
+    if top <= 0:
+        return
+    bn = model.profile_bn
+    with torch.no_grad():
+        bn.bias.copy_(torch.as_tensor(shape / top, dtype=bn.bias.dtype))
+        bn.weight.fill_(spread)
+
+
 def _brief(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k != "history"}
 
@@ -288,6 +328,7 @@ def _train_one(
         j, length = data.max_jitter, data.output_length
         q = data.tracks[:, peaks["train"], :, j : j + length].sum(axis=(2, 3), dtype=np.float64)
         model.init_quantity_scale(float(q.mean()), float(max(q.std(), 1e-3)))
+        start_profile_head(model, mean_profile(data, peaks["train"], rc=rc != "none"))
     model.to(dev)
     wrapped = wrap_model(model, dist, dev)
     say(
