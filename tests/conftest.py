@@ -26,6 +26,21 @@ def shared_fixtures() -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _torch_one_thread():
+    """Every test runs torch on one thread (restored afterwards).
+
+    Tiny models run far faster on one thread than on two busy cores, and pytest-xdist
+    already puts one worker on each core.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pytest_collection_modifyitems(config, items):
     try:
         import torch

@@ -28,16 +28,6 @@ def tiny_config(**kw) -> DeepDetailsConfig:
     return DeepDetailsConfig(**{"n_cell_types": 3, **TINY, **kw})
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _write(path: Path, tracks: dict[str, np.ndarray]) -> Path:
     bw = pyBigWig.open(str(path), "w")
     bw.addHeader(list(CHROM_SIZES.items()))

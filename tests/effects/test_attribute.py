@@ -17,14 +17,6 @@ from varinterp.genome.encoding import one_hot
 from varinterp.nets.clipnet import Clipnet, ClipnetConfig
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _toy_inputs():
     cfg = ToyConfig()
     codes = np.random.default_rng(4).integers(0, 4, (2, cfg.input_length)).astype(np.uint8)

@@ -15,14 +15,6 @@ from varinterp.nets.clipnet import Clipnet, ClipnetConfig
 CFG = ClipnetConfig.small(input_length=200, output_length=50, n_dilations=3)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _seq(n: int, seed: int) -> str:
     return "".join(np.random.default_rng(seed).choice(list("ACGT"), n))
 

@@ -17,14 +17,6 @@ from varinterp.nets.clipnet import Clipnet, ClipnetConfig
 from varinterp.training.checkpoint import save_model_dir
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _small_models(n: int, seed: int = 0) -> dict[str, Clipnet]:
     cfg = ClipnetConfig.small(input_length=200, output_length=100)
     out = {}

@@ -44,14 +44,6 @@ VARIANTS = [
 LENGTHS = {"chr1": 700, "chr2": 420}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _alt_of(base: str) -> str:
     return {"A": "G", "C": "T", "G": "A", "T": "C"}[base]
 

@@ -26,14 +26,6 @@ from varinterp.nets.clipnet import Clipnet, ClipnetConfig
 from varinterp.training.checkpoint import save_model_dir
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _alt_of(base: str, k: int = 0) -> str:
     return [b for b in "ACGT" if b != base][k]
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from tests.effects._scoring_toys import save_toy_dir
 from varinterp.effects.score import score_variants
@@ -24,14 +23,6 @@ from varinterp.effects.score import score_variants
 pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="needs bcftools")
 
 LENGTH = 11_100_000
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _bcftools(*args: str) -> str:

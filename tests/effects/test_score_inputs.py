@@ -7,7 +7,6 @@ import shutil
 
 import pandas as pd
 import pytest
-import torch
 import typer
 from typer.testing import CliRunner
 
@@ -22,14 +21,6 @@ from varinterp.cli import score as score_cli
 from varinterp.cli._common import ErrorHandlingGroup
 from varinterp.effects.score import score_variants
 from varinterp.errors import InputError
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _app() -> typer.Typer:

@@ -34,17 +34,8 @@ def _simulate(n: int, rng: np.random.Generator):
     return torch.from_numpy(x), torch.from_numpy(profile), torch.from_numpy(quantity), has, tss
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models train much faster on one thread on a shared 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.mark.parametrize("seed", [0, 1])
-def test_small_clipnet_learns_planted_motif(one_thread, seed):
+def test_small_clipnet_learns_planted_motif(seed):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     cfg = ClipnetConfig(
