@@ -33,8 +33,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DEFAULT_LR = 2e-3
-
 
 def _log(msg: str, t0: float) -> None:
     print(f"[{time.time() - t0:7.1f} s] {msg}", flush=True)
@@ -87,12 +85,14 @@ def main() -> None:
     ap.add_argument("--individuals", type=int, default=60)
     ap.add_argument("--genome-size", type=int, default=4_000_000)
     ap.add_argument("--chromosomes", type=int, default=6)
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--promoter-spacing", type=int, default=5_000, help="as the demo world")
+    ap.add_argument("--enhancer-spacing", type=int, default=6_000, help="as the demo world")
+    ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--batches", type=int, default=40, help="batches per epoch")
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=DEFAULT_LR)
-    ap.add_argument("--quantity-weight", type=float, default=0.002, help="published: 1/500")
-    ap.add_argument("--patience", type=int, default=6)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-2)
+    ap.add_argument("--quantity-weight", type=float, default=0.05, help="published: 1/500")
+    ap.add_argument("--patience", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
 
@@ -119,7 +119,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     world, files = simulate_world(
         out=out / "world", seed=args.seed, n_individuals=args.individuals,
-        genome_size=args.genome_size, n_chromosomes=args.chromosomes, overwrite=True,
+        genome_size=args.genome_size, n_chromosomes=args.chromosomes,
+        promoter_spacing=args.promoter_spacing, enhancer_spacing=args.enhancer_spacing,
+        overwrite=True,
     )  # fmt: skip
     _log(f"world: {world.reference.size:,} bp, {world.cohort.n_variants:,} SNPs", t0)
     procap = simulate_procap(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from typer.testing import CliRunner
 
@@ -7,12 +9,19 @@ from varinterp.cli.main import app
 from varinterp.genome.store import GenomeStore
 
 
-def test_demo_runs_end_to_end(tmp_path):
+def test_demo_runs_end_to_end(tmp_path, monkeypatch):
+    from varinterp.training import demo_step
+
+    # the plumbing, not the learning: a few tiny epochs (make demo trains the real thing)
+    for key, value in {"max_epochs": 2, "max_batches_per_epoch": 3, "batch_size": 16}.items():
+        monkeypatch.setitem(demo_step.DEMO_TRAINING, key, value)
     out = tmp_path / "demo"
     result = CliRunner().invoke(app, ["demo", "--out", str(out), "--threads", "1"])
     assert result.exit_code == 0, result.output
     for step in ("simulate a world", "build the personal-genome store", "export personal"):
         assert step in result.output
+    # each step reports its own time and the running total
+    assert re.search(r"simulate a world \(\d+\.\d s; \d+ s in all\)", result.output)
     summary = (out / "SUMMARY.md").read_text()
     assert "SNVs x 60 samples" in summary
     store = GenomeStore.open(out / "cohort.vgs")

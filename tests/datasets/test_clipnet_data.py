@@ -142,6 +142,30 @@ def test_training_epochs_are_seeded_and_jitter_stays_in_range(world):
     assert pairs == sorted(zip(ex.library, ex.peak, ex.rc, strict=True))
 
 
+def test_evaluation_windows_sit_at_fixed_seeded_offsets(world):
+    data = _data(world)
+    peaks = np.arange(data.n_peaks)
+    fixed = data.examples(peaks, rc="both", fixed_jitter=True)
+    first = [b for b in data.iter_batches(fixed, batch_size=5)]
+    again = [b for b in data.iter_batches(fixed, batch_size=5)]
+    shift = np.concatenate([b.shift for b in first])
+    np.testing.assert_array_equal(shift, np.concatenate([b.shift for b in again]))
+    # one offset per peak, shared by every library and both orientations
+    want = np.random.default_rng(47).integers(-data.max_jitter, data.max_jitter + 1, data.n_peaks)
+    np.testing.assert_array_equal(shift, want[fixed.peak])
+    assert np.abs(shift).max() > 0
+    # a shifted window equals the centred window of a peak moved by the offset
+    b = first[0]
+    moved = data.batch(b.library, b.peak, shift=b.shift, rc=b.rc)
+    np.testing.assert_array_equal(moved.x, b.x)
+    np.testing.assert_array_equal(moved.profile, b.profile)
+    # subsets keep their offsets; without fixed_jitter windows are centred
+    sub = fixed.take(np.arange(3))
+    np.testing.assert_array_equal(sub.shift, want[fixed.peak[:3]])
+    plain = data.examples(peaks, rc="none")
+    assert all(not b.shift.any() for b in data.iter_batches(plain, batch_size=5))
+
+
 def test_random_rc_mode_flips_about_half(world):
     data = _data(world)
     ex = data.examples(np.arange(data.n_peaks), rc="random")

@@ -20,6 +20,7 @@ from varinterp.errors import InputError
 from varinterp.manifests import ChecksumMismatch, UnsafeArchive, fetch, list_datasets, path, verify
 
 REPO = Path(__file__).resolve().parents[2]
+SHIPPED = REPO / "varinterp" / "manifests" / "data"  # the manifests shipped as package data
 
 
 def _md5(data: bytes) -> str:
@@ -303,10 +304,10 @@ checksum = "record-on-first-download"
 
 
 def test_list_shows_every_repository_dataset_with_its_use():
-    rows = {r.name: r for r in list_datasets(manifest_dir=REPO / "data_manifests")}
+    rows = {r.name: r for r in list_datasets(manifest_dir=SHIPPED)}
     assert len(rows) == 10
     assert any("genome build --vcf" in f for f in rows["1kg-grch38-2019"].feeds)
-    result = _run("list", "--manifests", str(REPO / "data_manifests"))
+    result = _run("list", "--manifests", str(SHIPPED))
     assert result.exit_code == 0
     for name in rows:
         assert name in result.output

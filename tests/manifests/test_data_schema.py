@@ -13,6 +13,7 @@ from varinterp.manifests.schema import Md5Source, load_manifest, load_manifests
 from varinterp.manifests.sources import SourceError, parse_published
 
 REPO = Path(__file__).resolve().parents[2]
+SHIPPED = REPO / "varinterp" / "manifests" / "data"  # the manifests shipped as package data
 
 GOOD = """
 format = 1
@@ -166,7 +167,7 @@ EXPECTED = {
 
 
 def test_repository_manifests_cover_every_dataset_family():
-    datasets = load_manifests(REPO / "data_manifests")
+    datasets = load_manifests(SHIPPED)
     assert set(datasets) == EXPECTED
     for ds in datasets.values():
         assert ds.feeds and ds.licence and ds.title
@@ -177,7 +178,7 @@ def test_repository_manifests_cover_every_dataset_family():
 
 
 def test_repository_manifest_facts():
-    datasets = load_manifests(REPO / "data_manifests")
+    datasets = load_manifests(SHIPPED)
     vcfs = [f for f in datasets["1kg-grch38-2019"].files if f.name.endswith(".vcf.gz")]
     assert len(vcfs) == 23
     weights = datasets["clipnet-weights"]
@@ -200,7 +201,7 @@ def test_repository_manifest_facts():
 
 
 def test_gse110638_library_map():
-    ds = load_manifests(REPO / "data_manifests")["lcl-procap-gse110638"]
+    ds = load_manifests(SHIPPED)["lcl-procap-gse110638"]
     table = ds.samples
     assert table.columns == ("library", "gsm", "individual", "in_clipnet")
     used = [r for r in table.rows if r[3] == "yes"]

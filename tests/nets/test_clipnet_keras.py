@@ -119,7 +119,10 @@ def test_matches_tensorflow_outputs_on_keras_written_file():
 
 @pytest.mark.parametrize("keras3", [False, True])
 def test_round_trip_through_keras_layout(tmp_path, keras3):
-    cfg = ClipnetConfig.small(input_length=300, output_length=100, profile_bottleneck=0)
+    # weights carry no dropout rate: an import gets the published 0.3
+    cfg = ClipnetConfig.small(
+        input_length=300, output_length=100, profile_bottleneck=0, dropout=0.3
+    )
     model = _seeded(cfg)
     path = tmp_path / "fold_2.h5"
     write_keras_h5(model, path, keras3=keras3)

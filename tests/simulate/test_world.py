@@ -87,3 +87,22 @@ def test_params_validate_returns_self():
     p = WorldParams()
     assert p.validate() is p
     assert p.motif_variant_count() == 50
+
+
+def test_element_spacing_sets_density_and_is_validated():
+    def check(**kw):
+        params = WorldParams(seed=2, n_individuals=4, genome_size=200_000, n_chromosomes=2, **kw)
+        world = make_world(params=params)
+        kinds = [e.kind for e in world.elements]
+        lengths = world.reference.lengths.values()
+        # one per `spacing` bp of each chromosome, rounded, at least one
+        for kind, spacing in (("promoter", params.promoter_spacing),
+                              ("enhancer", params.enhancer_spacing)):  # fmt: skip
+            assert kinds.count(kind) == sum(max(1, round(n / spacing)) for n in lengths)
+        return kinds.count("promoter")
+
+    assert check(promoter_spacing=10_000, enhancer_spacing=20_000) > 2 * check()
+    with pytest.raises(InputError, match="--promoter-spacing"):
+        WorldParams(promoter_spacing=100).validate()
+    with pytest.raises(InputError, match="--enhancer-spacing"):
+        WorldParams(enhancer_spacing=0).validate()

@@ -95,7 +95,11 @@ def test_evaluate_matches_an_independent_ensemble(trained, tmp_path):
     idx = np.flatnonzero(data.peaks["chrom"].to_numpy() == "c0")
     lib = np.repeat(np.arange(data.n_libraries), idx.size)
     pk = np.tile(idx, data.n_libraries)
-    b = data.batch(lib, pk)
+    # evaluation windows sit at one seeded offset per peak (seed 47), not centred
+    mj = data.max_jitter
+    shift = np.random.default_rng(47).integers(-mj, mj + 1, data.n_peaks)[pk]
+    assert mj > 0 and np.any(shift != 0)
+    b = data.batch(lib, pk, shift=shift)
     x = torch.from_numpy(b.x).float()
     with torch.no_grad():
         outs = [m(x) for m in models.values()]

@@ -12,7 +12,7 @@ from varinterp.cli._options import Quiet, Verbose
 
 app = typer.Typer(
     help=(
-        "Public datasets described by the manifests in data_manifests/ (reference genome, "
+        "Public datasets described by the manifests shipped with varinterp (reference genome, "
         "1000 Genomes VCFs, PRO-cap, ENCODE, MPRA tables, CLIPNET weights, GWAS, ABC "
         "resources). 'list' shows each with what it feeds; 'fetch' downloads into the cache "
         "($VARINTERP_DATA, default ~/.cache/varinterp) with resume, retries and checksum "
@@ -26,7 +26,10 @@ Manifests = Annotated[
     Path | None,
     typer.Option(
         "--manifests",
-        help="Folder of *.toml manifests (default: $VARINTERP_MANIFESTS or data_manifests/).",
+        help=(
+            "Folder of *.toml manifests (default: $VARINTERP_MANIFESTS or the manifests "
+            "shipped in varinterp/manifests/data/)."
+        ),
     ),
 ]
 Cache = Annotated[

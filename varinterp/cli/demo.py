@@ -25,11 +25,16 @@ def demo(
 
     set_threads(threads)
     started = time.perf_counter()
+    last = [started]
 
     def show(name: str, lines: list[str]) -> None:
+        now = time.perf_counter()
+        took, last[0] = now - last[0], now
         if quiet:
             return
-        console.print(f"[bold green]✓[/] [bold]{name}[/] ({time.perf_counter() - started:.1f} s)")
+        console.print(
+            f"[bold green]✓[/] [bold]{name}[/] ({took:.1f} s; {now - started:.0f} s in all)"
+        )
         for line in lines:
             console.print(f"    {line}")
 

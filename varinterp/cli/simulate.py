@@ -47,6 +47,18 @@ def world(
             "default one per 30 kb.",
         ),
     ] = None,
+    promoter_spacing: Annotated[
+        int,
+        typer.Option(
+            "--promoter-spacing",
+            help="One planted promoter per this many bp of each chromosome (2 kb-10 Mb); "
+            "lower it for more PRO-cap peaks to train on.",
+        ),
+    ] = 25_000,
+    enhancer_spacing: Annotated[
+        int,
+        typer.Option("--enhancer-spacing", help="One planted enhancer per this many bp."),
+    ] = 12_000,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -70,6 +82,8 @@ def world(
             genome_size=genome_size,
             n_chromosomes=n_chromosomes,
             n_motif_variants=n_motif_variants,
+            promoter_spacing=promoter_spacing,
+            enhancer_spacing=enhancer_spacing,
             overwrite=overwrite,
             on_progress=on_progress,
         )

@@ -45,9 +45,12 @@ from varinterp.genome.store import GenomeStore
 from varinterp.io.intervals import read_bed
 from varinterp.progress import ProgressCallback
 
-__all__ = ["RC_MODES", "Batch", "ClipnetData", "Examples", "flip_examples"]
+__all__ = ["FIXED_JITTER_SEED", "RC_MODES", "Batch", "ClipnetData", "Examples", "flip_examples"]
 
 RC_MODES = ("both", "random", "none")
+
+#: Seed of the evaluation windows' offsets (`ClipnetData.fixed_shifts`).
+FIXED_JITTER_SEED = 47
 
 
 @dataclass
@@ -66,18 +69,24 @@ class Batch:
 
 @dataclass
 class Examples:
-    """A list of examples: ``library``, ``peak`` ``(n,) int64`` and ``rc`` ``(n,) bool``."""
+    """A list of examples: ``library``, ``peak`` ``(n,) int64`` and ``rc`` ``(n,) bool``.
+
+    ``shift`` ``(n,) int64`` (optional): the fixed window offset of each example outside
+    training (see `ClipnetData.fixed_shifts`); None means centred windows.
+    """
 
     library: np.ndarray
     peak: np.ndarray
     rc: np.ndarray
     random_rc: bool = False
+    shift: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.library.size)
 
     def take(self, idx: np.ndarray) -> Examples:
-        return Examples(self.library[idx], self.peak[idx], self.rc[idx], self.random_rc)
+        shift = None if self.shift is None else self.shift[idx]
+        return Examples(self.library[idx], self.peak[idx], self.rc[idx], self.random_rc, shift)
 
 
 def flip_examples(x: np.ndarray, tracks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,10 +235,26 @@ class ClipnetData:
         fold_of = np.array([fold_map(c) for c in self.peaks["chrom"]], dtype=object)
         return np.flatnonzero([f in wanted for f in fold_of]).astype(np.int64)
 
-    def examples(self, peaks: np.ndarray, *, rc: str = "none") -> Examples:
+    def fixed_shifts(self, seed: int = FIXED_JITTER_SEED) -> np.ndarray:
+        """One seeded window offset per peak, ``(n_peaks,) int64`` in ``[-max_jitter,
+        max_jitter]``: the evaluation windows.
+
+        Training draws a fresh offset per example and epoch, so the peak lands anywhere in
+        the central `output_length` bp; validation and test windows are jittered the same
+        way, once and reproducibly (the published windows bake a random offset into every
+        window too). Evaluating on centred windows instead would reward predicting the
+        training windows' mean shape, which then sits on every peak.
+        """
+        rng = np.random.default_rng(seed)
+        return rng.integers(-self.max_jitter, self.max_jitter + 1, self.n_peaks).astype(np.int64)
+
+    def examples(
+        self, peaks: np.ndarray, *, rc: str = "none", fixed_jitter: bool = False
+    ) -> Examples:
         """Every (library, peak) pair of `peaks`; ``rc="both"`` adds each pair reverse
         complemented, ``"random"`` marks half of them (by coin) at batch time, ``"none"``
-        none. Library-major order."""
+        none. Library-major order. With `fixed_jitter`, each example outside training is
+        shifted by its peak's `fixed_shifts` offset (otherwise centred)."""
         if rc not in RC_MODES:
             msg = f"rc mode {rc!r}; choose one of {', '.join(RC_MODES)}"
             raise InputError(msg)
@@ -238,8 +263,9 @@ class ClipnetData:
         pk = np.tile(peaks, self.n_libraries)
         flags = np.zeros(lib.size, dtype=bool)
         if rc == "both":
-            return Examples(np.tile(lib, 2), np.tile(pk, 2), np.repeat([False, True], lib.size))
-        return Examples(lib, pk, flags, random_rc=rc == "random")
+            lib, pk, flags = np.tile(lib, 2), np.tile(pk, 2), np.repeat([False, True], lib.size)
+        shift = self.fixed_shifts()[pk] if fixed_jitter else None
+        return Examples(lib, pk, flags, random_rc=rc == "random", shift=shift)
 
     # ---------------------------------------------------------------- batches
     def batch(
@@ -297,10 +323,11 @@ class ClipnetData:
         With `train` the order is shuffled, each example gets a fresh jitter in
         ``[-max_jitter, max_jitter]`` and, for examples not already flagged, a random
         reverse-complement coin when the examples came from ``rc="random"`` (all draws
-        from `rng`, so a seed fixes the epoch). Without `train`: file order, no jitter.
-        With ``world_size > 1`` rank `rank` takes every ``world_size``-th batch; in
-        training all ranks get the same number of batches (the remainder is dropped),
-        otherwise every batch goes to some rank.
+        from `rng`, so a seed fixes the epoch). Without `train`: file order, each
+        example at its fixed `Examples.shift` (centred when None). With
+        ``world_size > 1`` rank `rank` takes every ``world_size``-th batch; in training
+        all ranks get the same number of batches (the remainder is dropped), otherwise
+        every batch goes to some rank.
         """
         n = len(examples)
         if train:
@@ -312,7 +339,7 @@ class ClipnetData:
             coins = rng.random(n) < 0.5
         else:
             order = np.arange(n)
-            shifts = np.zeros(n, dtype=np.int64)
+            shifts = np.zeros(n, dtype=np.int64) if examples.shift is None else examples.shift
             coins = np.zeros(n, dtype=bool)
         n_batches = (n + batch_size - 1) // batch_size
         if world_size > 1 and train:  # equal step counts keep DDP ranks in lock step

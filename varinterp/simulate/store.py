@@ -27,6 +27,8 @@ def simulate_world(
     genome_size: int = 1_500_000,
     n_chromosomes: int = 3,
     n_motif_variants: int | None = None,
+    promoter_spacing: int = 25_000,
+    enhancer_spacing: int = 12_000,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> tuple[World, WorldFiles]:
@@ -48,6 +50,8 @@ def simulate_world(
         genome_size=genome_size,
         n_chromosomes=n_chromosomes,
         n_motif_variants=n_motif_variants,
+        promoter_spacing=promoter_spacing,
+        enhancer_spacing=enhancer_spacing,
     ).validate()
 
     def build_progress(done: int, total: int | None) -> None:

@@ -52,6 +52,8 @@ class WorldParams:
     causal_min_maf: float = 0.05
     gc: float = 0.41
     cpg_oe: float = 0.25
+    promoter_spacing: int = 25_000  # one promoter per this many bp of each chromosome
+    enhancer_spacing: int = 12_000  # one enhancer per this many bp
 
     def motif_variant_count(self) -> int:
         if self.n_motif_variants is not None:
@@ -84,6 +86,11 @@ class WorldParams:
         if not 0 <= self.causal_min_maf < 0.5:
             msg = f"causal minimum MAF must be in [0, 0.5), got {self.causal_min_maf}"
             raise InputError(msg)
+        for name in ("promoter_spacing", "enhancer_spacing"):
+            if not 2_000 <= getattr(self, name) <= 10_000_000:
+                flag = "--" + name.replace("_", "-")
+                msg = f"{flag} must be between 2000 and 10000000 bp, got {getattr(self, name)}"
+                raise InputError(msg)
         if not 0.2 <= self.gc <= 0.7 or not 0.05 <= self.cpg_oe <= 1.0:
             msg = f"gc must be in [0.2, 0.7] and cpg_oe in [0.05, 1], got {self.gc}, {self.cpg_oe}"
             raise InputError(msg)
@@ -159,7 +166,12 @@ def make_world(
         cpg_oe=params.cpg_oe,
     )
     report(on_progress, 1, total)
-    reference, elements = plant_elements(rng=stream(params.seed, "elements"), reference=reference)
+    reference, elements = plant_elements(
+        rng=stream(params.seed, "elements"),
+        reference=reference,
+        promoter_spacing=params.promoter_spacing,
+        enhancer_spacing=params.enhancer_spacing,
+    )
     report(on_progress, 2, total)
     reference, elements, planted = plant_motif_variants(
         rng=stream(params.seed, "motif_variants"),

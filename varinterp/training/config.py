@@ -10,6 +10,8 @@ Relative paths are relative to the TOML file's folder. Unknown sections or keys 
     reference_only = false       # ablation: the reference sequence for every library
     normalize = "rpm"            # "rpm" (per-library reads per million) or "none"
     max_jitter = 249             # +-bp shift per example (<= output_length/2 - 1)
+    eval_jitter = true           # validation/test windows at a fixed seeded shift in
+                                 # +-max_jitter (false: centred on the peak)
     rc_augment = "both"          # "both" (each example also reverse complemented),
                                  # "random" (coin per example) or "none"
     folds = "human"              # "human" (published table), "auto" (balanced by
@@ -71,6 +73,7 @@ class DataConfig:
     reference_only: bool = False
     normalize: str = "rpm"
     max_jitter: int | None = None
+    eval_jitter: bool = True
     rc_augment: str = "both"
     folds: str | dict[str, int] = "human"
     track_cache: Path | None = None
@@ -146,8 +149,9 @@ def _data(path: Path, raw: dict) -> DataConfig:
         if key in raw and raw[key] != "":
             p = Path(_typed(path, "data", key, raw[key], str)).expanduser()
             out[key] = p if p.is_absolute() else base / p
-    if "reference_only" in raw:
-        out["reference_only"] = _typed(path, "data", "reference_only", raw["reference_only"], bool)
+    for key in ("reference_only", "eval_jitter"):
+        if key in raw:
+            out[key] = _typed(path, "data", key, raw[key], bool)
     if "normalize" in raw:
         if raw["normalize"] not in NORMALIZATIONS:
             raise _err(path, f"[data] normalize must be one of {', '.join(NORMALIZATIONS)}")

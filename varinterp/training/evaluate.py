@@ -87,7 +87,8 @@ def evaluate_clipnet(
     fold_map = FoldMap(dict(table), n_folds=int(model_dir.metadata.get("n_folds", 10)))
     models = {name: load_fold(model_dir, name, device=dev) for name in model_dir.folds}
     rows = []
-    fold0 = data.examples(data.peaks_in_folds(fold_map, [0]), rc="none")
+    fixed = run.data.eval_jitter
+    fold0 = data.examples(data.peaks_in_folds(fold_map, [0]), rc="none", fixed_jitter=fixed)
 
     def run_models(names: list[str], examples) -> Predictions:
         return predict_examples(
@@ -101,7 +102,9 @@ def evaluate_clipnet(
         rows.append(_row(name, 0, run_models([name], fold0)))
         k = name.split("_", 1)[1]
         if k.isdigit() and 1 <= int(k) < fold_map.n_folds:
-            own = data.examples(data.peaks_in_folds(fold_map, [int(k)]), rc="none")
+            own = data.examples(
+                data.peaks_in_folds(fold_map, [int(k)]), rc="none", fixed_jitter=fixed
+            )
             rows.append(_row(name, int(k), run_models([name], own)))
     metrics = pd.DataFrame(rows)
     with atomic_dir(out, overwrite=overwrite) as tmp:

@@ -252,17 +252,34 @@ def run_folds(
     )
 
 
-def mean_profile(data: ClipnetData, peaks: np.ndarray, *, rc: bool = False) -> np.ndarray:
-    """Mean shape of the unshifted training windows of `peaks` over every library.
+def window_tracks(
+    data: ClipnetData, peaks: np.ndarray, shifts: np.ndarray | None = None
+) -> np.ndarray:
+    """Target tracks of the windows of `peaks` in every library, each window shifted by
+    its peak's entry of `shifts` (``(n_peaks,) int``, e.g. `ClipnetData.fixed_shifts`;
+    None: centred). Returns ``(n_libraries, len(peaks), 2, output_length) float32``."""
+    j, length = data.max_jitter, data.output_length
+    peaks = np.asarray(peaks, dtype=np.int64)
+    offset = np.zeros(peaks.size, np.int64) if shifts is None else np.asarray(shifts)[peaks]
+    cols = (j + offset)[:, None, None] + np.arange(length)[None, None, :]
+    rows = data.tracks[:, peaks]  # (libraries, peaks, 2, span)
+    return np.take_along_axis(rows, np.broadcast_to(cols, (peaks.size, 2, length))[None], 3)
 
-    Each window's profile is divided by its sum first (empty windows are skipped), so
-    strong peaks do not dominate; with `rc` the mean of the profile and its reverse
-    complement (the training targets then come in both orientations).
+
+def mean_profile(
+    data: ClipnetData, peaks: np.ndarray, *, rc: bool = False, shifts: np.ndarray | None = None
+) -> np.ndarray:
+    """Mean shape of the training windows of `peaks` over every library.
+
+    Windows are shifted as in `window_tracks` (`shifts` None: centred). Each window's
+    profile is divided by its sum first (empty windows are skipped), so strong peaks do
+    not dominate; with `rc` the mean of the profile and its reverse complement (the
+    training targets then come in both orientations).
     Returns ``(2 * output_length,) float64`` (plus then minus), summing to 1 (zeros
     when no window has signal).
     """
-    j, length = data.max_jitter, data.output_length
-    t = data.tracks[:, peaks, :, j : j + length].astype(np.float64)
+    length = data.output_length
+    t = window_tracks(data, peaks, shifts).astype(np.float64)
     t = t.reshape(-1, 2, length)
     total = t.sum(axis=(1, 2))
     t = t[total > 0] / total[total > 0, None, None]
@@ -317,18 +334,23 @@ def _train_one(
             raise InputError(msg)
     rc = run.data.rc_augment
     train_ex = data.examples(peaks["train"], rc=rc)
-    val_ex = data.examples(peaks["validation"], rc="none" if rc == "none" else "both")
-    test_ex = data.examples(peaks["test"], rc="none")
+    fixed = run.data.eval_jitter
+    val_ex = data.examples(
+        peaks["validation"], rc="none" if rc == "none" else "both", fixed_jitter=fixed
+    )
+    test_ex = data.examples(peaks["test"], rc="none", fixed_jitter=fixed)
     torch.manual_seed(run.training.seed * 1000 + k)  # initial weights depend on seed and fold
     model = Clipnet(model_cfg)
     if init_states is not None:
         model.load_state_dict(dict(init_states[k]))
     else:
-        # from scratch, start the quantity head at the training windows' RPM scale
-        j, length = data.max_jitter, data.output_length
-        q = data.tracks[:, peaks["train"], :, j : j + length].sum(axis=(2, 3), dtype=np.float64)
+        # from scratch, start both heads where the training windows are on average
+        # (jittered as training jitters them when max_jitter > 0)
+        shifts = data.fixed_shifts() if data.max_jitter > 0 else None
+        q = window_tracks(data, peaks["train"], shifts).sum(axis=(2, 3), dtype=np.float64)
         model.init_quantity_scale(float(q.mean()), float(max(q.std(), 1e-3)))
-        start_profile_head(model, mean_profile(data, peaks["train"], rc=rc != "none"))
+        shape = mean_profile(data, peaks["train"], rc=rc != "none", shifts=shifts)
+        start_profile_head(model, shape)
     model.to(dev)
     wrapped = wrap_model(model, dist, dev)
     say(
