@@ -32,8 +32,14 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument(
-        "--redundancy-gradient", action="store_true", help="let the penalty train (not default)"
+        "--redundancy-gradient",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="let the penalty's gradient train (default); --no-redundancy-gradient = ablation",
     )
+    ap.add_argument("--penalty-weighting", choices=("counts", "none"), default="counts")
+    ap.add_argument("--redundancy-warmup", type=float, default=0.0)
+    ap.add_argument("--redundancy-ramp", type=float, default=1.0)
     ap.add_argument("--count-scale", type=float, default=None, help="1 = plain softplus")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
@@ -77,6 +83,9 @@ def main() -> None:
         lr_decay=args.lr_decay,
         alpha=args.alpha,
         redundancy=args.redundancy_gradient,
+        penalty_sample_weight=args.penalty_weighting,
+        redundancy_warmup=args.redundancy_warmup,
+        redundancy_ramp=args.redundancy_ramp,
         count_scale=args.count_scale,
         seed=args.seed,
     )
@@ -91,6 +100,11 @@ def main() -> None:
     print()
     timings["train_s"] = time.time() - t
     model = load_model(result.model_dir)
+    raw = predict_tracks(model, data, rescale="none")
+    timings["raw_over_bulk"] = float(raw.sum() / abs(data.target_bulk()).sum())
+    rows = [json.loads(x) for x in (args.out / "run" / "metrics.jsonl").read_text().splitlines()]
+    timings["rmsle_per_epoch"] = [round(r["train_rmsle"], 3) for r in rows]
+    timings["penalty_per_epoch"] = [round(r["train_penalty"], 4) for r in rows]
     preds = {}
     for mode in ("counts", "per-bp"):
         preds[f"deepdetails[{mode}]"] = predict_tracks(model, data, rescale=mode)

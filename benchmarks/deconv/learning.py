@@ -2,9 +2,11 @@
 
 The toy is the one of ``tests/deconv/test_learning.py`` (one TATAAA per window, both cell
 types initiate 20 bp downstream, reads proportional to accessibility). Four settings:
-the redundancy penalty's gradient on/off x counts scale plain softplus (1) / from the
-data (the default). Prints the first-epoch and best training RMSLE of each, and the raw
-predicted total over the observed bulk total.
+the redundancy penalty's gradient on (unweighted, ``penalty_sample_weight="none"``) / off
+x counts scale plain softplus (1) / from the data (the default).
+Prints the first-epoch and best training RMSLE of each, and the raw
+predicted total over the observed bulk total. (``demo_penalty.py`` compares the
+penalty settings on the demo.)
 
     python benchmarks/deconv/learning.py --windows 64 --epochs 40
 
@@ -71,6 +73,7 @@ def main() -> None:
                 seed=args.seed,
                 max_retry=0,
                 redundancy=gradient,
+                penalty_sample_weight="none",
                 count_scale=scale,
             )
             with tempfile.TemporaryDirectory() as tmp:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from typer.testing import CliRunner
 from tests.deconv.conftest import CELL_TYPES
 from varinterp.cli import deconvolve
 from varinterp.cli._common import ErrorHandlingGroup
+from varinterp.deconv.train import TrainSettings
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +73,11 @@ def test_prep_train_predict_eval(cli, synthetic_tracks, tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+    used = json.loads((tmp_path / "run" / "train.json").read_text())["settings"]
+    assert used["redundancy"] is True and used["penalty_sample_weight"] == "counts"
+    defaults = TrainSettings()  # the CLI's defaults are the library's
+    for key in ("redundancy_warmup", "redundancy_ramp", "penalty_sample_weight", "alpha"):
+        assert used[key] == getattr(defaults, key), key
     res = cli(
         "predict",
         "--data",
@@ -113,6 +121,36 @@ def test_prep_train_predict_eval(cli, synthetic_tracks, tmp_path):
     assert np.isfinite(summary["rmse"]).all()
 
 
+def test_train_penalty_switches(cli, synthetic_tracks, tmp_path):
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chrT\t1000\t1100\nchrU\t1500\t1600\n")
+    data = tmp_path / "data.h5"
+    res = cli(*_prep_args(synthetic_tracks, data), "--regions", bed)
+    assert res.exit_code == 0, res.output
+    tiny = ["--filters", "4", "--gru-layers", "1", "--profile-shrinkage", "4", "--epochs", "1"]
+    tiny += ["--batch-size", "4", "--device", "cpu", "-q", "--data", data]
+    res = cli(
+        "train",
+        *tiny,
+        "--out",
+        tmp_path / "off",
+        "--no-redundancy-gradient",
+        "--redundancy-warmup",
+        "0.5",
+        "--redundancy-ramp",
+        "0.25",
+        "--penalty-weighting",
+        "none",
+    )
+    assert res.exit_code == 0, res.output
+    used = json.loads((tmp_path / "off" / "train.json").read_text())["settings"]
+    assert used["redundancy"] is False and used["penalty_sample_weight"] == "none"
+    assert used["redundancy_warmup"] == 0.5 and used["redundancy_ramp"] == 0.25
+    res = cli("train", *tiny, "--out", tmp_path / "bad", "--penalty-weighting", "magic")
+    assert res.exit_code == 2 and "--penalty-weighting" in res.output
+    assert "Traceback" not in res.output
+
+
 def test_bad_inputs_exit_2_with_one_line(cli, synthetic_tracks, tmp_path):
     f = synthetic_tracks
     res = cli(
@@ -134,7 +172,7 @@ def test_bad_inputs_exit_2_with_one_line(cli, synthetic_tracks, tmp_path):
     assert res.exit_code == 2
 
 
-def _reference_h5(path, n=3, k=2, length=64):
+def _reference_h5(path, n=3, k=2, length=64, types=None, norm=None):
     import h5py
 
     rng = np.random.default_rng(0)
@@ -145,10 +183,14 @@ def _reference_h5(path, n=3, k=2, length=64):
         h5.create_dataset("dec/seq", data=seq)
         h5.create_dataset("dec/acc", data=rng.random((n, k, length), dtype=np.float32))
         h5.create_dataset("dec/bulk", data=-rng.random((n, 2, length), dtype=np.float32))
+        types = [1] * n if types is None else types
         reg = h5.create_dataset(
-            "regions", data=np.array([[0, 100 * i, 100 * i + length, 1] for i in range(n)])
+            "regions",
+            data=np.array([[0, 100 * i, 100 * i + length, types[i]] for i in range(n)]),
         )
         reg.attrs["chr_0"] = "chrQ"
+        if norm is not None:
+            h5.create_dataset("scatac_norm", data=norm)
     return path
 
 
@@ -178,8 +220,31 @@ def test_import_h5(cli, tmp_path):
     assert d.cell_types == ["X", "Y"] and d.chrom_sizes == {"chrQ": 1000}
     assert d.seq[0, :, 5].sum() == 0 and d.seq[0, 0, 4] == 1
     assert (d.bulk >= 0).all() and list(d.regions["start"]) == [0, 100, 200]
+    assert not d.regions["background"].any() and d.peaks_only().n == 3
     res = cli("import-h5", "--h5", src, "--cell-type", "X", "--chrom-sizes", sizes, "--out", out)
     assert res.exit_code == 2 and "2 cell types" in res.output
+
+
+def test_import_h5_marks_background_and_reads_norm_pairs(cli, tmp_path):
+    from varinterp.deconv.prep import load_data
+
+    # the tool's region type: 1 = region (peak) window, 0 = GC-matched background
+    norm = np.array([[0.0, 2.5], [1.0, 4.0]])  # (K, 2): label index, 1e6 / fragments
+    src = _reference_h5(tmp_path / "ref.h5", n=4, types=[1, 0, 1, 0], norm=norm)
+    sizes = tmp_path / "chrom.sizes"
+    sizes.write_text("chrQ\t1000\n")
+    out = tmp_path / "ours.h5"
+    args = ["import-h5", "--h5", src, "--cell-type", "X", "--cell-type", "Y"]
+    res = cli(*args, "--chrom-sizes", sizes, "--out", out, "-q")
+    assert res.exit_code == 0, res.output
+    d = load_data(out)
+    assert d.regions["background"].tolist() == [False, True, False, True]
+    peaks = d.peaks_only()
+    assert peaks.n == 2 and list(peaks.regions["start"]) == [0, 200]
+    np.testing.assert_allclose(d.norm, [2.5, 4.0])
+    bad = _reference_h5(tmp_path / "bad.h5", n=2, norm=np.array([1.0, 2.0, 3.0]))
+    res = cli("import-h5", "--h5", bad, *args[3:], "--chrom-sizes", sizes, "--out", out)
+    assert res.exit_code == 2 and "scatac_norm" in res.output
 
 
 def test_prep_library_sizes_and_background(cli, synthetic_tracks, tmp_path):

@@ -14,10 +14,10 @@ from varinterp.cli._options import (
     Out,
     Overwrite,
     Quiet,
-    Seed,
     Threads,
     Verbose,
 )
+from varinterp.cli.deconvolve_train import train
 from varinterp.errors import InputError
 
 app = typer.Typer(
@@ -262,117 +262,7 @@ def import_h5(
         console.print(f"wrote {data.n} windows x {len(data.cell_types)} cell types to {out}")
 
 
-@app.command("train")
-def train(
-    data: Annotated[Path, typer.Option("--data", help="data.h5 from `deconvolve prep`.")],
-    out: Out,
-    seq_only: Annotated[
-        bool, typer.Option("--seq-only", help="Seq-only model (default fused).")
-    ] = False,
-    filters: Annotated[int, typer.Option("--filters", min=1, help="Trunk width (512).")] = 512,
-    gru_layers: Annotated[int, typer.Option("--gru-layers", min=1, help="GRU layers.")] = 2,
-    profile_shrinkage: Annotated[
-        int, typer.Option("--profile-shrinkage", min=1, help="GRU hidden = filters / this.")
-    ] = 8,
-    scale_placement: Annotated[
-        str, typer.Option("--scale-placement", help="late-ch (default), late, early, disable.")
-    ] = "late-ch",
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Maximum epochs.")] = 50,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 32,
-    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-3,
-    lr_decay: Annotated[float, typer.Option("--lr-decay", help="LR factor per epoch.")] = 0.1,
-    alpha: Annotated[
-        float, typer.Option("--alpha", min=0.0, help="Redundancy penalty weight.")
-    ] = 1.0,
-    redundancy_gradient: Annotated[
-        bool,
-        typer.Option(
-            "--redundancy-gradient/--no-redundancy-gradient",
-            help="Let the redundancy penalty train the model (after --redundancy-warmup "
-            "epochs); the default only logs it, as the reference code does.",
-        ),
-    ] = False,
-    redundancy_warmup: Annotated[
-        int,
-        typer.Option(
-            "--redundancy-warmup",
-            min=0,
-            help="Epochs of plain RMSLE before the redundancy penalty trains the model.",
-        ),
-    ] = 0,
-    count_scale: Annotated[
-        float | None,
-        typer.Option(
-            "--count-scale",
-            min=0.0,
-            help="Counts-head scale (default: a tenth of the typical window count; 1 = plain).",
-        ),
-    ] = None,
-    patience: Annotated[
-        int, typer.Option("--patience", min=1, help="Early-stopping patience.")
-    ] = 2,
-    holdout: Annotated[
-        bool, typer.Option("--holdout", help="Hold out chr22 (validation) and chr19 (test).")
-    ] = False,
-    max_retry: Annotated[int, typer.Option("--max-retry", min=0, help="Retries on collapse.")] = 3,
-    no_resume: Annotated[bool, typer.Option("--no-resume", help="Ignore a checkpoint.")] = False,
-    seed: Seed = 0,
-    device: Device = DeviceChoice.auto,
-    threads: Threads = 1,
-    quiet: Quiet = False,
-    verbose: Verbose = False,
-) -> None:
-    """Train a DeepDETAILS model; writes OUT/model, metrics.jsonl, checkpoint.pt, train.json."""
-    from varinterp.deconv.prep import load_data
-    from varinterp.deconv.train import TrainSettings, train_deconv
-    from varinterp.nets.deepdetails import DeepDetailsConfig
-
-    require_file(data, "deconvolution data")
-    set_threads(threads)
-    d = load_data(data)
-    try:
-        cfg = DeepDetailsConfig(
-            n_cell_types=len(d.cell_types),
-            n_strands=d.n_strands,
-            seq_only=seq_only,
-            input_length=d.seq.shape[-1],
-            filters=filters,
-            gru_layers=gru_layers,
-            profile_shrinkage=profile_shrinkage,
-            scale_placement=scale_placement,
-        )
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    settings = TrainSettings(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        lr_decay=lr_decay,
-        alpha=alpha,
-        redundancy=redundancy_gradient,
-        redundancy_warmup=redundancy_warmup,
-        count_scale=count_scale or None,
-        patience=patience,
-        seed=seed,
-        max_retry=max_retry,
-        holdout=holdout,
-    )
-    with progress_bar("training", quiet=quiet) as on_progress:
-        result = train_deconv(
-            d,
-            config=cfg,
-            out=out,
-            settings=settings,
-            device=str(device),
-            resume=not no_resume,
-            on_progress=on_progress,
-        )
-    if not quiet:
-        qc = "passed" if result.qc_passed else "FAILED (collapsed branch)"
-        console.print(
-            f"trained {result.epochs} epochs (attempt {result.attempts}), best loss "
-            f"{result.best_loss:.4g}, self-check {qc}; model in {result.model_dir}"
-        )
+app.command("train")(train)
 
 
 @app.command("predict")

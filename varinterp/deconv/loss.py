@@ -10,10 +10,13 @@
   off-diagonal entry, averaged over the batch.
 
 The reference implementation packs the penalty into a new tensor, which detaches it, so
-it never trains. `DeconvLoss` keeps it in the graph with ``redundancy=True`` (the class
-default); ``redundancy=False`` (or ``alpha=0``) computes it for logging only, which is
-what training does by default (`varinterp.deconv.train.TrainSettings`), as the
-reference effectively does.
+it never trains. `DeconvLoss` keeps it in the graph with ``redundancy=True`` (the default,
+also for training: `varinterp.deconv.train.TrainSettings`); ``redundancy=False`` (the
+ablation) or ``alpha=0`` computes it for logging only. With ``sample_weight="counts"``
+(the training default) each window's penalty is multiplied by the share of its bulk that
+the prediction accounts for, ``min(predicted total, bulk total) / bulk total`` (detached;
+0 for a window without bulk), so the penalty cannot shape predictions that are still far
+below the bulk; the logged penalty is always the unweighted mean.
 """
 
 from __future__ import annotations
@@ -45,20 +48,23 @@ def _corr_rows(x: torch.Tensor, eps: float) -> torch.Tensor:
 
 
 def redundancy_penalty(
-    prediction: torch.Tensor, *, gamma: float = 1e-8, eps: float = 1e-12
+    prediction: torch.Tensor, *, gamma: float = 1e-8, eps: float = 1e-12, reduce: bool = True
 ) -> torch.Tensor:
-    """Mean squared off-diagonal correlation between cell-type predictions; a scalar.
+    """Mean squared off-diagonal correlation between cell-type predictions.
 
-    `prediction`: ``(B, K, S, L)``. Returns 0 (still in the graph) when K == 1.
+    `prediction`: ``(B, K, S, L)``. Returns a scalar (the mean over the batch), or with
+    ``reduce=False`` the per-sample values ``(B,)``. Zero (still in the graph) when K == 1.
     """
     b, k = prediction.shape[:2]
     x = prediction.float().reshape(b, k, -1)
     if k < 2:
-        return x.sum() * 0.0
+        zero = x.sum(dim=(1, 2)) * 0.0
+        return zero.mean() if reduce else zero
     x = x + torch.arange(x.shape[-1], device=x.device, dtype=x.dtype) * gamma
     corr = _corr_rows(x, eps)
     off = ~torch.eye(k, dtype=torch.bool, device=x.device)
-    return corr[:, off].pow(2).mean()
+    per_sample = corr[:, off].pow(2).mean(dim=-1)
+    return per_sample.mean() if reduce else per_sample
 
 
 class LossParts(NamedTuple):
@@ -76,22 +82,40 @@ class DeconvLoss(nn.Module):
     """
 
     def __init__(
-        self, *, alpha: float = 1.0, redundancy: bool = True, root: bool = True, gamma: float = 1e-8
+        self,
+        *,
+        alpha: float = 1.0,
+        redundancy: bool = True,
+        root: bool = True,
+        gamma: float = 1e-8,
+        sample_weight: str = "none",
     ) -> None:
         super().__init__()
         if alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {alpha}")
+        if sample_weight not in ("none", "counts"):
+            raise ValueError(f"sample_weight must be 'none' or 'counts', got {sample_weight!r}")
+        self.sample_weight = sample_weight
         self.alpha = float(alpha)
         self.redundancy = redundancy
         self.root = root
         self.gamma = gamma
 
-    def forward(self, prediction: torch.Tensor, bulk: torch.Tensor) -> LossParts:
+    def forward(
+        self, prediction: torch.Tensor, bulk: torch.Tensor, *, weight: float = 1.0
+    ) -> LossParts:
+        """`weight` (0..1) multiplies alpha for this call (the trainer's warm-up ramp)."""
         fit = rmsle(prediction.float().sum(dim=1), bulk.float(), root=self.root)
-        penalty = redundancy_penalty(prediction, gamma=self.gamma)
-        if self.redundancy and self.alpha > 0:
-            total = fit + self.alpha * penalty
+        per_sample = redundancy_penalty(prediction, gamma=self.gamma, reduce=False)
+        penalty = per_sample.mean()
+        coef = self.alpha * float(weight)
+        if not (self.redundancy and coef > 0):
+            return LossParts(fit, fit, penalty.detach())
+        if self.sample_weight == "counts":
+            pred_total = prediction.detach().float().sum(dim=(1, 2, 3))
+            bulk_total = bulk.detach().float().abs().sum(dim=(1, 2))
+            w = torch.minimum(pred_total, bulk_total) / bulk_total.clamp_min(1e-12)
+            trained = (w * per_sample).mean()
         else:
-            penalty = penalty.detach()
-            total = fit
-        return LossParts(total, fit, penalty)
+            trained = penalty
+        return LossParts(fit + coef * trained, fit, penalty)

@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,6 @@ import pandas as pd
 from varinterp.deconv.baselines import nnls_split, proportional_split
 from varinterp.deconv.metrics import evaluate_predictions, summarize
 from varinterp.deconv.prep import DeconvData
-from varinterp.deconv.tiles import average_overlaps
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
 from varinterp.progress import ProgressCallback, report
@@ -33,6 +34,7 @@ __all__ = [
     "evaluate_run",
     "export_tracks",
     "load_predictions",
+    "mean_track_chunks",
     "predict_tracks",
     "rescale_to_bulk",
 ]
@@ -85,15 +87,63 @@ def predict_tracks(
     return rescale_to_bulk(out, data.target_bulk(), mode=rescale)
 
 
+def mean_track_chunks(
+    values: np.ndarray,
+    regions: pd.DataFrame,
+    chrom_sizes: dict[str, int],
+    *,
+    chunk: int = 1_000_000,
+) -> Iterator[tuple[str, int, np.ndarray]]:
+    """Base-wise mean of overlapping windows of one track, streamed in chunks.
+
+    `values`: ``(n, L)``, one track (cell type and strand) of the ``n`` windows whose
+    chrom, start, end are `regions` (``end - start == L``). Yields ``(chrom, start,
+    chunk values (m,) float32)`` over the bases covered by at least one window, in
+    `chrom_sizes` order then by position, with ``m <= chunk``; memory is one chunk.
+    """
+    order = {c: i for i, c in enumerate(chrom_sizes)}
+    chrom = regions["chrom"].astype(str).to_numpy()
+    start = regions["start"].to_numpy(dtype=np.int64)
+    missing = sorted(set(chrom) - set(order))
+    if missing:
+        raise InputError(f"contigs {missing} are missing from the data's contig sizes")
+    length = values.shape[-1]
+    for c in sorted(set(chrom), key=order.__getitem__):
+        idx = np.flatnonzero(chrom == c)
+        idx = idx[np.argsort(start[idx], kind="stable")]
+        st = start[idx]
+        reach = np.maximum.accumulate(st + length)
+        cuts = np.concatenate([[0], np.flatnonzero(st[1:] > reach[:-1]) + 1, [idx.size]])
+        for a, b in pairwise(cuts.tolist()):
+            lo, hi = int(st[a]), int(reach[b - 1])
+            for c0 in range(lo, hi, chunk):
+                c1 = min(c0 + chunk, hi)
+                i0 = a + int(np.searchsorted(st[a:b], c0 - length, side="right"))
+                i1 = a + int(np.searchsorted(st[a:b], c1, side="left"))
+                total = np.zeros(c1 - c0, dtype=np.float64)
+                count = np.zeros(c1 - c0, dtype=np.int32)
+                for r in range(i0, i1):
+                    off = int(st[r]) - c0
+                    s0, s1 = max(0, -off), min(length, c1 - c0 - off)
+                    total[off + s0 : off + s1] += values[idx[r], s0:s1]
+                    count[off + s0 : off + s1] += 1
+                yield c, c0, (total / np.maximum(count, 1)).astype(np.float32)
+
+
 def export_tracks(
-    pred: np.ndarray, data: DeconvData, out: str | os.PathLike, *, min_abs: float = 0.0
+    pred: np.ndarray,
+    data: DeconvData,
+    out: str | os.PathLike,
+    *,
+    min_abs: float = 0.0,
+    chunk: int = 1_000_000,
 ) -> list[Path]:
     """Write bigWigs, ``counts.tsv`` and ``predictions.h5`` into folder `out`.
 
     Values with ``|value| < min_abs`` are left out of the bigWigs. Where window centres
     overlap (e.g. sliding windows), the bigWigs hold the base-wise mean of the
-    overlapping predictions (`varinterp.deconv.tiles.average_overlaps`). Returns the
-    files written.
+    overlapping predictions (as `varinterp.deconv.tiles.average_overlaps`), built one
+    chunk of at most `chunk` bp of one track at a time. Returns the files written.
     """
     import h5py
 
@@ -108,8 +158,11 @@ def export_tracks(
             sign = -1.0 if s == 1 else 1.0
 
             def tracks(k=k, s=s, sign=sign):
-                for chrom, lo, vals in average_overlaps(pred, regions, data.chrom_sizes):
-                    v = vals[k, s].astype(np.float64) * sign
+                track = pred[:, k, s]
+                for chrom, lo, vals in mean_track_chunks(
+                    track, regions, data.chrom_sizes, chunk=chunk
+                ):
+                    v = vals.astype(np.float64) * sign
                     v[np.abs(v) < min_abs] = 0.0
                     yield chrom, lo, v
 

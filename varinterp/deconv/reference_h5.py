@@ -3,8 +3,11 @@
 Layout of that file: ``dec/seq (N, 4, L)`` float (one-hot; IUPAC codes as fractions),
 ``dec/acc (N, K, L)``, ``dec/bulk (N, S, L)``, ``regions (N, 4)`` int (contig index,
 start, end, type) with the contig names in the attributes ``chr_<index>``, and optionally
-``scatac_norm (K,)`` (1e6 / fragments per cell type). Cell-type names are not stored
-there, so they are passed in; contig sizes come from a ``chrom.sizes`` file.
+``scatac_norm`` (1e6 / fragments per cell type: ``(K,)``, or ``(K, 2)`` label and value
+as the tool's dataset reads it). The region type is 1 for a region (peak) window and
+anything else for a GC-matched background window; background windows become the
+``background`` column (trained on, left out of predict and eval). Cell-type names are not
+stored there, so they are passed in; contig sizes come from a ``chrom.sizes`` file.
 """
 
 from __future__ import annotations
@@ -41,6 +44,17 @@ def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
     return dict(zip(table["chrom"], table["length"].astype(int), strict=True))
 
 
+def _read_norm(values: np.ndarray, path: Path) -> np.ndarray:
+    """``scatac_norm`` as ``(K,) float64``: a 1-D array, or the value column of (K, 2)."""
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] == 2:
+        values = values[:, 1]
+    try:
+        return np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: scatac_norm is not numeric; is it a prep-data file?") from None
+
+
 def read_deepdetails_h5(
     path: str | os.PathLike,
     *,
@@ -51,7 +65,8 @@ def read_deepdetails_h5(
     """Convert a DeepDETAILS ``data.h5`` to `DeconvData` (no ground truth).
 
     Sequence columns that are not exactly one base (IUPAC fractions) become N. Without
-    ``scatac_norm`` the normalisation is 1 for every cell type.
+    ``scatac_norm`` the normalisation is 1 for every cell type. Windows whose region type
+    (4th column of ``regions``) is not 1 are marked ``background``.
     """
     import h5py
 
@@ -71,7 +86,7 @@ def read_deepdetails_h5(
             for k, v in h5["regions"].attrs.items()
             if k.startswith("chr_")
         }
-        norm = h5["scatac_norm"][:].astype(np.float64) if "scatac_norm" in h5 else None
+        norm = _read_norm(h5["scatac_norm"][:], path) if "scatac_norm" in h5 else None
     if len(cell_types) != acc.shape[1]:
         msg = f"{path} has {acc.shape[1]} cell types but {len(cell_types)} names were given"
         raise InputError(msg)
@@ -82,20 +97,26 @@ def read_deepdetails_h5(
     missing = sorted(set(chroms) - set(chrom_sizes))
     if missing:
         raise InputError(f"contigs {missing} of {path} are not in the contig sizes file")
+    if norm is not None and norm.size != acc.shape[1]:
+        msg = f"{path}: scatac_norm has {norm.size} values for {acc.shape[1]} cell types"
+        raise InputError(msg)
     one_hot = (seq == 1).astype(np.uint8)
     one_hot *= (one_hot.sum(axis=1, keepdims=True) == 1).astype(np.uint8)
+    regions = pd.DataFrame(
+        {
+            "chrom": chroms,
+            "start": reg[:, 1].astype(np.int64),
+            "end": reg[:, 2].astype(np.int64),
+        }
+    )
+    if reg.shape[1] >= 4:
+        regions["background"] = reg[:, 3].astype(np.int64) != 1
     return DeconvData(
         seq=one_hot,
         acc=acc,
         bulk=bulk,
-        norm=np.ones(acc.shape[1]) if norm is None else norm.reshape(-1),
-        regions=pd.DataFrame(
-            {
-                "chrom": chroms,
-                "start": reg[:, 1].astype(np.int64),
-                "end": reg[:, 2].astype(np.int64),
-            }
-        ),
+        norm=np.ones(acc.shape[1]) if norm is None else norm,
+        regions=regions,
         cell_types=list(cell_types),
         chrom_sizes=dict(chrom_sizes),
         target_length=target_length,

@@ -21,7 +21,7 @@ import pandas as pd
 
 from varinterp.io.atomic import atomic_write_text
 
-__all__ = ["TINY_MODEL", "deconvolution_step", "demo_data"]
+__all__ = ["TINY_MODEL", "deconvolution_step", "demo_data", "demo_settings"]
 
 #: the tiny model trained in the demo (the reference model has 512 filters, 9 dilated)
 TINY_MODEL = {
@@ -86,23 +86,31 @@ def demo_data(sim: Path, fasta: Path | None):
     return config, data
 
 
+def demo_settings(*, seed: int, epochs: int = _EPOCHS, **overrides):
+    """The demo's `TrainSettings` (loss settings left at the library defaults)."""
+    from varinterp.deconv.train import TrainSettings
+
+    base = {
+        "epochs": epochs,
+        "batch_size": _BATCH,
+        "lr": 3e-3,
+        "lr_decay": 1.0,
+        "patience": epochs,
+        "seed": seed,
+        "max_retry": 0,
+    }
+    return TrainSettings(**{**base, **overrides})
+
+
 def _deconvolve(sim: Path, seed: int, fasta: Path | None, epochs: int) -> tuple[list[str], Path]:
     from varinterp.deconv.predict import evaluate_run, export_tracks, predict_tracks
-    from varinterp.deconv.train import TrainSettings, train_deconv
+    from varinterp.deconv.train import train_deconv
     from varinterp.nets.deepdetails_io import load_model
 
     config, data = demo_data(sim, fasta)
     names = data.cell_types
     work = sim / "deconv"
-    settings = TrainSettings(
-        epochs=epochs,
-        batch_size=_BATCH,
-        lr=3e-3,
-        lr_decay=1.0,
-        patience=epochs,
-        seed=seed,
-        max_retry=0,
-    )
+    settings = demo_settings(seed=seed, epochs=epochs)
     result = train_deconv(data, config=config, out=work / "train", settings=settings, resume=False)
     first, last = _loss_range(work / "train" / "metrics.jsonl")
     model = load_model(result.model_dir, device="cpu")
