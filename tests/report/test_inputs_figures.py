@@ -85,3 +85,24 @@ def test_elements_and_effects(tmp_path) -> None:
     eff.write_text("chrom\tpos\n1\t2\n")
     with pytest.raises(InputError, match="lacks"):
         read_effects(eff)
+
+
+def test_gene_labels_are_packed_into_rows_without_overlap():
+    from varinterp.report.figures import _GENE_ROWS, _gene_rows
+
+    span = 170_000
+    starts = np.arange(0, 150_000, 2_500)  # 60 genes, 2.5 kb apart: too dense for one row
+    genes = pd.DataFrame(
+        {"start": starts, "end": starts + 600, "name": [f"prom{i:04d}" for i in starts]}
+    )
+    rows = _gene_rows(genes, span)
+    assert {r for r, _ in rows} <= set(range(_GENE_ROWS))
+    labelled = [(g, r) for g, (r, ok) in zip(genes.itertuples(), rows, strict=True) if ok]
+    assert len(labelled) < len(genes)  # some labels had to go
+    half = (8 * 0.008 + 0.015) * span / 2  # 8-character names
+    for row in range(_GENE_ROWS):
+        mids = [(g.start + g.end) / 2 for g, r in labelled if r == row]
+        assert np.all(np.diff(mids) > 2 * half)  # neighbouring labels in a row do not touch
+    # two far-apart genes share the first row, both labelled
+    sparse = genes.iloc[[0, 40]].reset_index(drop=True)
+    assert _gene_rows(sparse, span) == [(0, True), (0, True)]

@@ -61,8 +61,7 @@ def _gene_track(ax, genes: pd.DataFrame | None, chrom: str, lo: int, hi: int) ->
         return
     g = genes[(genes["chrom"].map(chrom_key) == chrom_key(chrom))]
     g = g[(g["end"] > lo) & (g["start"] < hi)].sort_values("start")
-    for i, (_, row) in enumerate(g.iterrows()):
-        y = i % 3
+    for (_, row), (y, labelled) in zip(g.iterrows(), _gene_rows(g, hi - lo), strict=True):
         ax.plot(_mb([row["start"], row["end"]]), [y, y], color="#333", lw=2)
         dx = 0.004 * (hi - lo) / 1e6 * (1 if row["strand"] == "+" else -1)
         ax.annotate(
@@ -71,14 +70,46 @@ def _gene_track(ax, genes: pd.DataFrame | None, chrom: str, lo: int, hi: int) ->
             xytext=(_mb(row["tss"]), y + 0.35),
             arrowprops={"arrowstyle": "->", "color": "#333"},
         )
-        ax.text(
-            _mb((row["start"] + row["end"]) / 2),
-            y + 0.45,
-            str(row["name"]),
-            ha="center",
-            fontsize=7,
-        )
-    ax.set_ylim(-0.5, 3)
+        if labelled:
+            ax.text(
+                _mb((row["start"] + row["end"]) / 2),
+                y + 0.45,
+                str(row["name"]),
+                ha="center",
+                fontsize=7,
+            )
+    ax.set_ylim(-0.5, _GENE_ROWS)
+
+
+#: rows of the gene track; a gene whose label fits in none is drawn without it
+_GENE_ROWS = 4
+
+
+def _gene_rows(genes: pd.DataFrame, span: int) -> list[tuple[int, bool]]:
+    """Greedy row packing of gene labels: ``(row, labelled)`` per gene, in start order.
+
+    A label is taken as ``0.8%`` of the axis width per character (7-pt text on the
+    11-inch figure) plus a margin; each gene goes to the first row whose last label
+    ends before its own begins.
+    """
+    ends: list[float] = []
+    out: list[tuple[int, bool]] = []
+    for start, end, name in zip(genes["start"], genes["end"], genes["name"], strict=True):
+        mid = (start + end) / 2
+        half = (len(str(name)) * 0.008 + 0.015) * span / 2
+        left, right = min(start, mid - half), max(end, mid + half)
+        row = next((r for r, e in enumerate(ends) if e < left), None)
+        if row is None and len(ends) < _GENE_ROWS:
+            ends.append(-np.inf)
+            row = len(ends) - 1
+        if row is None:
+            row = int(np.argmin(ends))
+            out.append((row, False))
+            ends[row] = max(ends[row], end)
+            continue
+        out.append((row, True))
+        ends[row] = right
+    return out
 
 
 def locus_figure(
@@ -94,8 +125,8 @@ def locus_figure(
     `variants`: the fine-mapping table (1-based ``pos``); `r2` ``(n,)`` r^2 of each row
     with the lead (None: no LD colouring).
     """
-    fig = Figure(figsize=(11, 6.2))
-    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2, 1]})
+    fig = Figure(figsize=(11, 6.8))
+    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2, 1.5]})
     x = _mb(variants["pos"].to_numpy() - 1)
     logp = -np.log10(np.clip(variants["p"].to_numpy(dtype=np.float64), 1e-300, 1.0))
     is_lead = (variants["variant_id"] == lead).to_numpy()
