@@ -20,7 +20,7 @@ from varinterp.genome.store import GenomeStore
 from varinterp.nets.clipnet import Clipnet, ClipnetConfig
 from varinterp.nets.losses import profile_cosine_loss
 from varinterp.training import run as run_mod
-from varinterp.training.run import mean_profile, start_profile_head
+from varinterp.training.heads import mean_profile, start_profile_head
 
 L_IN, L_OUT, JITTER = 240, 100, 10
 

@@ -194,7 +194,7 @@ def mean_shape_baseline(
     """Median profile Pearson of a sequence-blind predictor on each model fold's test windows.
 
     The predictor answers every window with the mean shape of the fold's training windows
-    (`varinterp.training.run.mean_profile`, reverse-complement averaged as in training).
+    (`varinterp.training.heads.mean_profile`, reverse-complement averaged as in training).
     Windows, training and test, sit at their evaluation offsets when the config's
     ``eval_jitter`` is on (the default), as in `evaluate_clipnet`; a model has learnt
     something from sequence only where it beats this number.
@@ -204,7 +204,8 @@ def mean_shape_baseline(
     from varinterp.datasets.folds import FoldMap, fold_split
     from varinterp.nets.metrics import profile_pearson
     from varinterp.training.config import load_run_config, model_config_from
-    from varinterp.training.run import build_data, mean_profile, window_tracks
+    from varinterp.training.heads import mean_profile, window_tracks
+    from varinterp.training.run import build_data
 
     run = load_run_config(config)
     data = build_data(run, model_config_from(run.model, path=run.path))

@@ -29,10 +29,17 @@ from varinterp.progress import ProgressCallback
 from varinterp.training.config import RunConfig, load_run_config, model_config_from
 from varinterp.training.ddp import DistInfo, barrier, init_distributed, unwrap, wrap_model
 from varinterp.training.ensemble import metrics_of, predict_examples, resolve_device
+from varinterp.training.heads import mean_profile, start_profile_head, window_tracks
 from varinterp.training.loop import EpochLog, fit_fold
 from varinterp.training.rundir import RunDir
 
-__all__ = ["TrainResult", "build_data", "resolve_fold_map", "run_folds", "train_clipnet"]
+__all__ = [
+    "TrainResult",
+    "build_data",
+    "resolve_fold_map",
+    "run_folds",
+    "train_clipnet",
+]
 
 StatusCallback = Callable[[str], None]
 
@@ -250,63 +257,6 @@ def run_folds(
         n_dropped_edge=data.n_dropped_edge,
         summaries=summaries,
     )
-
-
-def window_tracks(
-    data: ClipnetData, peaks: np.ndarray, shifts: np.ndarray | None = None
-) -> np.ndarray:
-    """Target tracks of the windows of `peaks` in every library, each window shifted by
-    its peak's entry of `shifts` (``(n_peaks,) int``, e.g. `ClipnetData.fixed_shifts`;
-    None: centred). Returns ``(n_libraries, len(peaks), 2, output_length) float32``."""
-    j, length = data.max_jitter, data.output_length
-    peaks = np.asarray(peaks, dtype=np.int64)
-    offset = np.zeros(peaks.size, np.int64) if shifts is None else np.asarray(shifts)[peaks]
-    cols = (j + offset)[:, None, None] + np.arange(length)[None, None, :]
-    rows = data.tracks[:, peaks]  # (libraries, peaks, 2, span)
-    return np.take_along_axis(rows, np.broadcast_to(cols, (peaks.size, 2, length))[None], 3)
-
-
-def mean_profile(
-    data: ClipnetData, peaks: np.ndarray, *, rc: bool = False, shifts: np.ndarray | None = None
-) -> np.ndarray:
-    """Mean shape of the training windows of `peaks` over every library.
-
-    Windows are shifted as in `window_tracks` (`shifts` None: centred). Each window's
-    profile is divided by its sum first (empty windows are skipped), so strong peaks do
-    not dominate; with `rc` the mean of the profile and its reverse complement (the
-    training targets then come in both orientations).
-    Returns ``(2 * output_length,) float64`` (plus then minus), summing to 1 (zeros
-    when no window has signal).
-    """
-    length = data.output_length
-    t = window_tracks(data, peaks, shifts).astype(np.float64)
-    t = t.reshape(-1, 2, length)
-    total = t.sum(axis=(1, 2))
-    t = t[total > 0] / total[total > 0, None, None]
-    if t.shape[0] == 0:
-        return np.zeros(2 * length)
-    mean = t.mean(axis=0)
-    if rc:
-        mean = 0.5 * (mean + mean[::-1, ::-1])
-    return mean.reshape(-1)
-
-
-def start_profile_head(model: Clipnet, shape: np.ndarray, *, spread: float = 0.1) -> None:
-    """Start the profile head at `shape` (``(profile_size,)``, e.g. `mean_profile`).
-
-    The head ends in BatchNorm -> ReLU; from Keras' start (``bias=0, weight=1``) its
-    output is ReLU of unit noise at every position, and a short run spends most of its
-    steps unlearning that. This sets the BN bias to `shape` scaled to a maximum of 1 and
-    the BN weight to `spread`, so training starts from the mean shape and learns the
-    sequence-dependent part on top. A zero `shape` leaves the head as it is.
-    """
-    top = float(np.max(shape)) if np.size(shape) else 0.0
-    if top <= 0:
-        return
-    bn = model.profile_bn
-    with torch.no_grad():
-        bn.bias.copy_(torch.as_tensor(shape / top, dtype=bn.bias.dtype))
-        bn.weight.fill_(spread)
 
 
 def _brief(summary: dict[str, Any]) -> dict[str, Any]:
