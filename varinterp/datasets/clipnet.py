@@ -299,14 +299,21 @@ class ClipnetData:
                     )
         else:
             x = self.store.windows(sample, chrom, starts, self.input_length)
-        cols = (self.max_jitter + shift)[:, None] + np.arange(self.output_length)[None, :]
-        rows = self.tracks[library, peak]  # (B, 2, span)
-        t = np.take_along_axis(rows, cols[:, None, :], axis=2)
+        t = self.target_windows(self.tracks[library, peak], shift)
         if rc.any():
             t[rc] = t[rc][:, ::-1, ::-1]
         profile = np.ascontiguousarray(t.reshape(n, -1), dtype=np.float32)
         quantity = profile.sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
         return Batch(x, profile, quantity, library, peak, shift, rc)
+
+    def target_windows(self, rows: np.ndarray, shift: np.ndarray) -> np.ndarray:
+        """Cut the target window out of cached tracks: ``rows`` ``(..., 2, span)`` (entries
+        of `tracks`) and ``shift`` ``(...) int`` (one per row, in ``[-max_jitter,
+        max_jitter]``) -> ``(..., 2, output_length)``, a copy of the same dtype."""
+        shift = np.asarray(shift, dtype=np.int64)
+        cols = (self.max_jitter + shift)[..., None, None] + np.arange(self.output_length)
+        cols = np.broadcast_to(cols, (*rows.shape[:-1], self.output_length))
+        return np.take_along_axis(rows, cols, axis=-1)
 
     def iter_batches(
         self,

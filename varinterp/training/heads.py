@@ -24,12 +24,9 @@ def window_tracks(
     """Target tracks of the windows of `peaks` in every library, each window shifted by
     its peak's entry of `shifts` (``(n_peaks,) int``, e.g. `ClipnetData.fixed_shifts`;
     None: centred). Returns ``(n_libraries, len(peaks), 2, output_length) float32``."""
-    j, length = data.max_jitter, data.output_length
     peaks = np.asarray(peaks, dtype=np.int64)
     offset = np.zeros(peaks.size, np.int64) if shifts is None else np.asarray(shifts)[peaks]
-    cols = (j + offset)[:, None, None] + np.arange(length)[None, None, :]
-    rows = data.tracks[:, peaks]  # (libraries, peaks, 2, span)
-    return np.take_along_axis(rows, np.broadcast_to(cols, (peaks.size, 2, length))[None], 3)
+    return data.target_windows(data.tracks[:, peaks], offset)
 
 
 def mean_profile(

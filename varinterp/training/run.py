@@ -295,8 +295,8 @@ def _train_one(
         model.load_state_dict(dict(init_states[k]))
     else:
         # from scratch, start both heads where the training windows are on average
-        # (jittered as training jitters them when max_jitter > 0)
-        shifts = data.fixed_shifts() if data.max_jitter > 0 else None
+        # (each at its evaluation offset: jittered as the training windows are)
+        shifts = data.fixed_shifts()
         q = window_tracks(data, peaks["train"], shifts).sum(axis=(2, 3), dtype=np.float64)
         model.init_quantity_scale(float(q.mean()), float(max(q.std(), 1e-3)))
         shape = mean_profile(data, peaks["train"], rc=rc != "none", shifts=shifts)
