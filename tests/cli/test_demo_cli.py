@@ -5,16 +5,16 @@ import re
 import numpy as np
 from typer.testing import CliRunner
 
+from tests.training._tiny_demo import patch_demo_training
 from varinterp.cli.main import app
 from varinterp.genome.store import GenomeStore
 
 
 def test_demo_runs_end_to_end(tmp_path, monkeypatch):
-    from varinterp.training import demo_step
-
     # the plumbing, not the learning: a few tiny epochs (make demo trains the real thing)
-    for key, value in {"max_epochs": 2, "max_batches_per_epoch": 3, "batch_size": 16}.items():
-        monkeypatch.setitem(demo_step.DEMO_TRAINING, key, value)
+    patch_demo_training(
+        monkeypatch, {"max_epochs": 2, "max_batches_per_epoch": 3, "batch_size": 16}
+    )
     out = tmp_path / "demo"
     result = CliRunner().invoke(app, ["demo", "--out", str(out), "--threads", "1"])
     assert result.exit_code == 0, result.output

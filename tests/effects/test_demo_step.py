@@ -10,33 +10,16 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from varinterp.demo import DemoContext
+from tests.training._tiny_demo import patch_demo_training, tiny_clipnet_demo
 from varinterp.effects.demo_step import NON_CAUSAL_CLASSES, scoring_step, separation
-from varinterp.training import demo_step as train_demo
 
 TINY = {"max_epochs": 1, "max_batches_per_epoch": 3, "batch_size": 16}
 
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory):
-    from varinterp.genome.build import build_store
-    from varinterp.simulate.store import simulate_world
-
     out = tmp_path_factory.mktemp("demo")
-    world, files = simulate_world(
-        out=out / "world", seed=5, n_individuals=10, genome_size=300_000, n_chromosomes=3
-    )
-    build_store(vcf=files.vcf, fasta=files.fasta, out=out / "cohort.vgs")
-    ctx = DemoContext(out=out, seed=5, threads=1)
-    ctx.objects["world"] = world
-    ctx.files.update(
-        fasta=files.fasta, vcf=files.vcf, store=out / "cohort.vgs", elements=files.elements_bed
-    )
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in TINY.items():
-            mp.setitem(train_demo.DEMO_TRAINING, k, v)
-        mp.setattr(train_demo, "DEMO_INDIVIDUALS", 4)
-        train_demo.clipnet_step(ctx)
+    ctx, _ = tiny_clipnet_demo(out, seed=5, n_individuals=10, training=TINY, individuals=4)
     lines = scoring_step(ctx)
     return ctx, lines, pd.read_csv(ctx.files["effects"], sep="\t")
 
@@ -128,8 +111,7 @@ def test_qtl_step_compares_personal_and_reference_only(scored):
 
     ctx, _, _ = scored
     with pytest.MonkeyPatch.context() as mp:
-        for k, v in TINY.items():
-            mp.setitem(train_demo.DEMO_TRAINING, k, v)
+        patch_demo_training(mp, TINY)
         lines = qtl_step(ctx)
     meta = {
         label: json.loads((ctx.files[key] / "config.json").read_text())["metadata"]

@@ -10,12 +10,11 @@ import pandas as pd
 import pyBigWig
 import pytest
 
-from varinterp.demo import DemoContext
+from tests.training._tiny_demo import tiny_clipnet_demo
 from varinterp.errors import InputError
 from varinterp.training import demo_step
 from varinterp.training.demo_step import (
     chain_folds,
-    clipnet_step,
     demo_sample_sheet,
     held_out_metrics,
 )
@@ -25,25 +24,8 @@ TINY = {"max_epochs": 2, "max_batches_per_epoch": 3, "batch_size": 16}
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from varinterp.genome.build import build_store
-    from varinterp.simulate.store import simulate_world
-
     out = tmp_path_factory.mktemp("demo")
-    world, files = simulate_world(
-        out=out / "world", seed=3, n_individuals=12, genome_size=300_000, n_chromosomes=3
-    )
-    build_store(vcf=files.vcf, fasta=files.fasta, out=out / "cohort.vgs")
-    ctx = DemoContext(out=out, seed=3, threads=1)
-    ctx.objects["world"] = world
-    ctx.files.update(
-        fasta=files.fasta, vcf=files.vcf, store=out / "cohort.vgs", elements=files.elements_bed
-    )
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in TINY.items():
-            mp.setitem(demo_step.DEMO_TRAINING, k, v)
-        mp.setattr(demo_step, "DEMO_INDIVIDUALS", 6)
-        lines = clipnet_step(ctx)
-    return ctx, lines
+    return tiny_clipnet_demo(out, seed=3, n_individuals=12, training=TINY, individuals=6)
 
 
 def test_step_trains_two_held_out_fold_models_and_reports_their_metrics(demo):
