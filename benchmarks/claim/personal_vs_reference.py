@@ -98,12 +98,7 @@ def main() -> None:
 
     import torch
 
-    from varinterp.effects.qtl import log_l2_pearson, qtl_benchmark
-    from varinterp.genome.build import build_store
-    from varinterp.simulate.procap import simulate_procap
-    from varinterp.simulate.procap_model import expected_procap
-    from varinterp.simulate.store import simulate_world
-    from varinterp.training.demo_step import (
+    from varinterp.demo.clipnet import (
         DEMO_DATA,
         DEMO_TRAINING,
         demo_sample_sheet,
@@ -111,7 +106,12 @@ def main() -> None:
         train_small,
         write_run_config,
     )
-    from varinterp.training.evaluate import evaluate_clipnet
+    from varinterp.effects.qtl import log_l2_pearson, qtl_benchmark
+    from varinterp.genome.build import build_store
+    from varinterp.models.clipnet.evaluate import evaluate_clipnet
+    from varinterp.simulate.procap import simulate_procap
+    from varinterp.simulate.procap_model import expected_procap
+    from varinterp.simulate.store import simulate_world
 
     torch.set_num_threads(args.threads)
     t0 = time.time()

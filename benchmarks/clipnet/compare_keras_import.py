@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from varinterp.nets.clipnet_keras import load_keras_clipnet
+from varinterp.models.clipnet.keras import load_keras_clipnet
 
 
 def main() -> None:

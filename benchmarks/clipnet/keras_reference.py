@@ -9,7 +9,7 @@ The network is written from the layer list of the CLIPNET paper's ``rnn_v10`` mo
 All weights, including the BatchNorm moving statistics, are set to seeded random values
 so that a wrong layout or a swapped layer changes the outputs. With ``--small``, a reduced
 model (200 bp in, 2 x 50 out) is written instead: the test fixture of
-``tests/nets/test_clipnet_keras.py``. Writes ``fold_1.h5``
+``tests/models/clipnet/test_keras.py``. Writes ``fold_1.h5``
 (``model.save``) and ``reference.npz`` with ``x`` (N, 1000, 4) two-hot input and the
 Keras inference-mode outputs ``profile`` (N, 1000) and ``quantity`` (N, 1).
 Compare with ``benchmarks/clipnet/compare_keras_import.py``.

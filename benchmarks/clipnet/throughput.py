@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from varinterp.nets.clipnet import Clipnet, ClipnetConfig
+from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
 
 
 def main() -> None:

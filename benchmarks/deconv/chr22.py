@@ -50,9 +50,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from varinterp.deconv.predict import evaluate_run, export_tracks, predict_tracks
     from varinterp.deconv.prep import build_windows, call_bulk_peaks, save_data
-    from varinterp.deconv.train import TrainSettings, train_deconv
-    from varinterp.nets.deepdetails import DeepDetailsConfig
-    from varinterp.nets.deepdetails_io import load_model
+    from varinterp.models.deepdetails.files import load_model
+    from varinterp.models.deepdetails.network import DeepDetailsConfig
+    from varinterp.models.deepdetails.train import TrainSettings, train_deconv
 
     fx = args.fixtures / "deepdetails_chr22"
     args.out.mkdir(parents=True, exist_ok=True)

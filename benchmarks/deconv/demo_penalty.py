@@ -2,12 +2,13 @@
 
 Builds the demo world (`simulate_world` with `varinterp.demo.DEMO_WORLD`, as
 `varinterp demo --seed SEED`; ``--plain-world`` uses the `simulate_world` defaults
-instead) and its cell-type simulation once, then for each variant trains the demo's tiny
-fused model with the demo's settings (`celltypes_demo.demo_settings`) plus the variant's
-overrides, predicts (export rescaled to the bulk counts) and prints the training RMSLE
-(first -> last epoch), the last epoch's penalty, the raw predicted total over the bulk
-total, and Lin's CCC of log counts within each cell type for the model, the proportional
-split and NNLS. One JSON line per variant goes to ``WORKDIR/results.jsonl``.
+instead) and its cell-type simulation once, then for each variant trains the demo's
+tiny fused model with the demo's settings
+(`varinterp.demo.deconvolution.demo_settings`) plus the variant's overrides, predicts
+(export rescaled to the bulk counts) and prints the training RMSLE (first -> last
+epoch), the last epoch's penalty, the raw predicted total over the bulk total, and
+Lin's CCC of log counts within each cell type for the model, the proportional split
+and NNLS. One JSON line per variant goes to ``WORKDIR/results.jsonl``.
 
     python benchmarks/deconv/demo_penalty.py --workdir /tmp/demo_penalty \\
         default off=redundancy:0
@@ -59,10 +60,10 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from varinterp.deconv.predict import evaluate_run, predict_tracks
-    from varinterp.deconv.train import TrainSettings, train_deconv
-    from varinterp.nets.deepdetails_io import load_model
+    from varinterp.demo.deconvolution import demo_data, demo_settings
+    from varinterp.models.deepdetails.files import load_model
+    from varinterp.models.deepdetails.train import TrainSettings, train_deconv
     from varinterp.simulate.celltypes import simulate_celltypes
-    from varinterp.simulate.celltypes_demo import demo_data, demo_settings
     from varinterp.simulate.store import simulate_world
 
     fields = {f.name: f for f in dataclasses.fields(TrainSettings)}

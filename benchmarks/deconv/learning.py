@@ -1,12 +1,12 @@
 """Does a tiny DeepDETAILS model learn? Training RMSLE on a toy whose answer is known.
 
-The toy is the one of ``tests/deconv/test_learning.py`` (one TATAAA per window, both cell
-types initiate 20 bp downstream, reads proportional to accessibility). Four settings:
-the redundancy penalty's gradient on (unweighted, ``penalty_sample_weight="none"``) / off
-x counts scale plain softplus (1) / from the data (the default).
-Prints the first-epoch and best training RMSLE of each, and the raw
-predicted total over the observed bulk total. (``demo_penalty.py`` compares the
-penalty settings on the demo.)
+The toy is the one of ``tests/models/deepdetails/test_learning.py`` (one TATAAA per
+window, both cell types initiate 20 bp downstream, reads proportional to accessibility).
+Four settings: the redundancy penalty's gradient on (unweighted,
+``penalty_sample_weight="none"``) / off x counts scale plain softplus (1) / from the
+data (the default). Prints the first-epoch and best training RMSLE of each, and the raw
+predicted total over the observed bulk total. (``demo_penalty.py`` compares the penalty
+settings on the demo.)
 
     python benchmarks/deconv/learning.py --windows 64 --epochs 40
 
@@ -39,20 +39,20 @@ def main() -> None:
 
     torch.set_num_threads(1)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests.deconv.test_learning import SMALL, toy_data
+    from tests.models.deepdetails.test_learning import SMALL, toy_data
     from varinterp.deconv.predict import predict_tracks
-    from varinterp.deconv.train import TrainSettings, train_deconv
-    from varinterp.nets.deepdetails import DeepDetailsConfig
-    from varinterp.nets.deepdetails_io import load_model
+    from varinterp.models.deepdetails.files import load_model
+    from varinterp.models.deepdetails.network import DeepDetailsConfig
+    from varinterp.models.deepdetails.train import TrainSettings, train_deconv
 
     if args.demo is None:
         arch = {**SMALL, "input_length": args.input_length, "n_dilated": args.n_dilated}
         cfg = DeepDetailsConfig(n_cell_types=2, n_strands=1, **arch)
         data, _ = toy_data(n=args.windows, seed=args.seed, config=cfg)
     else:
+        from varinterp.demo.deconvolution import demo_data
         from varinterp.simulate import make_world, write_world
         from varinterp.simulate.celltypes import simulate_celltypes
-        from varinterp.simulate.celltypes_demo import demo_data
 
         world = make_world(seed=6, n_individuals=4, genome_size=120_000, n_chromosomes=2)
         files = write_world(world, args.demo / "world")

@@ -24,8 +24,8 @@ import torch
 def _world(folder: Path, args) -> dict:
     from varinterp.genome.build import build_store
     from varinterp.io.bigwig import write_bigwig
-    from varinterp.nets.clipnet import Clipnet, ClipnetConfig
-    from varinterp.training.checkpoint import save_model_dir
+    from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
+    from varinterp.training.modeldir import save_model_dir
 
     rng = np.random.default_rng(0)
     lengths = {"chr1": 200_000, "chr9": 200_000}

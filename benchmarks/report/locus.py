@@ -20,8 +20,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    from varinterp.demo.evidence import planted_evidence
     from varinterp.finemap.run import finemap
-    from varinterp.report.demo_step import planted_evidence
     from varinterp.report.locus import locus_report
     from varinterp.simulate import make_world
     from varinterp.simulate.gwas import simulate_gwas, write_gwas

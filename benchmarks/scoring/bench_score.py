@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from varinterp.genome.encoding import one_hot  # noqa: E402
-from varinterp.nets.clipnet import Clipnet, ClipnetConfig  # noqa: E402
-from varinterp.training.checkpoint import save_model_dir  # noqa: E402
+from varinterp.models.clipnet.network import Clipnet, ClipnetConfig  # noqa: E402
+from varinterp.training.modeldir import save_model_dir  # noqa: E402
 
 CONTIG = 2_000_000
 
@@ -100,7 +100,7 @@ def run_naive(world: dict, n: int) -> tuple[float, np.ndarray]:
     import cyvcf2
     import pyfaidx
 
-    from varinterp.training.checkpoint import load_model_dir
+    from varinterp.training.modeldir import load_model_dir
 
     _, models = load_model_dir(world["model"])
     models = list(models.values())

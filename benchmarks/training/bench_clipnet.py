@@ -25,14 +25,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.datasets._world import make_world
-from varinterp.datasets.clipnet import ClipnetData
+from tests.models.clipnet._world import make_world
 from varinterp.datasets.prefetch import prefetch
 from varinterp.datasets.samplesheet import read_sample_sheet
 from varinterp.genome.store import GenomeStore
-from varinterp.nets.clipnet import Clipnet, ClipnetConfig
-from varinterp.nets.losses import clipnet_loss
-from varinterp.training.loop import make_optimizer, to_device
+from varinterp.models.clipnet.data import ClipnetData
+from varinterp.models.clipnet.loss import clipnet_loss
+from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
+from varinterp.models.clipnet.runconfig import TrainingConfig, fit_settings
+from varinterp.models.clipnet.task import to_device
+from varinterp.training.settings import make_optimizer
 
 
 def main() -> None:
@@ -76,7 +78,7 @@ def main() -> None:
     batch = next(data.iter_batches(ex, batch_size=args.batch_size))
     for name, cfg in (("small", ClipnetConfig.small()), ("published", ClipnetConfig())):
         model = Clipnet(cfg).to(device)
-        opt = make_optimizer(model, 1e-3)
+        opt = make_optimizer(model, fit_settings(TrainingConfig(lr=1e-3)).optimizer)
         x, prof, q = to_device(batch, device)
         steps = max(2, args.batches // (4 if name == "published" else 1))
         for step in range(steps + 1):

@@ -11,7 +11,7 @@ Usage::
         [--model '{"dropout": 0.3}'] [--training '{"lr": 5e-3}'] [--data '{...}']
 
 ``--model``, ``--training`` and ``--data`` are JSON objects merged over the demo's
-settings (`varinterp.training.demo_step`: ``DEMO_TRAINING``, ``DEMO_DATA``; the model
+settings (`varinterp.demo.clipnet`: ``DEMO_TRAINING``, ``DEMO_DATA``; the model
 is the ``small`` preset).
 """
 
@@ -40,10 +40,7 @@ def main() -> None:
 
     import torch
 
-    from varinterp.genome.build import build_store
-    from varinterp.simulate.procap import simulate_procap
-    from varinterp.simulate.store import simulate_world
-    from varinterp.training.demo_step import (
+    from varinterp.demo.clipnet import (
         DEMO_DATA,
         DEMO_TRAINING,
         chain_folds,
@@ -53,7 +50,10 @@ def main() -> None:
         train_small,
         write_run_config,
     )
-    from varinterp.training.evaluate import evaluate_clipnet
+    from varinterp.genome.build import build_store
+    from varinterp.models.clipnet.evaluate import evaluate_clipnet
+    from varinterp.simulate.procap import simulate_procap
+    from varinterp.simulate.store import simulate_world
 
     torch.set_num_threads(args.threads)
     out = args.out

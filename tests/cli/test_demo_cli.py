@@ -5,7 +5,7 @@ import re
 import numpy as np
 from typer.testing import CliRunner
 
-from tests.training._tiny_demo import patch_demo_training
+from tests.demo._tiny_demo import patch_demo_training
 from varinterp.cli.main import app
 from varinterp.genome.store import GenomeStore
 

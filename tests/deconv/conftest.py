@@ -8,7 +8,7 @@ import numpy as np
 import pyBigWig
 import pytest
 
-from varinterp.nets.deepdetails import DeepDetailsConfig
+from varinterp.models.deepdetails.network import DeepDetailsConfig
 
 # A short layer stack so tests run in seconds: 256 -> 236 -> 234 -> 192 -> 184.
 TINY = {

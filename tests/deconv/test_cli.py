@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.deconv.conftest import CELL_TYPES
 from varinterp.cli import deconvolve
 from varinterp.cli._common import ErrorHandlingGroup
-from varinterp.deconv.train import TrainSettings
+from varinterp.models.deepdetails.train import TrainSettings
 
 
 @pytest.fixture(scope="module")
@@ -311,3 +311,21 @@ def test_prep_library_sizes_and_background(cli, synthetic_tracks, tmp_path):
     assert res.exit_code == 0, res.output
     counts = pd.read_csv(tmp_path / "pred" / "counts.tsv", sep="\t")
     assert counts["chrom"].tolist() == ["chrU", "chrU"]
+
+
+def test_train_prints_one_line_per_epoch(cli, synthetic_tracks, tmp_path):
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chrT\t1000\t1100\nchrU\t1500\t1600\n")
+    data = tmp_path / "data.h5"
+    assert cli(*_prep_args(synthetic_tracks, data), "--regions", bed).exit_code == 0
+    res = cli(
+        "train", "--data", data, "--out", tmp_path / "run", "--filters", "4", "--gru-layers",
+        "1", "--profile-shrinkage", "4", "--epochs", "2", "--batch-size", "4", "--device",
+        "cpu", "--lr-decay", "0.5",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.output.splitlines() if x.startswith("epoch ")]
+    assert len(lines) == 2
+    assert lines[0].startswith("epoch 0  lr 0.001  train loss ") and lines[0].endswith("*best")
+    assert lines[1].startswith("epoch 1  lr 0.0005  train loss ")
+    assert "self-check passed" in res.output

@@ -10,10 +10,11 @@ from scipy import stats
 
 from varinterp.deconv.predict import evaluate_run, predict_tracks
 from varinterp.deconv.prep import build_windows
-from varinterp.deconv.reference_h5 import read_chrom_sizes, read_deepdetails_h5
-from varinterp.deconv.train import TrainSettings, train_deconv
-from varinterp.nets.deepdetails import DeepDetailsConfig
-from varinterp.nets.deepdetails_io import load_model
+from varinterp.deconv.reference_h5 import read_deepdetails_h5
+from varinterp.io.chrom_sizes import read_chrom_sizes
+from varinterp.models.deepdetails.files import load_model
+from varinterp.models.deepdetails.network import DeepDetailsConfig
+from varinterp.models.deepdetails.train import TrainSettings, train_deconv
 
 CTS = ("K562", "GM12878", "MCF7")
 

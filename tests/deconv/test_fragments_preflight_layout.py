@@ -37,8 +37,9 @@ OLD_NAMES = {
     ],
 }
 NEW_MODULES = [
-    "varinterp.deconv.fragment_table",
-    "varinterp.deconv.input_tables",
+    "varinterp.io.fragments",
+    "varinterp.io.chrom_sizes",
+    "varinterp.io.intervals",
     "varinterp.deconv.pileup",
     "varinterp.deconv.pseudobulk",
     "varinterp.deconv.preflight_signatures",

@@ -5,8 +5,8 @@ import pytest
 
 from tests.deconv.conftest import tiny_config
 from varinterp.deconv.predict import predict_tracks
-from varinterp.deconv.train import TrainSettings, train_deconv
-from varinterp.nets.deepdetails_io import load_model
+from varinterp.models.deepdetails.files import load_model
+from varinterp.models.deepdetails.train import TrainSettings, train_deconv
 
 
 @pytest.mark.gpu

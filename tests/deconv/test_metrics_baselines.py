@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import lsq_linear
 
-from varinterp.deconv.baselines import accessibility_load, nnls_split, proportional_split
+from varinterp.deconv.baselines import (
+    accessibility_load,
+    nnls_split,
+    proportional_split,
+    scale_weights,
+    window_scale,
+)
 from varinterp.deconv.metrics import (
     ccc_across_cell_types,
     evaluate_predictions,
@@ -129,3 +136,22 @@ def test_nnls_recovers_planted_coefficients_and_matches_lsq_linear():
     _, got = nnls_split(noisy, load)
     ref = lsq_linear(load, noisy.sum(axis=(1, 2)), bounds=(0, np.inf), tol=1e-12).x
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_scale_function_formula():
+    load = torch.tensor([[1.0, 3.0, 0.0], [0.0, 0.0, 0.0], [2e-9, 2e-9, 4e-9]], dtype=torch.float64)
+    expected = load.numpy() / (load.numpy().sum(1, keepdims=True) + 1e-16)
+    np.testing.assert_allclose(scale_weights(load).numpy(), expected, rtol=1e-12)
+    assert scale_weights(load)[1].abs().sum() == 0  # no accessibility anywhere -> zeros
+    # the same on NumPy arrays, and the window helper is that of the prepared windows
+    np.testing.assert_array_equal(scale_weights(load.numpy()), scale_weights(load).numpy())
+
+
+def test_window_scale_is_the_scale_of_the_accessibility_load():
+    rng = np.random.default_rng(3)
+    acc = rng.gamma(1.0, 1.0, (4, 3, 50)).astype(np.float32)
+    norm = np.array([1.0, 0.5, 2.0])
+    load = accessibility_load(acc, norm, center=20)
+    got = window_scale(acc, norm, center=20)
+    assert got.dtype == np.float32 and got.shape == (4, 3)
+    np.testing.assert_allclose(got, load / load.sum(1, keepdims=True), rtol=1e-6)

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pyBigWig
 import pytest
-import torch
 
 from tests.deconv.conftest import CELL_TYPES, CHROM_SIZES, TINY_TARGET, tiny_config
 from varinterp.deconv.predict import (
@@ -17,9 +14,9 @@ from varinterp.deconv.predict import (
     rescale_to_bulk,
 )
 from varinterp.deconv.prep import build_windows, load_data, save_data
-from varinterp.deconv.train import TrainSettings, train_deconv
 from varinterp.errors import InputError
-from varinterp.nets.deepdetails_io import load_model
+from varinterp.models.deepdetails.files import load_model
+from varinterp.models.deepdetails.train import TrainSettings, train_deconv
 
 
 def test_windows_match_source_arrays(synthetic_data, synthetic_tracks):
@@ -93,72 +90,6 @@ def test_rescale_modes():
 
 def _settings(**kw):
     return TrainSettings(**{"epochs": 2, "batch_size": 4, "lr_decay": 1.0, "patience": 5, **kw})
-
-
-def test_train_resume_matches_uninterrupted(synthetic_data, tmp_path):
-    cfg = tiny_config()
-    full = train_deconv(synthetic_data, config=cfg, out=tmp_path / "a", settings=_settings())
-    train_deconv(synthetic_data, config=cfg, out=tmp_path / "b", settings=_settings(epochs=1))
-    resumed = train_deconv(synthetic_data, config=cfg, out=tmp_path / "b", settings=_settings())
-    rows = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in rows] == [0, 1]
-    assert resumed.best_loss == pytest.approx(full.best_loss, rel=1e-6)
-    a = load_model(full.model_dir).state_dict()
-    b = load_model(resumed.model_dir).state_dict()
-    for k in a:
-        torch.testing.assert_close(a[k], b[k])
-    summary = json.loads((tmp_path / "a" / "train.json").read_text())
-    assert summary["qc_passed"] and summary["n_train"] == synthetic_data.n
-    assert all(np.isfinite(r["train_loss"]) and r["train_penalty"] >= 0 for r in rows)
-
-
-def test_training_lowers_the_loss(synthetic_data, tmp_path):
-    torch.manual_seed(0)
-    res = train_deconv(
-        synthetic_data,
-        config=tiny_config(),
-        out=tmp_path / "r",
-        settings=_settings(epochs=6, lr=3e-3),
-    )
-    rows = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
-    assert rows[-1]["train_loss"] < rows[0]["train_loss"]
-    assert res.best_loss == pytest.approx(min(r["train_loss"] for r in rows), rel=1e-6)
-
-
-def test_collapse_self_check_retries(synthetic_data, tmp_path):
-    # an impossible tolerance makes every branch "collapsed": all retries are used
-    res = train_deconv(
-        synthetic_data,
-        config=tiny_config(),
-        out=tmp_path / "c",
-        settings=_settings(epochs=1, max_retry=2, collapse_tol=10.0),
-    )
-    assert res.attempts == 3 and not res.qc_passed
-    rows = [json.loads(x) for x in (tmp_path / "c" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["attempt"] for r in rows] == [0, 1, 2]
-
-
-def test_holdout_needs_other_contigs(synthetic_data, tmp_path):
-    with pytest.raises(InputError, match="hold-out"):
-        train_deconv(
-            synthetic_data,
-            config=tiny_config(),
-            out=tmp_path / "h",
-            settings=_settings(holdout=True, val_chroms=("chrX",)),
-        )
-    res = train_deconv(
-        synthetic_data,
-        config=tiny_config(),
-        out=tmp_path / "h2",
-        settings=_settings(epochs=1, holdout=True, val_chroms=("chrU",)),
-    )
-    rows = [json.loads(x) for x in (tmp_path / "h2" / "metrics.jsonl").read_text().splitlines()]
-    assert rows[0]["val_loss"] is not None and res.best_loss == pytest.approx(rows[0]["val_loss"])
-
-
-def test_mismatched_model_is_rejected(synthetic_data, tmp_path):
-    with pytest.raises(InputError, match="cell types"):
-        train_deconv(synthetic_data, config=tiny_config(n_cell_types=2), out=tmp_path / "m")
 
 
 def test_predict_export_and_eval(synthetic_data, tmp_path):

@@ -67,13 +67,13 @@ class ToyModel(nn.Module):
 
 
 def register_toy() -> None:
-    from varinterp.training.checkpoint import register_architecture
+    from varinterp.training.registry import register_architecture
 
     register_architecture("toy", ToyConfig, ToyModel)
 
 
 def save_toy_dir(path: Path, folds=("fold_1",), metadata=None) -> Path:
-    from varinterp.training.checkpoint import save_model_dir
+    from varinterp.training.modeldir import save_model_dir
 
     register_toy()
     cfg = ToyConfig()

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 from tests.effects._scoring_toys import ToyConfig, ToyModel, random_seq, save_toy_dir, write_fasta
 from varinterp.cli import attribute as attribute_cli
 from varinterp.cli._common import ErrorHandlingGroup
-from varinterp.effects.attribute import EnsembleTarget, _ModuleClipnet, attribute_windows
+from varinterp.effects.attribute import EnsembleTarget, attribute_windows
 from varinterp.genome.encoding import one_hot
-from varinterp.nets.clipnet import Clipnet, ClipnetConfig
+from varinterp.models.clipnet.explain import ModuleClipnet
+from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
 
 
 def _toy_inputs():
@@ -69,7 +70,7 @@ def test_module_twin_matches_clipnet():
     x = torch.from_numpy(2 * one_hot(np.random.default_rng(0).integers(0, 4, (3, 200)))).float()
     with torch.no_grad():
         p1, q1 = m(x)
-        p2, q2 = _ModuleClipnet(m)(x)
+        p2, q2 = ModuleClipnet(m)(x)
     torch.testing.assert_close(p1, p2)
     torch.testing.assert_close(q1, q2)
 

@@ -10,7 +10,7 @@ from scipy.stats import pearsonr
 from typer.testing import CliRunner
 
 from varinterp.errors import InputError
-from varinterp.nets.clipnet import Clipnet, ClipnetConfig
+from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
 
 CFG = ClipnetConfig.small(input_length=200, output_length=50, n_dilations=3)
 
@@ -193,7 +193,7 @@ def _models(seed):
 
 @pytest.fixture(scope="module")
 def mpra_world(tmp_path_factory):
-    from varinterp.training.checkpoint import save_model_dir
+    from varinterp.training.modeldir import save_model_dir
 
     folder = tmp_path_factory.mktemp("mpra")
     rng = np.random.default_rng(7)
@@ -441,7 +441,7 @@ def test_alt_oligo_column_and_backbone_checks(tmp_path):
 
 def test_composite_needs_the_fold_model(mpra_world, tmp_path):
     from varinterp.effects.mpra import mpra_benchmark
-    from varinterp.training.checkpoint import save_model_dir
+    from varinterp.training.modeldir import save_model_dir
 
     f = mpra_world["folder"]
     one = {"fold_1": mpra_world["modules"]["personal"]["fold_1"]}

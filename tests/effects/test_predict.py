@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from tests.effects._scoring_toys import ToyConfig, ToyModel
-from varinterp.effects.ensemble import ENSEMBLE, load_ensemble
 from varinterp.effects.predict import predict_windows, tracks
 from varinterp.errors import InputError
 from varinterp.genome.encoding import one_hot
-from varinterp.nets.clipnet import Clipnet, ClipnetConfig
-from varinterp.training.checkpoint import save_model_dir
+from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
+from varinterp.training.inference import ENSEMBLE, load_ensemble
+from varinterp.training.modeldir import save_model_dir
 
 
 def _small_models(n: int, seed: int = 0) -> dict[str, Clipnet]:
@@ -114,14 +114,14 @@ def test_composite_picks_the_held_out_fold(tmp_path):
     assert ens.scorer_of("c2", holdout_composite=False) == ENSEMBLE
     x = _windows(4, 200, seed=3)
     chroms = ["c1", "c2", "c0", "c3"]
-    prof, q = ens.predict(x, chroms=chroms, holdout_composite=True)
+    prof, q = ens.predict(x, chroms=chroms, holdout_composite=True).task(0)
     for i, c in enumerate(chroms):
         ms = list(ens.models.values()) if c == "c0" else [ens.models[f"fold_{c[1]}"]]
         p_i, q_i = predict_windows(ms, x[i : i + 1])
         np.testing.assert_allclose(prof[i], p_i[0], rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(q[i], q_i[0], rtol=1e-5)
     # and it is not the plain ensemble
-    _, q_ens = ens.predict(x)
+    _, q_ens = ens.predict(x).task(0)
     assert not np.allclose(q_ens[:2], q[:2], rtol=1e-4)
 
 

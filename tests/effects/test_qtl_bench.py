@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from tests.genome._cohort import write_cohort
 from varinterp.errors import InputError
-from varinterp.nets.clipnet import Clipnet, ClipnetConfig
+from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
 
 CFG = ClipnetConfig.small(input_length=200, output_length=50, n_dilations=3)
 SAMPLES = ["s1", "s2", "s3", "s4", "s5", "s6"]
@@ -64,7 +64,7 @@ def _models(seed: int) -> dict[str, Clipnet]:
 def world(tmp_path_factory):
     from varinterp.genome.build import build_store
     from varinterp.io.bigwig import write_bigwig
-    from varinterp.training.checkpoint import save_model_dir
+    from varinterp.training.modeldir import save_model_dir
 
     folder = tmp_path_factory.mktemp("qtl_world")
     rng = np.random.default_rng(3)

@@ -20,10 +20,11 @@ from varinterp.effects.predict import predict_windows
 from varinterp.effects.score import score_variants
 from varinterp.effects.scores import effect_scores, empirical_pvalues
 from varinterp.effects.shuffle import shuffled_contexts, window_seeds
+from varinterp.effects.windows import build_windows
 from varinterp.errors import InputError
 from varinterp.genome.encoding import one_hot
-from varinterp.nets.clipnet import Clipnet, ClipnetConfig
-from varinterp.training.checkpoint import save_model_dir
+from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
+from varinterp.training.modeldir import save_model_dir
 
 
 def _alt_of(base: str, k: int = 0) -> str:
@@ -132,7 +133,7 @@ def _naive(world, chrom, pos1, ref, alt, models, L=200):
 
 
 def test_vectorised_equals_naive_loop_and_composite(world):
-    from varinterp.effects.ensemble import load_ensemble
+    from varinterp.training.inference import load_ensemble
 
     out = world["tmp"] / "e.tsv"
     calls = []
@@ -165,7 +166,7 @@ def test_null_pvalues_match_manual(world):
         null_shuffles=k, seed=5, chunk_size=2, device="cpu",
     )  # fmt: skip
     t = pd.read_csv(out, sep="\t")
-    from varinterp.effects.ensemble import load_ensemble
+    from varinterp.training.inference import load_ensemble
 
     models = list(load_ensemble(world["model"]).models.values())
     from varinterp.io.fasta import Reference
@@ -200,13 +201,13 @@ def test_resume_skips_finished_chunks(world, monkeypatch):
     assert sorted(p.name for p in work.glob("part_*.tsv")) == ["part_000000.tsv", "part_000001.tsv"]
     assert not out.exists()
     calls = []
-    real = score_mod._score_chunk
+    real = score_mod.score_frame
 
-    def counting(ens, recs, first, ctx, opts):
-        calls.append(first)
-        return real(ens, recs, first, ctx, opts)
+    def counting(ens, variants, **kw):
+        calls.append(kw["first_index"])
+        return real(ens, variants, **kw)
 
-    monkeypatch.setattr(score_mod, "_score_chunk", counting)
+    monkeypatch.setattr(score_mod, "score_frame", counting)
     res = score_variants(**kw)
     assert calls == [4] and res.n_chunks == 3 and res.n_chunks_reused == 2
     assert not work.exists()
@@ -261,10 +262,8 @@ def test_personal_context_keeps_other_alleles(tmp_path):
     build_store(vcf=cohort, fasta=fasta, out=tmp_path / "c.vgs")
     store = GenomeStore.open(tmp_path / "c.vgs")
     ref = Reference(fasta)
-    x_ref, _, _ = score_mod.build_windows(ref, ["chr1"], np.array([199]), 40)
-    x_per, _, _ = score_mod.build_windows(
-        ref, ["chr1"], np.array([199]), 40, store=store, sample="s1"
-    )
+    x_ref, _, _ = build_windows(ref, ["chr1"], np.array([199]), 40)
+    x_per, _, _ = build_windows(ref, ["chr1"], np.array([199]), 40, store=store, sample="s1")
     col = 20 + (near - 1 - 199)
     diff = np.flatnonzero((x_ref != x_per).any(axis=1)[0])
     assert diff.tolist() == [col]

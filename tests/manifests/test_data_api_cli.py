@@ -20,7 +20,7 @@ from varinterp.errors import InputError
 from varinterp.manifests import ChecksumMismatch, UnsafeArchive, fetch, list_datasets, path, verify
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = REPO / "varinterp" / "manifests" / "data"  # the manifests shipped as package data
+SHIPPED = REPO / "data_manifests"  # the manifests shipped with the package
 
 
 def _md5(data: bytes) -> str:

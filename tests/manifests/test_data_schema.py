@@ -13,7 +13,7 @@ from varinterp.manifests.schema import Md5Source, load_manifest, load_manifests
 from varinterp.manifests.sources import SourceError, parse_published
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = REPO / "varinterp" / "manifests" / "data"  # the manifests shipped as package data
+SHIPPED = REPO / "data_manifests"  # the manifests shipped with the package
 
 GOOD = """
 format = 1

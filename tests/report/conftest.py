@@ -20,8 +20,8 @@ class Locus:
 
 @pytest.fixture(scope="session")
 def sim_locus(tmp_path_factory) -> Locus:
+    from varinterp.demo.evidence import planted_evidence
     from varinterp.finemap.run import finemap
-    from varinterp.report.demo_evidence import planted_evidence
     from varinterp.simulate import make_world
     from varinterp.simulate.gwas import simulate_gwas, write_gwas
 

@@ -250,3 +250,55 @@ def test_cli_mixture(tmp_path, fixture_tracks):
     assert no_depth.exit_code == 2 and "--depth" in no_depth.output
     assert len(no_depth.output.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_mixture_folder_writes_both_parts_and_checks_inputs_first(tmp_path):
+    from varinterp.simulate.mixture_folder import simulate_mixture_folder
+
+    a = _track(tmp_path / "a.bw", {10: 3.0, 11: 5.0, 4000: 2.0})
+    b = _track(tmp_path / "b.bw", {11: 1.0, 20: 9.0})
+    toy = _scatac(tmp_path / "in", cells=(4, 3), per_cell=50)
+    out = tmp_path / "sim"
+    got = simulate_mixture_folder(
+        out=out,
+        tracks={"a": (a, None), "b": (b, None)},
+        depth=20,
+        fragments=toy["fragments"],
+        barcodes=toy["barcodes"],
+        chrom_sizes={"chrT": 1_000_000},
+        quality="acceptable",
+        seed=2,
+    )
+    assert got.out == out and got.mixture.out == out / "bulk"
+    assert got.mixture.bulk == [out / "bulk" / "bulk.bw"] and got.mixture.bulk[0].is_file()
+    np.testing.assert_allclose(got.mixture.table.proportion, [0.5, 0.5])  # equal by default
+    assert got.reference.fragments == out / "reference" / "fragments.tsv.gz"
+    assert got.reference.fragments.is_file() and got.reference.table.n_cells.tolist() == [4, 3]
+    # the same seed gives the same files as the two library calls on their own
+    alone = simulate_reference(
+        fragments=toy["fragments"], barcodes=toy["barcodes"], chrom_sizes={"chrT": 1_000_000},
+        out=tmp_path / "alone", quality="acceptable", seed=2,
+    )  # fmt: skip
+    assert (alone.out / "barcodes.tsv").read_bytes() == (
+        got.reference.out / "barcodes.tsv"
+    ).read_bytes()
+    with pytest.raises(InputError, match="--depth"):
+        simulate_mixture_folder(out=tmp_path / "x", tracks={"a": (a, None)})
+    with pytest.raises(InputError, match="--barcodes"):
+        simulate_mixture_folder(out=tmp_path / "x", fragments=toy["fragments"])
+    with pytest.raises(InputError, match="--chrom-sizes"):
+        simulate_mixture_folder(
+            out=tmp_path / "x", fragments=toy["fragments"], barcodes=toy["barcodes"]
+        )
+    with pytest.raises(InputError, match="and/or --fragments"):
+        simulate_mixture_folder(out=tmp_path / "x")
+    with pytest.raises(InputError, match="already exists"):
+        simulate_mixture_folder(out=out, tracks={"a": (a, None)}, depth=5)
+    assert not (tmp_path / "x").exists()
+    # contig lengths come from the first track when no chrom sizes are given
+    from_track = simulate_mixture_folder(
+        out=tmp_path / "t", tracks={"a": (a, None)}, depth=5,
+        fragments=toy["fragments"], barcodes=toy["barcodes"],
+    )  # fmt: skip
+    ends = pd.read_csv(from_track.reference.fragments, sep="\t", header=None)[2]
+    assert len(ends) and ends.max() <= 5000  # clipped to the track's 5-kb chrT

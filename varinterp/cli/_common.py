@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,11 +100,67 @@ def set_threads(threads: int) -> None:
         pass
 
 
+#: Seconds between plain progress lines when stderr is not a terminal (cluster logs).
+LOG_INTERVAL_S = float(os.environ.get("VARINTERP_PROGRESS_INTERVAL", "30"))
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _LogLines:
+    """Plain progress lines on stderr, at most one per `interval` seconds (the first
+    after `interval`, so short runs stay silent), and a last one when a line was shown."""
+
+    def __init__(self, description: str, interval: float) -> None:
+        self.description = description
+        self.interval = interval
+        self.start = self.last = time.monotonic()
+        self.shown = False
+        self.state: tuple[int, int | None] | None = None
+        self.printed: tuple[int, int | None] | None = None
+
+    def line(self, done: int, total: int | None) -> str:
+        elapsed = time.monotonic() - self.start
+        if total:
+            eta = elapsed / done * (total - done) if done else float("nan")
+            eta_text = _clock(eta) if eta == eta else "?"
+            return (
+                f"{self.description}: {done:,}/{total:,} ({100 * done / total:.0f}%), "
+                f"{_clock(elapsed)} elapsed, about {eta_text} left"
+            )
+        return f"{self.description}: {done:,} done, {_clock(elapsed)} elapsed"
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.state = (done, total)
+        now = time.monotonic()
+        if now - self.last >= self.interval:
+            self.last = now
+            self.shown = True
+            self.printed = self.state
+            sys.stderr.write(self.line(done, total) + "\n")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown and self.state is not None and self.state != self.printed:
+            sys.stderr.write(self.line(*self.state) + "\n")
+            sys.stderr.flush()
+
+
 @contextlib.contextmanager
 def progress_bar(description: str, *, quiet: bool) -> Iterator[ProgressCallback]:
-    """Yield a progress callback drawing a rich bar on stderr (nothing when quiet or no TTY)."""
-    if quiet or not err_console.is_terminal:
+    """Yield a progress callback: a rich bar on a terminal's stderr; otherwise (a cluster
+    log, a pipe) a plain line at most every `LOG_INTERVAL_S` seconds; nothing when quiet."""
+    if quiet:
         yield lambda done, total: None
+        return
+    if not err_console.is_terminal:
+        lines = _LogLines(description, LOG_INTERVAL_S)
+        try:
+            yield lines
+        finally:
+            lines.close()
         return
     columns = (
         TextColumn("[progress.description]{task.description}"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,17 +10,35 @@ import typer
 from varinterp.cli import _state
 
 
-class DeviceChoice(StrEnum):
-    """Where models run: ``auto`` picks CUDA when present, else the CPU."""
+def _device_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from varinterp.training.devices import check_device_name
 
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+    try:
+        return check_device_name(str(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 Device = Annotated[
-    DeviceChoice,
-    typer.Option("--device", help="Where models run: auto (CUDA when present), cpu or cuda."),
+    str,
+    typer.Option(
+        "--device",
+        metavar="auto|cpu|cuda|cuda:N",
+        callback=_device_name,
+        help="Where models run: auto (CUDA when present, else the CPU), cpu, cuda or cuda:N.",
+    ),
+]
+#: `Device` without a default value: the run config's ``device`` decides.
+DeviceOrConfig = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        metavar="auto|cpu|cuda|cuda:N",
+        callback=_device_name,
+        help="auto, cpu, cuda or cuda:N (default: the run config's device).",
+    ),
 ]
 Threads = Annotated[
     int,

@@ -11,7 +11,6 @@ import typer
 from varinterp.cli._common import console, require_file, set_threads
 from varinterp.cli._options import (
     Device,
-    DeviceChoice,
     Out,
     Overwrite,
     Quiet,
@@ -71,7 +70,7 @@ def attribute_command(
         typer.Option("--bigwig", help="Also write per-base attributions as a bigWig (.bw)."),
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
-    device: Device = DeviceChoice.auto,
+    device: Device = "auto",
     threads: Threads = 1,
     seed: Seed = 0,
     overwrite: Overwrite = False,
@@ -93,7 +92,7 @@ def attribute_command(
     result = run_attribution(
         model=model, fasta=fasta, out=out, regions=region, bed=bed, variant=variant,
         method=method.value, target=target.value, n_shuffles=n_shuffles, seed=seed,
-        bigwig=bigwig, batch_size=batch_size, device=device.value, overwrite=overwrite,
+        bigwig=bigwig, batch_size=batch_size, device=device, overwrite=overwrite,
     )  # fmt: skip
     if not quiet:
         console.print(

@@ -28,7 +28,7 @@ Manifests = Annotated[
         "--manifests",
         help=(
             "Folder of *.toml manifests (default: $VARINTERP_MANIFESTS or the manifests "
-            "shipped in varinterp/manifests/data/)."
+            "installed with varinterp, data_manifests/ in the repository)."
         ),
     ),
 ]

@@ -10,7 +10,6 @@ import typer
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
 from varinterp.cli._options import (
     Device,
-    DeviceChoice,
     Out,
     Overwrite,
     Quiet,
@@ -121,7 +120,7 @@ def prep(
     verbose: Verbose = False,
 ) -> None:
     """Build 4096-bp windows (bulk, accessibility, sequence, truth) into one HDF5 file."""
-    from varinterp.deconv.prep import build_windows, call_bulk_peaks, save_data
+    from varinterp.deconv.run import prepare_data
 
     require_file(bulk_pl, "bulk plus-strand bigWig")
     if bulk_mn is not None:
@@ -139,7 +138,6 @@ def prep(
             for p in parts:
                 require_file(Path(p), f"ground-truth bigWig of {name}")
             truth_map[name] = (parts[0], parts[1] if len(parts) == 2 else None)
-    sizes = None
     if library_size and library_sizes is not None:
         raise InputError("give either --library-size or --library-sizes, not both")
     if background_ratio > 0 and fasta is None:
@@ -148,92 +146,42 @@ def prep(
             "content; add --fasta or drop --background-ratio"
         )
         raise InputError(msg)
+    if tile_step is not None and background_ratio > 0:
+        raise InputError("--tile-step builds prediction windows; drop --background-ratio")
+    if tile_step is not None and regions is None and not chroms:
+        raise InputError("--tile-step needs --regions or at least one --chrom to tile")
+    sizes: dict[str, float] | Path | None = None
     if library_sizes is not None:
-        from varinterp.deconv.prep import read_library_sizes
-
-        require_file(library_sizes, "library sizes table")
-        sizes = read_library_sizes(library_sizes)
+        sizes = require_file(library_sizes, "library sizes table")
     if library_size:
         try:
             sizes = {k: float(v) for k, v in _pairs(library_size, "library-size").items()}
         except ValueError:
             raise InputError("--library-size values must be numbers, e.g. K562=1.2e7") from None
-    if tile_step is not None:
-        from varinterp.deconv.tiles import tile_spans
-        from varinterp.io.bigwig import BigWig
-
-        if background_ratio > 0:
-            raise InputError("--tile-step builds prediction windows; drop --background-ratio")
-        spans = None
-        if regions is not None:
-            from varinterp.io.intervals import read_bed
-
-            require_file(regions, "regions BED")
-            spans = read_bed(regions)
-        elif not chroms:
-            raise InputError("--tile-step needs --regions or at least one --chrom to tile")
-        with BigWig(bulk_pl) as bw:
-            lengths = dict(bw.lengths)
-        table = tile_spans(
-            spans, chrom_sizes=lengths, target_length=1000, step=tile_step, chroms=chroms
-        )
-    elif regions is not None:
-        from varinterp.io.intervals import read_bed
-
-        require_file(regions, "regions BED")
-        table = read_bed(regions)
-    else:
-        with progress_bar("calling bulk peaks", quiet=quiet):
-            table = call_bulk_peaks(bulk_pl, bulk_mn, n_peaks=n_peaks, chroms=chroms)
-    n_background = 0
-    if background_ratio > 0:
-        import pandas as pd
-
-        from varinterp.deconv.background import gc_matched_background
-        from varinterp.io.bigwig import BigWig
-
-        require_file(fasta, "reference FASTA")
-        with BigWig(bulk_pl) as bw:
-            lengths = dict(bw.lengths)
-        if chroms:
-            lengths = {c: lengths[c] for c in chroms if c in lengths}
-        blacklist = None
-        if exclude is not None:
-            from varinterp.io.intervals import read_bed
-
-            require_file(exclude, "exclusion BED")
-            blacklist = read_bed(exclude)
-        with progress_bar("sampling GC-matched background", quiet=quiet):
-            bg = gc_matched_background(
-                table,
-                fasta=fasta,
-                contigs=lengths,
-                ratio=background_ratio,
-                exclude=blacklist,
-                seed=background_seed,
-            )
-        n_background = len(bg.windows)
-        peaks = table[["chrom", "start", "end"]].assign(background=False)
-        table = pd.concat(
-            [peaks, bg.windows[["chrom", "start", "end"]].assign(background=True)],
-            ignore_index=True,
-        )
-    with progress_bar("reading windows", quiet=quiet) as on_progress:
-        data = build_windows(
-            regions=table,
+    for path, what in ((regions, "regions BED"), (exclude, "exclusion BED"), (fasta, "FASTA")):
+        if path is not None:
+            require_file(path, what)
+    with progress_bar("preparing windows", quiet=quiet) as on_progress:
+        result = prepare_data(
             bulk_pl=bulk_pl,
             bulk_mn=bulk_mn,
             accessibility=accessibility,
             truth=truth_map,
-            library_sizes=sizes,
+            out=out,
+            regions=regions,
+            n_peaks=n_peaks,
+            chroms=chroms,
             fasta=fasta,
+            library_sizes=sizes,
+            background_ratio=background_ratio,
+            exclude=exclude,
+            tile_step=tile_step,
+            background_seed=background_seed,
             on_progress=on_progress,
         )
-    if "background" in table:
-        data.regions["background"] = table["background"].to_numpy(dtype=bool)
-    save_data(data, out)
     if not quiet:
-        extra = f" ({n_background} GC-matched background)" if n_background else ""
+        extra = f" ({result.n_background} GC-matched background)" if result.n_background else ""
+        data = result.data
         console.print(f"wrote {data.n} windows{extra} x {len(data.cell_types)} cell types to {out}")
 
 
@@ -252,12 +200,12 @@ def import_h5(
 ) -> None:
     """Convert a DeepDETAILS tool data.h5 into this tool's data file (no ground truth)."""
     from varinterp.deconv.prep import save_data
-    from varinterp.deconv.reference_h5 import read_chrom_sizes, read_deepdetails_h5
+    from varinterp.deconv.reference_h5 import read_deepdetails_h5
 
     require_file(h5, "DeepDETAILS data file")
     require_file(chrom_sizes, "contig sizes file")
-    data = read_deepdetails_h5(h5, cell_types=cell_type, chrom_sizes=read_chrom_sizes(chrom_sizes))
-    save_data(data, out)
+    data = read_deepdetails_h5(h5, cell_types=cell_type, chrom_sizes=chrom_sizes)
+    save_data(data=data, path=out)
     if not quiet:
         console.print(f"wrote {data.n} windows x {len(data.cell_types)} cell types to {out}")
 
@@ -272,8 +220,8 @@ def predict(
         list[Path],
         typer.Option(
             "--model",
-            help="Model folder (OUT/model of train); repeat for replicate runs, whose "
-            "predictions are averaged.",
+            help="Model directory (OUT/model of train); repeat for replicate runs. Every "
+            "model of every directory predicts; their mean is rescaled and exported.",
         ),
     ],
     out: Out,
@@ -282,44 +230,37 @@ def predict(
     ] = "counts",
     min_abs: Annotated[float, typer.Option("--min-abs", help="Drop |values| below this.")] = 0.0,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
-    device: Device = DeviceChoice.auto,
+    device: Device = "auto",
     threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Write per-cell-type <ct>.pl.bw / <ct>.mn.bw (minus negative), counts.tsv, predictions.h5."""
-    from varinterp.deconv.predict import export_tracks, predict_tracks
-    from varinterp.deconv.prep import load_data
-    from varinterp.io.atomic import atomic_dir
-    from varinterp.nets.deepdetails_io import load_model
+    from varinterp.deconv.run import predict_run
 
     require_file(data, "deconvolution data")
-    set_threads(threads)
-    from varinterp.deconv.tiles import merge_runs
-
-    d = load_data(data).peaks_only()  # background windows only train
-    runs = []
     for path in model:
-        m = load_model(path)
-        with progress_bar(f"predicting ({path.name})", quiet=quiet) as on_progress:
-            runs.append(
-                predict_tracks(
-                    m,
-                    d,
-                    batch_size=batch_size,
-                    device=str(device),
-                    rescale=rescale,
-                    on_progress=on_progress,
-                )
-            )
-    pred = merge_runs(runs)
-    with atomic_dir(out, overwrite=overwrite) as tmp:
-        export_tracks(pred, d, tmp, min_abs=min_abs)
+        if not path.is_dir():
+            raise InputError(f"model directory {path} does not exist; pass OUT/model of train")
+    set_threads(threads)
+    with progress_bar("predicting", quiet=quiet) as on_progress:
+        result = predict_run(
+            data=data,
+            models=model,
+            out=out,
+            rescale=rescale,
+            min_abs=min_abs,
+            batch_size=batch_size,
+            device=device,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
     if not quiet:
-        reps = f" (mean of {len(model)} runs)" if len(model) > 1 else ""
+        n = result.n_models
+        reps = f" (mean of {n} models)" if n > 1 else ""
         console.print(
-            f"wrote {len(d.cell_types)} cell types x {d.n_strands} strands{reps} to {out}"
+            f"wrote {len(result.cell_types)} cell types x {result.n_strands} strands{reps} to {out}"
         )
 
 
@@ -335,22 +276,12 @@ def evaluate(
     verbose: Verbose = False,
 ) -> None:
     """Score predictions and the baselines: OUT.tsv (long) and OUT.summary.tsv (medians)."""
-    from varinterp.deconv.predict import evaluate_run, load_predictions
-    from varinterp.deconv.prep import load_data
-    from varinterp.io.atomic import atomic_path
+    from varinterp.deconv.run import evaluate_files
 
     require_file(data, "deconvolution data")
-    d = load_data(data).peaks_only()
-    preds = {}
     if predictions is not None:
         require_file(predictions, "predictions")
-        preds[label] = load_predictions(predictions, d)
-    table, summary = evaluate_run(d, preds)
-    with atomic_path(out) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
-    summary_path = out.with_name(out.name.removesuffix(".tsv") + ".summary.tsv")
-    with atomic_path(summary_path) as tmp:
-        summary.to_csv(tmp, sep="\t", float_format="%.4f")
+    result = evaluate_files(data=data, out=out, predictions=predictions, label=label)
     if not quiet:
-        console.print(summary.round(3).to_string())
-        console.print(f"wrote {out} and {summary_path}")
+        console.print(result.summary.round(3).to_string())
+        console.print(f"wrote {result.out} and {result.summary_path}")

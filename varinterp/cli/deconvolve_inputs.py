@@ -129,7 +129,7 @@ def pseudobulk(
     if not skip_preflight and (peaks is None or bulk_pl is None):
         msg = "the preflight needs --peaks (ATAC peaks) and --bulk-pl; or pass --skip-preflight"
         raise InputError(msg)
-    from varinterp.deconv.fragments import make_pseudobulk
+    from varinterp.deconv.pseudobulk import make_pseudobulk
 
     with progress_bar("writing pseudo-bulk tracks", quiet=quiet) as on_progress:
         result = make_pseudobulk(

@@ -13,7 +13,6 @@ import typer
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
 from varinterp.cli._options import (
     Device,
-    DeviceChoice,
     Out,
     Quiet,
     Seed,
@@ -95,35 +94,19 @@ def train(
     max_retry: Annotated[int, typer.Option("--max-retry", min=0, help="Retries on collapse.")] = 3,
     no_resume: Annotated[bool, typer.Option("--no-resume", help="Ignore a checkpoint.")] = False,
     seed: Seed = 0,
-    device: Device = DeviceChoice.auto,
+    device: Device = "auto",
     threads: Threads = 1,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Train a DeepDETAILS model; writes OUT/model, metrics.jsonl, checkpoint.pt, train.json."""
-    from varinterp.deconv.prep import load_data
-    from varinterp.deconv.train import TrainSettings, train_deconv
-    from varinterp.nets.deepdetails import DeepDetailsConfig
+    from varinterp.models.deepdetails.train import TrainSettings, train_deconv
 
     if penalty_weighting not in ("counts", "none"):
         msg = f"--penalty-weighting must be counts or none, got {penalty_weighting!r}"
         raise InputError(msg)
     require_file(data, "deconvolution data")
     set_threads(threads)
-    d = load_data(data)
-    try:
-        cfg = DeepDetailsConfig(
-            n_cell_types=len(d.cell_types),
-            n_strands=d.n_strands,
-            seq_only=seq_only,
-            input_length=d.seq.shape[-1],
-            filters=filters,
-            gru_layers=gru_layers,
-            profile_shrinkage=profile_shrinkage,
-            scale_placement=scale_placement,
-        )
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
     settings = TrainSettings(
         epochs=epochs,
         batch_size=batch_size,
@@ -140,15 +123,23 @@ def train(
         max_retry=max_retry,
         holdout=holdout,
     )
+    architecture = {
+        "seq_only": seq_only,
+        "filters": filters,
+        "gru_layers": gru_layers,
+        "profile_shrinkage": profile_shrinkage,
+        "scale_placement": scale_placement,
+    }
     with progress_bar("training", quiet=quiet) as on_progress:
         result = train_deconv(
-            d,
-            config=cfg,
+            data=data,
+            config=architecture,
             out=out,
             settings=settings,
-            device=str(device),
+            device=device,
             resume=not no_resume,
             on_progress=on_progress,
+            on_epoch=None if quiet else _print_epoch,
         )
     if not quiet:
         qc = "passed" if result.qc_passed else "FAILED (collapsed branch)"
@@ -156,3 +147,17 @@ def train(
             f"trained {result.epochs} epochs (attempt {result.attempts}), best loss "
             f"{result.best_loss:.4g}, self-check {qc}; model in {result.model_dir}"
         )
+
+
+def _print_epoch(log, history) -> None:
+    """One line per epoch: epoch, learning rate, losses, and whether it is the best."""
+    del history
+    attempt = f"attempt {log.attempt} " if log.attempt else ""
+    val = log.metrics.get("val_loss")
+    val_text = f"  val loss {val:.4f}" if val is not None else ""
+    best = "  *best" if log.best else ""
+    console.print(
+        f"{attempt}epoch {log.epoch}  lr {log.lr:.3g}  train loss "
+        f"{log.metrics['train_loss']:.4f}{val_text}{best}",
+        highlight=False,
+    )

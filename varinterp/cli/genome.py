@@ -154,31 +154,16 @@ def export(
 ) -> None:
     """Write personal sequences over BED regions for interoperability or checking."""
     require_file(regions, "regions BED")
-    from varinterp.errors import InputError
-    from varinterp.genome.build import read_sample_list
-    from varinterp.genome.export import ExportFormat, export_sequences
+    from varinterp.genome.export import export_sequences
 
-    try:
-        fmt_value = ExportFormat(fmt)
-    except ValueError:
-        choices = ", ".join(f.value for f in ExportFormat)
-        msg = f"--format {fmt!r} is not one of: {choices}"
-        raise InputError(msg) from None
-    names = None
-    if samples is not None:
-        names = (
-            read_sample_list(Path(samples))
-            if Path(samples).is_file()
-            else [s for s in samples.split(",") if s]
-        )
     set_threads(threads)
     with progress_bar("exporting", quiet=quiet) as on_progress:
         summary = export_sequences(
             store=store,
             regions=regions,
             out=out,
-            fmt=fmt_value,
-            samples=names,
+            fmt=fmt,
+            samples=samples,
             reference_only=reference_only,
             on_progress=on_progress,
         )

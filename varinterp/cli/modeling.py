@@ -56,7 +56,7 @@ def finetune(
     _model_dir(source)
     require_file(config, "run config")
     set_threads(threads)
-    from varinterp.training.finetune import finetune_clipnet
+    from varinterp.models.clipnet.finetune import finetune_clipnet
 
     with progress_bar("fine-tuning (batches of this epoch)", quiet=quiet) as on_progress:
         result = finetune_clipnet(
@@ -101,7 +101,7 @@ def evaluate(
     _model_dir(model)
     require_file(config, "run config")
     set_threads(threads)
-    from varinterp.training.evaluate import evaluate_clipnet
+    from varinterp.models.clipnet.evaluate import evaluate_clipnet
 
     with progress_bar("predicting", quiet=quiet) as on_progress:
         result = evaluate_clipnet(

@@ -10,7 +10,6 @@ import typer
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
 from varinterp.cli._options import (
     Device,
-    DeviceChoice,
     Out,
     Overwrite,
     Quiet,
@@ -72,6 +71,24 @@ def score_command(
     pseudocount: Annotated[
         float, typer.Option("--pseudocount", min=0.0, help="Added to quantities in log2fc.")
     ] = 1e-3,
+    tasks: Annotated[
+        str | None,
+        typer.Option(
+            "--tasks",
+            metavar="NAME[,NAME...]",
+            help="Multi-task models (one task per cell type): score only these tasks "
+            "[default: all; one row per variant and task].",
+        ),
+    ] = None,
+    context_tracks: Annotated[
+        Path | None,
+        typer.Option(
+            "--context-tracks",
+            metavar="FILE",
+            help="Models that also read tracks (DeepDETAILS: accessibility per cell "
+            "type): a TSV with columns task (or cell_type), bigwig [, library_size].",
+        ),
+    ] = None,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="Variants per resumable chunk.")
     ] = 4096,
@@ -81,7 +98,7 @@ def score_command(
             "--batch-size", min=1, help="Windows per forward pass [default: 256 CUDA, 32 CPU]."
         ),
     ] = None,
-    device: Device = DeviceChoice.auto,
+    device: Device = "auto",
     threads: Threads = 1,
     seed: Seed = 0,
     strict: Strict = False,
@@ -91,7 +108,9 @@ def score_command(
 ) -> None:
     """Score every SNV of a VCF: ref vs alt predictions of windows centred on it.
 
-    Writes a TSV (one row per biallelic SNV; columns in docs/scoring.md) and, with
+    Works for every model family: a single-task model (CLIPNET) gives one row per
+    biallelic SNV; a multi-task model (DeepDETAILS: one task per cell type) one row per
+    SNV and task, with a task column. Writes a TSV (columns in docs/scoring.md) and, with
     --vcf-out, a bgzipped, indexed VCF with the same scores as VI_* INFO fields.
     Multi-allelic records are split; indels and symbolic alleles are skipped and
     counted; REF mismatches are counted (fatal with --strict). A killed run restarted
@@ -101,15 +120,19 @@ def score_command(
     require_file(vcf, "VCF")
     require_file(fasta, "reference FASTA")
     set_threads(threads)
+    from varinterp.effects.context import read_context_table
     from varinterp.effects.score import score_variants
 
+    tracks, options = read_context_table(context_tracks) if context_tracks else ({}, {})
+    task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     with progress_bar("scoring variants", quiet=quiet) as on_progress:
         result = score_variants(
             vcf=vcf, model=model, fasta=fasta, out=out, vcf_out=vcf_out, store=store,
             sample=sample, heterozygous=heterozygous, holdout_composite=holdout_composite,
             rc_average=not no_rc, null_shuffles=null_shuffles, pseudocount=pseudocount,
-            seed=seed, strict=strict, chunk_size=chunk_size, batch_size=batch_size,
-            device=device.value, overwrite=overwrite, on_progress=on_progress,
+            seed=seed, tasks=task_list, context_tracks=tracks, context_options=options,
+            strict=strict, chunk_size=chunk_size, batch_size=batch_size, device=device,
+            overwrite=overwrite, on_progress=on_progress,
         )  # fmt: skip
     if quiet:
         return

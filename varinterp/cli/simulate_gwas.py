@@ -63,18 +63,12 @@ def gwas(
     'varinterp finemap --sumstats sumstats.tsv --ld-matrix ld.npy --ld-variants
     ld_variants.tsv'.
     """
-    from varinterp.errors import InputError
-    from varinterp.simulate.gwas import simulate_gwas, write_gwas
-    from varinterp.simulate.store import load_world
+    from varinterp.simulate.gwas import simulate_gwas_folder
 
-    if not (world / "world.json").is_file():
-        raise InputError(f"{world} is not a world folder (no world.json); run simulate world")
-    if out.exists() and not overwrite:
-        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
-    loaded = load_world(world)
     with progress_bar("simulating GWAS", quiet=quiet) as on_progress:
-        locus = simulate_gwas(
-            world=loaded,
+        locus = simulate_gwas_folder(
+            world_dir=world,
+            out=out,
             seed=seed,
             n_individuals=n_individuals,
             program=program,
@@ -84,9 +78,9 @@ def gwas(
             prevalence=prevalence,
             min_maf=min_maf,
             causal_variant=causal_variant,
+            overwrite=overwrite,
             on_progress=on_progress,
         )
-        write_gwas(locus, out, overwrite=overwrite)
     if not quiet:
         t = locus.truth
         console.print(

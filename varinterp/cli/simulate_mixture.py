@@ -98,10 +98,8 @@ def mixture(
     fragments.tsv.gz + .tbi (cells, then fragments per cell, sampled without replacement),
     barcodes.tsv and reference.tsv. Same inputs and --seed give the same files.
     """
-    from varinterp.io.atomic import atomic_dir
+    from varinterp.simulate.mixture_folder import simulate_mixture_folder
 
-    if not track and fragments is None:
-        raise InputError("give --track (bulk mixture) and/or --fragments (scATAC reference)")
     tracks: dict[str, tuple[str, str | None]] = {}
     for name, spec in _pairs(track or [], "--track").items():
         parts = spec.split(",")
@@ -110,9 +108,7 @@ def mixture(
         for p in parts:
             require_file(Path(p), f"track of {name}")
         tracks[name] = (parts[0], parts[1] if len(parts) == 2 else None)
-    if tracks and depth is None:
-        raise InputError("--depth is needed with --track (e.g. --depth 31000000)")
-    props = {name: 1.0 for name in tracks}
+    props = None
     if proportion:
         try:
             props = {k: float(v) for k, v in _pairs(proportion, "--proportion").items()}
@@ -120,59 +116,38 @@ def mixture(
             raise InputError("--proportion values must be numbers, e.g. K562=0.6") from None
     if fragments is not None:
         require_file(fragments, "fragments file")
-        if barcodes is None:
-            raise InputError("--fragments needs --barcodes (barcode<TAB>cell_type)")
+    if barcodes is not None:
         require_file(barcodes, "barcode table")
     if chrom_sizes is not None:
         require_file(chrom_sizes, "chrom sizes file")
-    from varinterp.deconv.fragments import read_chrom_sizes
-    from varinterp.simulate.mixture import simulate_mixture, simulate_reference
-
-    with atomic_dir(out, overwrite=overwrite) as tmp:
-        if tracks:
-            with progress_bar("thinning tracks", quiet=quiet) as on_progress:
-                mix = simulate_mixture(
-                    tracks=tracks,
-                    proportions=props,
-                    depth=depth,
-                    out=tmp / "bulk",
-                    seed=seed,
-                    on_progress=on_progress,
-                )
-        if fragments is not None:
-            if chrom_sizes is not None:
-                sizes = read_chrom_sizes(chrom_sizes)
-            elif tracks:
-                import pyBigWig
-
-                bw = pyBigWig.open(str(next(iter(tracks.values()))[0]))
-                sizes = dict(bw.chroms())
-                bw.close()
-            else:
-                raise InputError("give --chrom-sizes for the reference (or --track bigWigs)")
-            with progress_bar("sampling cells and fragments", quiet=quiet) as on_progress:
-                ref = simulate_reference(
-                    fragments=fragments,
-                    barcodes=barcodes,
-                    chrom_sizes=sizes,
-                    out=tmp / "reference",
-                    quality=quality.value,
-                    cells_per_type=cells_per_type,
-                    seed=seed,
-                    strict=strict,
-                    on_progress=on_progress,
-                )
-            for warning in ref.warnings:
-                err_console.print(f"warning: {warning}")
+    with progress_bar("simulating mixture", quiet=quiet) as on_progress:
+        result = simulate_mixture_folder(
+            out=out,
+            tracks=tracks,
+            proportions=props,
+            depth=depth,
+            fragments=fragments,
+            barcodes=barcodes,
+            quality=quality.value,
+            cells_per_type=cells_per_type,
+            chrom_sizes=chrom_sizes,
+            seed=seed,
+            strict=strict,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
+    if result.reference is not None:
+        for warning in result.reference.warnings:
+            err_console.print(f"warning: {warning}")
     if quiet:
         return
-    if tracks:
-        for row in mix.table.itertuples(index=False):
+    if result.mixture is not None:
+        for row in result.mixture.table.itertuples(index=False):
             console.print(
                 f"{row.cell_type}: proportion {row.proportion:.3f}, p {row.sampling_p:.4f}, "
                 f"{row.thinned_total} of {row.input_total} counts kept"
             )
-    if fragments is not None:
-        for row in ref.table.itertuples(index=False):
+    if result.reference is not None:
+        for row in result.reference.table.itertuples(index=False):
             console.print(f"{row.cell_type}: {row.n_cells} cells, {row.n_fragments} fragments")
     console.print(f"wrote {out}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
-from varinterp.cli._options import Out, Overwrite, Quiet, Threads, Verbose
+from varinterp.cli._options import DeviceOrConfig, Out, Overwrite, Quiet, Threads, Verbose
 from varinterp.errors import InputError
 
 app = typer.Typer(
@@ -36,10 +36,7 @@ FoldsOpt = Annotated[
     str | None,
     typer.Option("--folds", help="Model folds to train, e.g. 1,2,5 or 1-3 (default: 1-9)."),
 ]
-DeviceOpt = Annotated[
-    str | None,
-    typer.Option("--device", help="auto, cpu, cuda or cuda:N (default: the config's device)."),
-]
+DeviceOpt = DeviceOrConfig
 
 
 def parse_folds(text: str | None) -> list[int] | None:
@@ -111,7 +108,7 @@ def clipnet(
     """
     require_file(config, "run config")
     set_threads(threads)
-    from varinterp.training.run import train_clipnet
+    from varinterp.models.clipnet.train import train_clipnet
 
     with progress_bar("training (batches of this epoch)", quiet=quiet) as on_progress:
         result = train_clipnet(

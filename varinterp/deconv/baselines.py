@@ -11,6 +11,10 @@ fraction per region and cell type, so their tracks keep the bulk's shape:
 
 A region with no accessibility in any cell type (or with all fitted contributions 0) is
 split equally.
+
+The same depth-normalised accessibility gives DeepDETAILS its scale function
+``s(k, r) = load(k, r) / sum_i load(i, r)`` (`scale_weights`, `window_scale`), the
+model's ``scale`` input.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-__all__ = ["accessibility_load", "nnls_split", "proportional_split", "split_bulk"]
+__all__ = [
+    "accessibility_load",
+    "nnls_split",
+    "proportional_split",
+    "scale_weights",
+    "split_bulk",
+    "window_scale",
+]
 
 
 def accessibility_load(acc: np.ndarray, norm: np.ndarray, *, center: int = 1000) -> np.ndarray:
@@ -31,6 +42,29 @@ def accessibility_load(acc: np.ndarray, norm: np.ndarray, *, center: int = 1000)
     start = (acc.shape[-1] - center) // 2
     window = np.abs(acc[..., start : start + center]).astype(np.float64)
     return window.mean(axis=-1) * np.asarray(norm, dtype=np.float64)[None, :]
+
+
+def scale_weights(load, *, eps: float = 1e-16):
+    """The scale function s(k, r) = RPM(k, r) / (sum_i RPM(i, r) + eps).
+
+    `load`: ``(..., K)`` depth-normalised accessibility of each cell type over the centre
+    of each region (a NumPy array or a torch tensor, any float dtype). Returns the same
+    shape, type and dtype; a region with no accessibility in any cell type gets all zeros.
+    """
+    return load / (load.sum(-1)[..., None] + eps)
+
+
+def window_scale(acc: np.ndarray, norm: np.ndarray, *, center: int) -> np.ndarray:
+    """DeepDETAILS' ``scale`` input of windows: ``(n, K) float32``.
+
+    `acc` ``(n, K, L_in)`` and `norm` ``(K,)`` as for `accessibility_load`; `center` is
+    the model's output length. Computed in float64 (as torch does it in training), then
+    cast.
+    """
+    import torch
+
+    load = torch.from_numpy(accessibility_load(acc, norm, center=center))
+    return scale_weights(load).numpy().astype(np.float32)
 
 
 def _normalize(weights: np.ndarray) -> np.ndarray:

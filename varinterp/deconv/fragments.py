@@ -3,14 +3,14 @@
 The work is split by step; this module re-exports every public name so that
 ``from varinterp.deconv.fragments import ...`` keeps working:
 
-- `varinterp.deconv.input_tables`: contig lengths, barcode table, peaks
-  (`read_chrom_sizes`, `read_barcodes`, `read_peaks`, `resolve_chrom_sizes`).
-- `varinterp.deconv.fragment_table`: the fragments file -> `FragmentTable`
-  (`load_fragments`, `relabel`).
+- `varinterp.io.fragments`: the fragments file -> `FragmentTable` and the barcode table
+  (`load_fragments`, `relabel`, `read_barcodes`, `safe_name`).
+- `varinterp.io.chrom_sizes`: contig lengths (`read_chrom_sizes`, `resolve_chrom_sizes`);
+  `varinterp.io.intervals.read_peaks`: peaks.
 - `varinterp.deconv.pileup`: pile-up of one contig (`MODES`, `coverage_runs`,
   `dense_blocks`).
 - `varinterp.deconv.pseudobulk`: bigWigs and library sizes (`write_pseudobulk`,
-  `make_pseudobulk`, `PseudobulkResult`, `safe_name`).
+  `make_pseudobulk`, `PseudobulkResult`).
 
 A fragments file has one fragment per line: ``chrom, start, end, barcode[, count]``
 (0-based half-open, as Cell Ranger ATAC writes it), plain or bgzipped, with optional
@@ -32,20 +32,11 @@ contigs. The tracks hold raw counts; depth normalisation enters the model throug
 
 from __future__ import annotations
 
-from varinterp.deconv.fragment_table import FragmentTable, load_fragments, relabel
-from varinterp.deconv.input_tables import (
-    read_barcodes,
-    read_chrom_sizes,
-    read_peaks,
-    resolve_chrom_sizes,
-)
 from varinterp.deconv.pileup import MODES, coverage_runs, dense_blocks
-from varinterp.deconv.pseudobulk import (
-    PseudobulkResult,
-    make_pseudobulk,
-    safe_name,
-    write_pseudobulk,
-)
+from varinterp.deconv.pseudobulk import PseudobulkResult, make_pseudobulk, write_pseudobulk
+from varinterp.io.chrom_sizes import read_chrom_sizes, resolve_chrom_sizes
+from varinterp.io.fragments import FragmentTable, load_fragments, read_barcodes, relabel, safe_name
+from varinterp.io.intervals import read_peaks
 
 __all__ = [
     "MODES",

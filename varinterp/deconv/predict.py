@@ -1,9 +1,11 @@
 """Predicting, exporting and evaluating deconvolved tracks.
 
-- `predict_tracks`: per-cell-type tracks ``(n, K, S, L) float32`` from a trained model,
-  optionally rescaled to the observed bulk (``counts``: each strand's total over the K
-  cell types matches the bulk's total in that window, the reference's default export;
-  ``per-bp``: every base's sum over K matches the bulk; ``none``).
+- `predict_tracks`: per-cell-type tracks ``(n, K, S, L) float32`` from a trained model
+  (or the mean of several: replicate runs, a model directory's members), predicted
+  through `varinterp.training.inference`, optionally rescaled to the observed bulk
+  (``counts``: each strand's total over the K cell types matches the bulk's total in
+  that window, the reference's default export; ``per-bp``: every base's sum over K
+  matches the bulk; ``none``). The mean is taken before the rescaling.
 - `export_tracks`: per-cell-type stranded bigWigs (``<cell type>.pl.bw`` and
   ``<cell type>.mn.bw``, minus strand negative), ``counts.tsv`` (one row per window
   centre, one column per cell type and strand) and ``predictions.h5``.
@@ -14,25 +16,32 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
+from torch import nn
 
 from varinterp.deconv.baselines import nnls_split, proportional_split
 from varinterp.deconv.metrics import evaluate_predictions, summarize
 from varinterp.deconv.prep import DeconvData
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
-from varinterp.progress import ProgressCallback, report
+from varinterp.progress import ProgressCallback
+from varinterp.training.devices import resolve_device
+from varinterp.training.inference import Ensemble, predict_windows
+from varinterp.training.registry import Architecture, OutputSpec, architecture_of
 
 __all__ = [
     "RESCALE_MODES",
     "STRAND_NAMES",
     "evaluate_run",
     "export_tracks",
+    "forward_batches",
     "load_predictions",
     "mean_track_chunks",
     "predict_tracks",
@@ -61,30 +70,136 @@ def rescale_to_bulk(pred: np.ndarray, bulk: np.ndarray, *, mode: str = "counts")
     return (pred * factor[:, None]).astype(np.float32)
 
 
+def _check_order(ensemble: Ensemble, cell_types: Sequence[str]) -> None:
+    """A directory trained on the same cell types in another order would mislabel them."""
+    trained = [str(c) for c in ensemble.model_dir.metadata.get("cell_types") or []]
+    if sorted(trained) == sorted(cell_types) and trained != list(cell_types):
+        msg = (
+            f"{ensemble.model_dir.path} was trained on the cell types {trained} in this order; "
+            f"the data has {list(cell_types)}: prepare the data with the same order"
+        )
+        raise InputError(msg)
+
+
+def _members(model: Any, cell_types: Sequence[str]) -> list[nn.Module]:
+    """The modules of `model`: a module, an `Ensemble`, or a sequence of either."""
+    if isinstance(model, nn.Module):
+        return [model]
+    if isinstance(model, Ensemble):
+        _check_order(model, cell_types)
+        return list(model.models.values())
+    if isinstance(model, Sequence) and not isinstance(model, str):
+        return [m for part in model for m in _members(part, cell_types)]
+    msg = f"expected a DeepDETAILS model or model directory, got {type(model).__name__}"
+    raise InputError(msg)
+
+
+def _ensemble(model: Any, data: DeconvData) -> tuple[list[nn.Module], Architecture, OutputSpec]:
+    members = _members(model, data.cell_types)
+    if not members:
+        raise InputError("no models given; pass at least one DeepDETAILS model")
+    arch = architecture_of(members[0].config)
+    meta = {"cell_types": list(data.cell_types)}
+    specs = {arch.outputs(m.config, meta) for m in members}
+    spec = specs.pop()
+    if specs:
+        msg = "the models to average predict different shapes; pass models of one data set"
+        raise InputError(msg)
+    want = (len(data.cell_types), data.n_strands, data.target_length)
+    if (spec.n_tasks, spec.n_strands, spec.output_length) != want:
+        msg = (
+            f"model predicts {spec.n_tasks} cell types x {spec.n_strands} strands over "
+            f"{spec.output_length} bp; data has {want[0]} x {want[1]} over {want[2]} bp"
+        )
+        raise InputError(msg)
+    if "acc" not in spec.context or "scale" not in spec.context:
+        msg = f"{arch.name} models do not take accessibility; pass a DeepDETAILS model"
+        raise InputError(msg)
+    return members, arch, spec
+
+
+def _predict(
+    members: list[nn.Module],
+    arch: Architecture,
+    spec: OutputSpec,
+    data: DeconvData,
+    index: slice,
+    scale: np.ndarray,
+    *,
+    batch_size: int,
+    device: torch.device,
+    bf16: bool,
+    on_progress: ProgressCallback | None = None,
+) -> np.ndarray:
+    out = predict_windows(
+        members,
+        arch,
+        spec,
+        data.seq[index],
+        context={"acc": data.acc[index], "scale": scale[index]},
+        x_encoding="one-hot",
+        rc_average=False,
+        batch_size=batch_size,
+        device=device,
+        bf16=bf16,
+        on_progress=on_progress,
+    )
+    return out.profile
+
+
+def forward_batches(
+    model: Any,
+    data: DeconvData,
+    *,
+    batch_size: int,
+    device: str | torch.device = "cpu",
+    bf16: bool = True,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(index (b,) int64, prediction (b, K, S, L) float32)`` over all windows.
+
+    `model` is a module, an `Ensemble` or a list of them (their mean is predicted);
+    the modules are moved to `device`. Memory: one batch.
+    """
+    dev = resolve_device(device)
+    members, arch, spec = _ensemble(model, data)
+    for m in members:
+        m.to(dev)
+    scale = data.scale()
+    for lo in range(0, data.n, batch_size):
+        hi = min(lo + batch_size, data.n)
+        pred = _predict(
+            members, arch, spec, data, slice(lo, hi), scale,
+            batch_size=batch_size, device=dev, bf16=bf16,
+        )  # fmt: skip
+        yield np.arange(lo, hi), pred
+
+
 def predict_tracks(
-    model,
+    model: Any,
     data: DeconvData,
     *,
     batch_size: int = 32,
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
     rescale: str = "counts",
+    bf16: bool = True,
     on_progress: ProgressCallback | None = None,
 ) -> np.ndarray:
-    """Per-cell-type tracks over the window centres: ``(n, K, S, L) float32``."""
-    from varinterp.deconv.train import forward_batches
+    """Per-cell-type tracks over the window centres: ``(n, K, S, L) float32``.
 
-    cfg = model.config
-    if cfg.n_cell_types != len(data.cell_types) or cfg.output_length != data.target_length:
-        msg = (
-            f"model predicts {cfg.n_cell_types} cell types over {cfg.output_length} bp; data "
-            f"has {len(data.cell_types)} over {data.target_length} bp"
-        )
-        raise InputError(msg)
-    out = np.zeros((data.n, cfg.n_cell_types, cfg.n_strands, cfg.output_length), np.float32)
-    for idx, pred in forward_batches(model, data, batch_size=batch_size, device=device):
-        out[idx] = pred
-        report(on_progress, int(idx[-1]) + 1, data.n)
-    return rescale_to_bulk(out, data.target_bulk(), mode=rescale)
+    `model` is a module, an `Ensemble` (a loaded model directory) or a list of them:
+    their members' predictions are averaged by `varinterp.training.inference` (the mean
+    of replicate runs), then rescaled to the bulk (`rescale_to_bulk`). The modules are
+    moved to `device`; bf16 autocast on CUDA when `bf16`.
+    """
+    dev = resolve_device(device)
+    members, arch, spec = _ensemble(model, data)
+    for m in members:
+        m.to(dev)
+    pred = _predict(
+        members, arch, spec, data, slice(None), data.scale(),
+        batch_size=batch_size, device=dev, bf16=bf16, on_progress=on_progress,
+    )  # fmt: skip
+    return rescale_to_bulk(pred, data.target_bulk(), mode=rescale)
 
 
 def mean_track_chunks(

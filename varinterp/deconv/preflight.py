@@ -41,8 +41,6 @@ import os
 import numpy as np
 import pandas as pd
 
-from varinterp.deconv.fragment_table import FragmentTable, load_fragments
-from varinterp.deconv.input_tables import read_barcodes, read_peaks, resolve_chrom_sizes
 from varinterp.deconv.preflight_decision import PreflightResult, apply_preflight
 from varinterp.deconv.preflight_fractions import bulk_totals, estimate_fractions
 from varinterp.deconv.preflight_report import write_preflight
@@ -53,6 +51,9 @@ from varinterp.deconv.preflight_signatures import (
 )
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir
+from varinterp.io.chrom_sizes import resolve_chrom_sizes
+from varinterp.io.fragments import FragmentTable, load_fragments, read_barcodes
+from varinterp.io.intervals import read_peaks
 from varinterp.progress import ProgressCallback, report
 
 __all__ = [

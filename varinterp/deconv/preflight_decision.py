@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from varinterp.deconv.fragment_table import FragmentTable
 from varinterp.errors import InputError
+from varinterp.io.fragments import FragmentTable
 
 __all__ = ["PreflightResult", "apply_preflight"]
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from varinterp.deconv.fragment_table import FragmentTable
 from varinterp.errors import InputError
 from varinterp.io.contigs import ContigMap
+from varinterp.io.fragments import FragmentTable
 
 __all__ = ["pseudo_replicates", "region_counts", "signature_regions"]
 

@@ -79,6 +79,12 @@ class DeconvData:
 
         return accessibility_load(self.acc, self.norm, center=self.target_length)
 
+    def scale(self) -> np.ndarray:
+        """The model's scale input s(k, r) of every window: ``(n, K) float32``."""
+        from varinterp.deconv.baselines import window_scale
+
+        return window_scale(self.acc, self.norm, center=self.target_length)
+
     def target_regions(self) -> pd.DataFrame:
         """chrom, start, end of the predicted centre windows."""
         offset = (self.seq.shape[-1] - self.target_length) // 2

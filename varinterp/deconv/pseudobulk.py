@@ -10,7 +10,6 @@ counts; depth normalisation enters the model through ``norm = 1e6 / library size
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,23 +17,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from varinterp.deconv.fragment_table import FragmentTable, load_fragments, relabel
-from varinterp.deconv.input_tables import read_barcodes, read_peaks, resolve_chrom_sizes
 from varinterp.deconv.pileup import MODES, coverage_runs, dense_blocks
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir
+from varinterp.io.chrom_sizes import resolve_chrom_sizes
 from varinterp.io.contigs import harmonize_contig
+from varinterp.io.fragments import (
+    FragmentTable,
+    load_fragments,
+    read_barcodes,
+    relabel,
+    safe_name,
+)
+from varinterp.io.intervals import read_peaks
 from varinterp.progress import ProgressCallback, report
 
-__all__ = ["PseudobulkResult", "make_pseudobulk", "safe_name", "write_pseudobulk"]
-
-
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(name: str) -> str:
-    """A cell-type name usable in a file name (other characters become ``_``)."""
-    return _SAFE.sub("_", name).strip("._") or "cell_type"
+__all__ = ["PseudobulkResult", "make_pseudobulk", "write_pseudobulk"]
 
 
 @dataclass

@@ -7,13 +7,14 @@ start, end, type) with the contig names in the attributes ``chr_<index>``, and o
 as the tool's dataset reads it). The region type is 1 for a region (peak) window and
 anything else for a GC-matched background window; background windows become the
 ``background`` column (trained on, left out of predict and eval). Cell-type names are not
-stored there, so they are passed in; contig sizes come from a ``chrom.sizes`` file.
+stored there, so they are passed in; contig sizes come from a ``chrom.sizes`` file
+(`varinterp.io.chrom_sizes.read_chrom_sizes`, also importable from here).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,27 +22,9 @@ import pandas as pd
 
 from varinterp.deconv.prep import DeconvData
 from varinterp.errors import InputError
+from varinterp.io.chrom_sizes import read_chrom_sizes
 
 __all__ = ["read_chrom_sizes", "read_deepdetails_h5"]
-
-
-def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
-    """A two-column ``chrom<TAB>length`` file -> ordered dict."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"contig sizes file {path} does not exist; check the path")
-    table = pd.read_csv(
-        path,
-        sep="\t",
-        header=None,
-        usecols=[0, 1],
-        names=["chrom", "length"],
-        comment="#",
-        dtype={"chrom": str},
-    )
-    if table["length"].isna().any():
-        raise InputError(f"{path} is not a chrom.sizes file (chrom<TAB>length per line)")
-    return dict(zip(table["chrom"], table["length"].astype(int), strict=True))
 
 
 def _read_norm(values: np.ndarray, path: Path) -> np.ndarray:
@@ -59,10 +42,12 @@ def read_deepdetails_h5(
     path: str | os.PathLike,
     *,
     cell_types: Sequence[str],
-    chrom_sizes: dict[str, int],
+    chrom_sizes: Mapping[str, int] | str | os.PathLike,
     target_length: int = 1000,
 ) -> DeconvData:
     """Convert a DeepDETAILS ``data.h5`` to `DeconvData` (no ground truth).
+
+    `chrom_sizes` is a contig -> length mapping or a ``chrom.sizes`` file.
 
     Sequence columns that are not exactly one base (IUPAC fractions) become N. Without
     ``scatac_norm`` the normalisation is 1 for every cell type. Windows whose region type
@@ -71,6 +56,10 @@ def read_deepdetails_h5(
     import h5py
 
     path = Path(path)
+    if not isinstance(chrom_sizes, Mapping):
+        if not Path(chrom_sizes).is_file():
+            raise InputError(f"contig sizes file {chrom_sizes} does not exist; check the path")
+        chrom_sizes = read_chrom_sizes(chrom_sizes)
     if not path.is_file():
         raise InputError(f"DeepDETAILS data file {path} does not exist; check the path")
     with h5py.File(path, "r") as h5:

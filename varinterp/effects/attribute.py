@@ -18,8 +18,10 @@ additive targets, so ``deepshap`` explains the quantity only.
 Windows are reference sequence, one-hot: a model that takes two-hot input (CLIPNET,
 homozygous = 2) sees ``2 * x``, and attributions are with respect to the one-hot ``x``
 (so they equal the two-hot input x gradient). DeepLIFT's rules attach to modules, so a
-`Clipnet` is run through `_ModuleClipnet`, the same network with module activations and
-pooling in place of functional calls (same weights, same outputs).
+network whose activations are functional calls is run through its architecture's
+``explainable`` twin (same weights, same outputs; `varinterp.training.registry`). A
+multi-task model explains one task (``task``, default the first); models that need
+extra inputs besides sequence cannot be attributed here.
 
 Results (`Attributions`): ``hypothetical`` ``(N, 4, L) float32`` (the score each base
 would get at each position) and ``attributions`` = ``hypothetical * x`` (the observed
@@ -36,7 +38,7 @@ import torch
 from torch import nn
 
 from varinterp.errors import InputError
-from varinterp.nets.clipnet import Clipnet
+from varinterp.training.registry import Architecture, architecture_for_module
 
 __all__ = ["METHODS", "TARGETS", "Attributions", "EnsembleTarget", "attribute_windows"]
 
@@ -44,54 +46,41 @@ METHODS = ("ixg", "deepshap", "ism")
 TARGETS = ("quantity", "profile")
 
 
-class _ModuleClipnet(nn.Module):
-    """A `Clipnet` with nn.ELU / nn.ReLU / nn.MaxPool1d modules (one instance per use)."""
-
-    def __init__(self, net: Clipnet) -> None:
-        super().__init__()
-        self.net = net
-        n_blocks = len(net.blocks)
-        self.elu1 = nn.ELU()
-        self.relus = nn.ModuleList(nn.ReLU() for _ in range(2 * n_blocks + 3))
-        self.pools = nn.ModuleList(nn.MaxPool1d(2) for _ in range(3))
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        net, relu = self.net, iter(self.relus)
-        h = net.input_bn(x)
-        h = self.pools[0](self.elu1(net.bn1(net.conv1(h))))
-        h = self.pools[1](next(relu)(net.bn2(net.conv2(h))))
-        h = net.conv3(h)
-        for block in net.blocks:
-            r = next(relu)(block.bn(block.conv(h)))
-            h = next(relu)(block.skip_bn(h + r))
-        h = self.pools[2](h)
-        p = net.profile_bottleneck(h) if net.profile_bottleneck is not None else h
-        p = next(relu)(net.profile_bn(net.profile_dense(p.transpose(1, 2).flatten(1))))
-        q = next(relu)(net.quantity_bn(net.quantity_dense(h.mean(dim=2))))
-        return p, q
-
-
 class EnsembleTarget(nn.Module):
     """One-hot ``(b, 4, L)`` -> the ensemble's target ``(b, 1)``; see the module docstring."""
 
-    def __init__(self, models: Sequence[nn.Module], *, target: str, input_scale: float = 2.0):
+    def __init__(
+        self,
+        models: Sequence[nn.Module],
+        *,
+        target: str,
+        input_scale: float | None = None,
+        arch: Architecture | None = None,
+        task: int = 0,
+    ):
         super().__init__()
         if target not in TARGETS:
             msg = f"unknown target {target!r}; choose from {', '.join(TARGETS)}"
             raise InputError(msg)
-        wrapped = [_ModuleClipnet(m) if isinstance(m, Clipnet) else m for m in models]
+        arch = arch or architecture_for_module(models[0])
+        wrapped = [arch.explainable(m) if arch.explainable else m for m in models]
         self.models = nn.ModuleList(wrapped)
+        self.arch = arch
         self.target = target
+        self.task = task
+        if input_scale is None:
+            input_scale = 2.0 if arch.input_encoding == "two-hot" else 1.0
         self.input_scale = input_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x * self.input_scale
         outs = []
         for m in self.models:
-            p, q = m(x)
+            p, q = self.arch.predict(m, x, {})
             if self.target == "quantity":
-                outs.append(q.reshape(-1, 1))
+                outs.append(q[:, self.task].reshape(-1, 1))
             else:
+                p = p[:, self.task].flatten(1)
                 total = p.sum(dim=1, keepdim=True)
                 w = (p / torch.where(total > 0, total, torch.ones_like(total))).detach()
                 outs.append((w * p).sum(dim=1, keepdim=True))
@@ -119,11 +108,14 @@ def attribute_windows(
     seed: int = 0,
     batch_size: int = 32,
     device: torch.device | str = "cpu",
+    arch: Architecture | None = None,
+    task: int = 0,
 ) -> Attributions:
     """Attributions of the ensemble's `target` on one-hot windows ``x`` ``(N, 4, L) uint8``.
 
-    See the module docstring for methods and targets. Returns `Attributions` with
-    ``(N, 4, L) float32`` arrays (channels A, C, G, T).
+    See the module docstring for methods and targets; `arch` defaults to the registered
+    architecture of the models' config. Returns `Attributions` with ``(N, 4, L)
+    float32`` arrays (channels A, C, G, T).
     """
     if method not in METHODS:
         msg = f"unknown attribution method {method!r}; choose from {', '.join(METHODS)}"
@@ -138,7 +130,7 @@ def attribute_windows(
     device = torch.device(device)
     for m in models:
         m.eval()
-    wrapper = EnsembleTarget(models, target=target).to(device).eval()
+    wrapper = EnsembleTarget(models, target=target, arch=arch, task=task).to(device).eval()
     X = torch.from_numpy(x).float()
     if x.shape[0] == 0:
         hyp = np.zeros(x.shape, dtype=np.float32)

@@ -30,7 +30,6 @@ import numpy as np
 import torch
 
 from varinterp.effects.attribute import Attributions, attribute_windows
-from varinterp.effects.ensemble import load_ensemble
 from varinterp.errors import InputError
 from varinterp.genome.encoding import one_hot
 from varinterp.io.atomic import atomic_path
@@ -158,7 +157,8 @@ def run_attribution(
     overwrite: bool = False,
 ) -> AttributionResult:
     """Attribute the ensemble's prediction on region / variant windows; see the module doc."""
-    from varinterp.training.ensemble import resolve_device
+    from varinterp.training.devices import resolve_device
+    from varinterp.training.inference import load_model
 
     out = Path(out)
     for p in [out] + ([Path(bigwig)] if bigwig else []):
@@ -182,12 +182,15 @@ def run_attribution(
             label = str(name) if isinstance(name, str) and name not in ("", ".") else f"region{k}"
             items.append((row.chrom, int(row.start), int(row.end), label))
     dev = resolve_device(device)
-    ens = load_ensemble(model, device=dev)
+    ens = load_model(model, device=dev)
+    if ens.spec.context:
+        msg = f"{model}: attributions need a model that predicts from sequence alone"
+        raise InputError(msg)
     chroms, starts, labels, x = _windows(reference, items, variant, ens.input_length)
     torch.manual_seed(seed)
     result = attribute_windows(
         list(ens.models.values()), x, method=method, target=target, n_shuffles=n_shuffles,
-        seed=seed, batch_size=batch_size, device=dev,
+        seed=seed, batch_size=batch_size, device=dev, arch=ens.arch,
     )  # fmt: skip
     write_npz(out, result, chroms, starts, labels)
     bw_path = None

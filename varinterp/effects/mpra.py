@@ -6,7 +6,7 @@
    length.
 2. **Predicted effect**: ``log2((q_ref + c) / (q_alt + c))`` from the quantity output
    (ensemble or hold-out composite, reverse-complement averaged;
-   `varinterp.effects.ensemble`), with a small pseudocount ``c`` (default 1e-3 RPM) so
+   `varinterp.training.inference`), with a small pseudocount ``c`` (default 1e-3 RPM) so
    that a zero prediction gives a finite effect.
 3. **emVar classification**: among active variants with a known emVar label, the
    precision-recall curve and auPRC of the score ``log2FC ** 2`` of every model and of
@@ -117,7 +117,7 @@ def mpra_benchmark(
     """
     from varinterp.effects.mpra_constructs import read_backbone
     from varinterp.effects.mpra_table import read_oligo_table
-    from varinterp.training.ensemble import resolve_device
+    from varinterp.training.devices import resolve_device
 
     out = Path(out)
     models = dict(models or {})
@@ -233,11 +233,12 @@ def _predict_model(
     on_progress,
 ):
     """Quantity of each ok row's ref and alt construct under one model directory."""
-    from varinterp.effects.ensemble import load_ensemble
     from varinterp.effects.mpra_constructs import construct_two_hot
     from varinterp.genome.encoding import two_hot_to_iupac
+    from varinterp.training.inference import load_model
 
-    ens = load_ensemble(path, device=device)
+    ens = load_model(path, device=device)
+    ens.require_single_task("the MPRA benchmark")
     length = ens.input_length
     n = len(table)
     q_ref = np.full(n, np.nan)
@@ -268,8 +269,7 @@ def _predict_model(
             holdout_composite=holdout_composite,
             rc_average=rc_average,
             batch_size=batch_size,
-            device=device,
-        )
+        ).task(0)
         k = rows.size
         q_ref[rows], q_alt[rows] = q[:k], q[k:]
         if want_fasta:

@@ -6,9 +6,9 @@ on the SNV (input ``[pos0 - L // 2, pos0 - L // 2 + L)``, profile output
 ``[pos0 - L // 2 + output_start, ... + output_length)``):
 
 - **predicted**: each homozygous individual's personal window is predicted (ensemble
-  or hold-out composite, reverse-complement averaged; `varinterp.effects.ensemble`) and
+  or hold-out composite, reverse-complement averaged; `varinterp.training.inference`) and
   turned into a track (profile scaled to the predicted quantity,
-  `varinterp.effects.predict.tracks`); the tracks of the hom-ref and of the hom-alt
+  `varinterp.training.inference.profile_tracks`); the tracks of the hom-ref and of the hom-alt
   individuals are averaged;
 - **observed**: each library's RPM track over the output window (both strands, minus as
   absolute values) is averaged over the libraries of each homozygous group (isogenic
@@ -116,11 +116,10 @@ def qtl_benchmark(
     QTL with the fold model that held out its chromosome (the ensemble for fold 0 and
     unassigned contigs); otherwise with the whole ensemble.
     """
-    from varinterp.effects.ensemble import load_ensemble
-    from varinterp.effects.predict import tracks
     from varinterp.effects.qtl_inputs import library_totals, read_qtl_list, resolve_qtls
     from varinterp.genome.store import GenomeStore
-    from varinterp.training.ensemble import resolve_device
+    from varinterp.training.devices import resolve_device
+    from varinterp.training.inference import load_model, profile_tracks
 
     out = Path(out)
     if out.exists() and not overwrite:
@@ -140,7 +139,9 @@ def qtl_benchmark(
     lib_ind = np.array([individuals.index(lib.sample) for lib in libraries], dtype=np.int64)
     scale = 1e6 / library_totals(sample_sheet, libraries)
     resolved = resolve_qtls(gstore, read_qtl_list(qtls)).table
-    ensembles = {label: load_ensemble(path, device=dev) for label, path in models.items()}
+    ensembles = {label: load_model(path, device=dev) for label, path in models.items()}
+    for ens in ensembles.values():
+        ens.require_single_task("the QTL benchmark")
     geometry = {(e.input_length, e.output_length) for e in ensembles.values()}
     if len(geometry) > 1:
         msg = f"the models differ in input/output length {sorted(geometry)}; compare like models"
@@ -176,15 +177,14 @@ def qtl_benchmark(
         req_q, req_ind, x = _windows(gstore, chunk_groups, individuals, chroms, win_starts, in_len)
         first, inverse = _unique_rows(x)
         for label, ens in ensembles.items():
-            profile, quantity = ens.predict(
+            pred = ens.predict(
                 x[first],
                 chroms=chroms[req_q[first]],
                 holdout_composite=holdout_composite,
                 rc_average=rc_average,
                 batch_size=batch_size,
-                device=dev,
             )
-            tr = tracks(profile, quantity)[inverse]
+            tr = profile_tracks(*pred.task(0))[inverse]
             pred_l2[label][rows] = _predicted_l2(tr, req_q, req_ind, chunk_groups)
             done += rows.size
             report(on_progress, done, steps)

@@ -3,7 +3,7 @@
 Inputs are the ensemble's raw outputs for the ref and alt windows of each variant:
 profiles ``(n, 2, L)`` (plus, minus; shape only) and quantities ``(n,)`` (linear RPM).
 A predicted *track* is the profile scaled to sum to the quantity
-(`varinterp.effects.predict.tracks`). The scores (all ``(n,) float64``):
+(`varinterp.training.inference.profile_tracks`). The scores (all ``(n,) float64``):
 
 ``quantity_ref``, ``quantity_alt``
     predicted total initiation in the output window (both strands, RPM).
@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from varinterp.effects.predict import tracks
 from varinterp.errors import InputError
+from varinterp.training.inference import profile_tracks
 
 __all__ = ["SCORE_COLUMNS", "effect_scores", "empirical_pvalues", "jsd_distance"]
 
@@ -103,8 +103,8 @@ def effect_scores(
     qr = np.asarray(quantity_ref, dtype=np.float64).reshape(-1)
     qa = np.asarray(quantity_alt, dtype=np.float64).reshape(-1)
     n = pr.shape[0]
-    tr = tracks(pr, qr)
-    ta = tracks(pa, qa)
+    tr = profile_tracks(pr, qr)
+    ta = profile_tracks(pa, qa)
     with np.errstate(divide="ignore", invalid="ignore"):
         log2fc = np.log2(qa + pseudocount) - np.log2(qr + pseudocount)
     l2 = np.sqrt(((ta - tr) ** 2).reshape(n, -1).sum(axis=1))

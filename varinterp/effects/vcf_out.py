@@ -3,14 +3,18 @@
 Every record of the input VCF is copied; each score column ``c`` of the effect table
 becomes an INFO field ``VI_c`` with ``Number=A`` (one value per ALT allele, in ALT
 order; ``.`` for an ALT that was not scored: an indel, a symbolic allele, a REF
-mismatch). Records with no scored ALT are copied unchanged. The output is written to a
-temporary file, indexed, and renamed into place with its ``.tbi``.
+mismatch). Records with no scored ALT are copied unchanged. A multi-task table (a
+``task`` column, one row per variant and task) gives one field per column and task,
+``VI_<column>_<task>`` (characters other than letters, digits, ``_`` and ``.`` in the task
+name become ``_``). The output is written to a temporary file, indexed, and renamed
+into place with its ``.tbi``.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,9 +31,35 @@ _TYPES = {"scorer": "String", "flags": "String", "tss_shift": "Integer", "tss_st
 _SKIP = {"chrom", "pos", "id", "ref", "alt"}
 
 
+def _task_key(task: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_.]", "_", str(task))
+
+
 def _rows(table: Path) -> Iterator[dict]:
-    for part in pd.read_csv(table, sep="\t", chunksize=65536, dtype={"chrom": str, "id": str}):
+    dtypes = {"chrom": str, "id": str, "task": str}
+    for part in pd.read_csv(table, sep="\t", chunksize=65536, dtype=dtypes):
         yield from part.to_dict("records")
+
+
+def _variant_rows(table: Path, multi_task: bool) -> Iterator[dict]:
+    """One dict per scored ALT; a multi-task table's rows of one ALT merged, with keys
+    ``<column>_<task>``."""
+    if not multi_task:
+        yield from _rows(table)
+        return
+    current: dict | None = None
+    for row in _rows(table):
+        key = (row["chrom"], row["pos"], row["ref"], row["alt"])
+        if current is None or current["_key"] != key:
+            if current is not None:
+                yield current
+            current = {k: row[k] for k in ("chrom", "pos", "ref", "alt")} | {"_key": key}
+        suffix = _task_key(row["task"])
+        for k, v in row.items():
+            if k not in _SKIP and k != "task":
+                current[f"{k}_{suffix}"] = v
+    if current is not None:
+        yield current
 
 
 def _fmt(value: object) -> str:
@@ -61,19 +91,26 @@ def write_annotated_vcf(
     if out.exists() and not overwrite:
         msg = f"output {out} already exists; remove it or pass --overwrite"
         raise InputError(msg)
-    columns = [c for c in pd.read_csv(table, sep="\t", nrows=0).columns if c not in _SKIP]
+    header = list(pd.read_csv(table, sep="\t", nrows=0).columns)
+    multi = "task" in header
+    base = [c for c in header if c not in _SKIP and c != "task"]
+    fields = [(c, c) for c in base]
+    if multi:
+        tasks = pd.read_csv(table, sep="\t", usecols=["task"], dtype=str)["task"].unique()
+        fields = [(f"{c}_{_task_key(t)}", c) for t in tasks for c in base]
+    columns = [name for name, _ in fields]
     reader = cyvcf2.VCF(str(vcf))
-    for col in columns:
+    for name, col in fields:
         reader.add_info_to_header(
             {
-                "ID": INFO_PREFIX + col,
+                "ID": INFO_PREFIX + name,
                 "Number": "A",
                 "Type": _TYPES.get(col, "Float"),
-                "Description": f"varinterp score: {col} (see docs/scoring.md)",
+                "Description": f"varinterp score: {name} (see docs/scoring.md)",
             }
         )
     names = reference.contig_map(f"VCF {Path(vcf).name}")
-    rows = _rows(Path(table))
+    rows = _variant_rows(Path(table), multi)
     pending = next(rows, None)
     with atomic_path(out) as tmp:
         writer = cyvcf2.Writer(str(tmp), reader, mode="wz")

@@ -26,7 +26,7 @@ from varinterp.io.intervals import check_regions, merge_regions, read_bed
 from varinterp.io.vcf import VcfCounts, iter_snvs, open_vcf
 from varinterp.progress import ProgressCallback, report
 
-__all__ = ["StoreSummary", "build_store", "read_sample_list"]
+__all__ = ["StoreSummary", "build_store", "read_sample_list", "sample_ids"]
 
 _CODE = {b: i for i, b in enumerate(BASES)}
 
@@ -46,6 +46,23 @@ class StoreSummary:
     regions_resorted: bool
     reference_non_acgtn: int
     size_bytes: int
+
+
+def sample_ids(spec: str | os.PathLike | list[str] | None) -> list[str] | None:
+    """Sample IDs from a list, a comma-separated string, or a file of IDs (one per line).
+
+    None stays None (all samples). A string naming an existing file is read with
+    `read_sample_list`; any other string is split on commas.
+    """
+    if spec is None or isinstance(spec, list):
+        return spec
+    if Path(spec).is_file():
+        return read_sample_list(spec)
+    names = [s.strip() for s in str(spec).split(",") if s.strip()]
+    if not names:
+        msg = f"--samples {spec!r} names no sample; give IDs like NA12878,NA12891 or a file"
+        raise InputError(msg)
+    return names
 
 
 def read_sample_list(path: str | os.PathLike) -> list[str]:

@@ -2,7 +2,8 @@
 
 **Base codes** ``(L,) uint8``: A=0, C=1, G=2, T=3, N=4. Lower-case (soft-masked) letters
 get the code of their upper-case letter. IUPAC ambiguity letters in a reference
-(R, Y, S, W, K, M, B, D, H, V) are read as N.
+(R, Y, S, W, K, M, B, D, H, V) are read as N. They are defined in `varinterp.bases`
+(below both `io` and `genome`, so the FASTA reader can return them) and re-exported here.
 
 **One-hot** ``(4, L) uint8`` or ``(n, 4, L) uint8``: channel-first, channels A, C, G, T;
 ``x[c, i] = 1`` when position i is base c; N is all zeros.
@@ -28,6 +29,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from varinterp.bases import (
+    BASES,
+    CODE_INVALID,
+    CODE_N,
+    codes_from_sequence,
+    sequence_from_codes,
+)
 from varinterp.errors import InputError
 
 __all__ = [
@@ -42,18 +50,6 @@ __all__ = [
     "two_hot",
     "two_hot_to_iupac",
 ]
-
-BASES = "ACGT"
-CODE_N = 4
-CODE_INVALID = 255
-
-_CODE_OF_BYTE = np.full(256, CODE_INVALID, dtype=np.uint8)
-for _i, _b in enumerate("ACGT"):
-    _CODE_OF_BYTE[ord(_b)] = _i
-    _CODE_OF_BYTE[ord(_b.lower())] = _i
-for _b in "NRYSWKMBDHV":
-    _CODE_OF_BYTE[ord(_b)] = CODE_N
-    _CODE_OF_BYTE[ord(_b.lower())] = CODE_N
 
 # Two-hot column for each IUPAC letter that two alleles can make.
 _IUPAC_PAIRS = {
@@ -85,30 +81,6 @@ for _letter, (_a, _b) in _IUPAC_PAIRS.items():
     _col[_a] += 1
     _col[_b] += 1
     _LETTER_OF_COLUMN[_col[0] + 3 * _col[1] + 9 * _col[2] + 27 * _col[3]] = ord(_letter)
-
-
-def codes_from_sequence(seq: str | bytes, *, where: str = "sequence") -> np.ndarray:
-    """Base codes of a sequence -> ``(L,) uint8`` (A=0, C=1, G=2, T=3, N=4).
-
-    IUPAC ambiguity letters become N. Anything else (digits, ``-``, ``*``) is an
-    `InputError` naming the first offending character and its 0-based offset.
-    """
-    raw = np.frombuffer(seq.encode("ascii") if isinstance(seq, str) else bytes(seq), np.uint8)
-    codes = _CODE_OF_BYTE[raw]
-    bad = np.flatnonzero(codes == CODE_INVALID)
-    if bad.size:
-        char = chr(raw[bad[0]])
-        msg = (
-            f"{where} has {bad.size} character(s) that are not bases, first {char!r} at "
-            f"offset {bad[0]}; only A, C, G, T, N and IUPAC codes are allowed"
-        )
-        raise InputError(msg)
-    return codes
-
-
-def sequence_from_codes(codes: np.ndarray) -> str:
-    """The upper-case string of ``(L,) uint8`` base codes."""
-    return np.frombuffer(b"ACGTN", np.uint8)[np.asarray(codes)].tobytes().decode("ascii")
 
 
 @numba.njit(nogil=True, cache=True)

@@ -49,11 +49,14 @@ def export_sequences(
     regions: str | os.PathLike,
     out: str | os.PathLike,
     fmt: ExportFormat | str = ExportFormat.fasta_iupac,
-    samples: list[str] | None = None,
+    samples: list[str] | str | None = None,
     reference_only: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> ExportSummary:
     """Write the sequences of `samples` (default: all) over the BED `regions` to `out`.
+
+    `samples` is a list of IDs, a comma-separated string or a file of IDs
+    (`varinterp.genome.build.sample_ids`).
 
     FASTA record names are ``{sample}::{chrom}:{start}-{end}`` (0-based half-open, as
     ``bedtools getfasta`` names them), with ``_1``/``_2`` after the sample for
@@ -61,7 +64,15 @@ def export_sequences(
     (channels A,C,G,T; N-padded past each region's end), ``samples``, ``chrom``,
     ``start``, ``end``.
     """
-    fmt = ExportFormat(fmt)
+    from varinterp.genome.build import sample_ids
+
+    try:
+        fmt = ExportFormat(fmt)
+    except ValueError:
+        choices = ", ".join(f.value for f in ExportFormat)
+        msg = f"--format {fmt!r} is not one of: {choices}"
+        raise InputError(msg) from None
+    samples = sample_ids(samples)
     gs = GenomeStore.open(store, reference_only=reference_only)
     table, _ = check_regions(read_bed(regions), gs.contig_lengths, source=str(regions))
     names = list(gs.samples) if samples is None else samples

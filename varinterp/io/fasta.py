@@ -1,6 +1,6 @@
 """Reference FASTA reading with pyfaidx.
 
-Sequences come back as base codes (see `varinterp.genome.encoding`): ``(L,) uint8``,
+Sequences come back as base codes (see `varinterp.bases`): ``(L,) uint8``,
 A=0, C=1, G=2, T=3, N=4, with positions outside a contig padded with N. Coordinates are
 0-based half-open.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pyfaidx
 
+from varinterp.bases import CODE_N, codes_from_sequence
 from varinterp.errors import InputError
-from varinterp.genome.encoding import CODE_N, codes_from_sequence
 from varinterp.io.contigs import ContigMap
 
 __all__ = ["Reference"]

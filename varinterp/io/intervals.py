@@ -19,7 +19,7 @@ import pandas as pd
 from varinterp.errors import InputError
 from varinterp.io.contigs import ContigMap
 
-__all__ = ["RegionCheck", "check_regions", "merge_regions", "read_bed"]
+__all__ = ["RegionCheck", "check_regions", "merge_regions", "read_bed", "read_peaks"]
 
 _BED_COLUMNS = ["chrom", "start", "end", "name", "score", "strand"]
 
@@ -82,6 +82,12 @@ def read_bed(path: str | os.PathLike) -> pd.DataFrame:
         if col in table.columns:
             out[col] = table[col].to_numpy()
     return out.reset_index(drop=True)
+
+
+def read_peaks(path: str | os.PathLike) -> pd.DataFrame:
+    """A BED file -> DataFrame ``chrom, start, end`` (start/end int64), file order."""
+    table = read_bed(path)
+    return table[["chrom", "start", "end"]].astype({"start": np.int64, "end": np.int64})
 
 
 class RegionCheck:

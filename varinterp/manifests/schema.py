@@ -11,9 +11,12 @@ Expansion: a ``[[files]]`` entry may carry ``expand = {chrom = ["1", "2"]}``; it
 stands for one file per value, with ``{chrom}`` replaced in ``name``, ``urls`` and
 ``md5_source.url``.
 
-The shipped manifests are package data (``varinterp/manifests/data/*.toml``). The
-dataclasses live in `varinterp.manifests.dataset` and the key-by-key checks in
-`varinterp.manifests.parse`; every public name stays importable from here.
+The shipped manifests live in ``data_manifests/*.toml`` at the top of the repository;
+``varinterp/manifests/data`` is a symbolic link to that folder, so the package finds them
+as package data both from a source checkout (editable install) and from a built wheel,
+which carries copies of the files. The dataclasses live in `varinterp.manifests.dataset`
+and the key-by-key checks in `varinterp.manifests.parse`; every public name stays
+importable from here.
 """
 
 from __future__ import annotations
@@ -74,15 +77,16 @@ def default_manifest_dir() -> Path:
 
     The shipped folder is found with `importlib.resources`; when the package is loaded
     from somewhere that is not a plain folder (a zip, say), the folder beside this module
-    is the fallback.
+    is the fallback. The path is resolved, so in a checkout it names ``data_manifests/``
+    (where the files are edited) rather than the link to it.
     """
     env = os.environ.get("VARINTERP_MANIFESTS")
     if env:
         return Path(env)
     packaged = resources.files(__package__).joinpath(_PACKAGE_DATA)
     if isinstance(packaged, Path):
-        return packaged
-    return Path(__file__).resolve().parent / _PACKAGE_DATA
+        return packaged.resolve()
+    return (Path(__file__).resolve().parent / _PACKAGE_DATA).resolve()
 
 
 def load_manifests(manifest_dir: str | os.PathLike | None = None) -> dict[str, Dataset]:

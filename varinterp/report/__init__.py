@@ -4,6 +4,6 @@
 candidate TSV for a GWAS locus; `candidates.rank_candidates` ranks fine-mapped variants
 with cell-type-specific elements, ABC links and predicted effects; `figures` draws the
 locus plot, per-cell-type tracks and ABC arcs (matplotlib Agg, PNG); `html` assembles
-escaped HTML; `inputs` reads every input format; `demo_step.locus_report_step` is the
-demo's simulated PSC-like locus. See docs/report.md.
+escaped HTML; `inputs` reads every input format. The demo's simulated PSC-like locus is
+`varinterp.demo.locus.locus_report_step`. See docs/report.md.
 """

@@ -12,7 +12,12 @@ leave intact planted motifs, listed in a truth table.
 Modules: `motifs` (consensus motifs and PWMs), `reference` (background genome),
 `elements` (promoter / enhancer grammar), `variants` (designed motif SNPs), `cohort`
 (SNPs, haplotypes), `truth`, `world` (`World`, `make_world`), `writers`, `store`.
+Later parts: `procap` (PRO-cap libraries), `celltypes` (cell types, scATAC, a bulk),
+`mixture` and `mixture_folder` (bulk thinning, pseudo-bulk scATAC references), `gwas`.
 Coordinates are 0-based half-open inside; the VCF and truth TSV use 1-based positions.
+
+The package imports nothing above `varinterp.io` and `varinterp.genome`, and no stage
+imports it; the demo that runs the stages on a world is `varinterp.demo`.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ enhancer of a minority-cell-type program.
 
 `write_gwas` writes ``sumstats.tsv`` (1-based ``pos``), ``ld.npy`` (float64, row order of
 ``ld_variants.tsv``) and ``truth.json`` into one folder, atomically. Same world, seed and
-options give the same files.
+options give the same files. `simulate_gwas_folder` does both for a world folder (what
+``varinterp simulate gwas`` calls).
 """
 
 from __future__ import annotations
@@ -43,7 +44,14 @@ from varinterp.progress import ProgressCallback
 from varinterp.simulate.elements import ENHANCER_PROGRAMS
 from varinterp.simulate.world import World, stream
 
-__all__ = ["SUMSTATS_COLUMNS", "GwasLocus", "mosaic_haplotypes", "simulate_gwas", "write_gwas"]
+__all__ = [
+    "SUMSTATS_COLUMNS",
+    "GwasLocus",
+    "mosaic_haplotypes",
+    "simulate_gwas",
+    "simulate_gwas_folder",
+    "write_gwas",
+]
 
 SUMSTATS_COLUMNS = ["chrom", "pos", "ref", "alt", "variant_id", "af", "beta", "se", "z", "p", "n"]
 
@@ -343,3 +351,49 @@ def write_gwas(locus: GwasLocus, out: str | os.PathLike, *, overwrite: bool = Fa
         )
         (tmp / "truth.json").write_text(json.dumps(locus.truth, indent=2) + "\n")
     return out
+
+
+def simulate_gwas_folder(
+    *,
+    world_dir: str | os.PathLike,
+    out: str | os.PathLike,
+    seed: int = 0,
+    n_individuals: int = 10_000,
+    program: str = "myeloid",
+    window: int = 200_000,
+    h2: float = 0.005,
+    trait: str = "quantitative",
+    prevalence: float = 0.1,
+    min_maf: float = 0.01,
+    causal_variant: str | None = None,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> GwasLocus:
+    """`simulate_gwas` on the world written in `world_dir`, then `write_gwas` into `out`.
+
+    `world_dir` must hold a ``world.json`` (``varinterp simulate world``), and `out` must
+    not exist unless `overwrite` (both checked before any work). Returns the locus.
+    """
+    from varinterp.simulate.store import load_world
+
+    world_dir, out = Path(world_dir), Path(out)
+    if not (world_dir / "world.json").is_file():
+        msg = f"{world_dir} is not a world folder (no world.json); run simulate world"
+        raise InputError(msg)
+    if out.exists() and not overwrite:
+        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    locus = simulate_gwas(
+        world=load_world(world_dir),
+        seed=seed,
+        n_individuals=n_individuals,
+        program=program,
+        window=window,
+        h2=h2,
+        trait=trait,
+        prevalence=prevalence,
+        min_maf=min_maf,
+        causal_variant=causal_variant,
+        on_progress=on_progress,
+    )
+    write_gwas(locus, out, overwrite=overwrite)
+    return locus

@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from varinterp.deconv.fragments import load_fragments, read_barcodes, safe_name
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir
 from varinterp.io.contigs import ContigMap
+from varinterp.io.fragments import load_fragments, read_barcodes, safe_name
 from varinterp.progress import ProgressCallback, report
 
 __all__ = [

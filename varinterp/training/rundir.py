@@ -10,7 +10,7 @@ While training, ``OUT/`` holds::
     metrics.jsonl                   one JSON line per epoch and fold
 
 When the requested folds are done, the model directory files are written next to them
-(`varinterp.training.checkpoint` format): ``config.json``, ``fold_*.safetensors`` (every
+(`varinterp.training.modeldir` format): ``config.json``, ``fold_*.safetensors`` (every
 finished fold so far) and ``README.md`` (the model card).
 """
 
@@ -27,7 +27,7 @@ import torch
 
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path, atomic_write_text
-from varinterp.training.checkpoint import save_model_dir
+from varinterp.training.modeldir import save_model_dir
 
 __all__ = ["RunDir"]
 

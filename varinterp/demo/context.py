@@ -1,0 +1,42 @@
+"""What the demo's steps share: the context they read and write, and the step record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["DemoContext", "DemoStep", "torch_threads"]
+
+
+@dataclass
+class DemoContext:
+    """What the steps share: the demo folder, the seed, and what earlier steps made."""
+
+    out: Path
+    seed: int
+    threads: int
+    files: dict[str, Path] = field(default_factory=dict)
+    objects: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One step of the demo: its title in the summary and the function that runs it."""
+
+    name: str
+    run: Callable[[DemoContext], list[str]]
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with torch on `threads` CPU threads (at least 1), then restore."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(int(threads), 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,178 @@
+"""Demo step: simulate cell types of the demo world, deconvolve their bulk, score it.
+
+`deconvolution_step` writes the cell-type simulation into ``<demo>/celltypes``; when the
+deconvolution package imports, it builds windows over the bulk regions, trains a tiny
+fused DeepDETAILS model for a few epochs on the CPU, predicts per-cell-type tracks over
+the 500-bp window centres and scores them (Lin's CCC of log counts per window, within
+each cell type) against the proportional-split and NNLS baselines.
+``ctx.files['celltype_tracks']`` is a TSV (cell_type, plus_bigwig, minus_bigwig; absolute
+paths) of the deconvolved tracks, or of the ground-truth tracks when deconvolution is not
+available.
+
+The glue to `varinterp.deconv` lives only here, so an API change there touches one file.
+`demo_data` and `demo_settings` are shared with the deconvolution benchmarks
+(``benchmarks/deconv/``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from varinterp.demo.context import DemoContext
+from varinterp.io.atomic import atomic_write_text
+
+__all__ = ["TINY_MODEL", "deconvolution_step", "demo_data", "demo_settings"]
+
+#: the tiny model trained in the demo (the reference model has 512 filters, 9 dilated)
+TINY_MODEL = {
+    "filters": 16,
+    "n_dilated": 3,
+    "head_layers": 1,
+    "gru_layers": 1,
+    "gru_dropout": 0.0,
+}
+_EPOCHS = 12
+_BATCH = 16  # the default world: ~180 windows, 12 optimizer steps per epoch
+_TARGET = 500  # bp predicted per window (covers every simulated element's initiation)
+
+
+def _tracks_table(path: Path, cell_types, plus, minus) -> Path:
+    table = pd.DataFrame(
+        {
+            "cell_type": list(cell_types),
+            "plus_bigwig": [str(p) for p in plus],
+            "minus_bigwig": [str(p) for p in minus],
+        }
+    )
+    atomic_write_text(path, table.to_csv(sep="\t", index=False, lineterminator="\n"))
+    return path
+
+
+def _loss_range(path: Path) -> tuple[float, float]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return float(rows[0]["train_rmsle"]), float(rows[-1]["train_rmsle"])
+
+
+def demo_data(sim: Path, fasta: Path | None):
+    """The demo's windows over a cell-type simulation folder `sim`: (config, data)."""
+    from varinterp.deconv.prep import build_windows
+    from varinterp.models.deepdetails.network import DeepDetailsConfig
+
+    tracks = pd.read_csv(sim / "tracks.tsv", sep="\t")
+    names = tracks["cell_type"].tolist()
+    probe = DeepDetailsConfig(n_cell_types=len(names), **TINY_MODEL)
+    input_length = _TARGET + probe.input_length - probe.output_length
+    config = DeepDetailsConfig(n_cell_types=len(names), input_length=input_length, **TINY_MODEL)
+    regions = pd.read_csv(
+        sim / "regions.bed",
+        sep="\t",
+        header=None,
+        usecols=[0, 1, 2],
+        names=["chrom", "start", "end"],
+    )
+    data = build_windows(
+        regions=regions,
+        bulk_pl=sim / "bulk.pl.bw",
+        bulk_mn=sim / "bulk.mn.bw",
+        accessibility={c: sim / a for c, a in zip(names, tracks["accessibility"], strict=True)},
+        truth={
+            c: (sim / p, sim / m)
+            for c, p, m in zip(names, tracks["plus_bigwig"], tracks["minus_bigwig"], strict=True)
+        },
+        fasta=fasta,
+        input_length=input_length,
+        target_length=config.output_length,
+    )
+    return config, data
+
+
+def demo_settings(*, seed: int, epochs: int = _EPOCHS, **overrides):
+    """The demo's `TrainSettings` (loss settings left at the library defaults)."""
+    from varinterp.models.deepdetails.train import TrainSettings
+
+    base = {
+        "epochs": epochs,
+        "batch_size": _BATCH,
+        "lr": 3e-3,
+        "lr_decay": 1.0,
+        "patience": epochs,
+        "seed": seed,
+        "max_retry": 0,
+    }
+    return TrainSettings(**{**base, **overrides})
+
+
+def _deconvolve(sim: Path, seed: int, fasta: Path | None, epochs: int) -> tuple[list[str], Path]:
+    from varinterp.deconv.predict import evaluate_run, export_tracks, predict_tracks
+    from varinterp.models.deepdetails.files import load_model
+    from varinterp.models.deepdetails.train import train_deconv
+
+    config, data = demo_data(sim, fasta)
+    names = data.cell_types
+    work = sim / "deconv"
+    settings = demo_settings(seed=seed, epochs=epochs)
+    result = train_deconv(data, config=config, out=work / "train", settings=settings, resume=False)
+    first, last = _loss_range(work / "train" / "metrics.jsonl")
+    model = load_model(result.model_dir, device="cpu")
+    pred = predict_tracks(model, data, rescale="counts")
+    export_tracks(pred, data, work / "tracks")
+    table, _ = evaluate_run(data, {"model": pred})
+    ccc = table[table["metric"] == "ccc_within"].pivot(
+        index="unit", columns="method", values="value"
+    )
+    lines = [
+        f"deconvolved {data.n} bulk windows into {len(names)} cell types with a tiny fused "
+        f"model ({result.epochs} epochs on the CPU; training RMSLE {first:.2f} -> {last:.2f})",
+        "CCC of log counts per window (model / proportional split / NNLS):",
+    ]
+    for ct in names:
+        row = ccc.loc[ct]
+        lines.append(f"  {ct}: {row['model']:.3f} / {row['proportional']:.3f} / {row['nnls']:.3f}")
+    out = _tracks_table(
+        work / "celltype_tracks.tsv",
+        names,
+        [(work / "tracks" / f"{c}.pl.bw").resolve() for c in names],
+        [(work / "tracks" / f"{c}.mn.bw").resolve() for c in names],
+    )
+    return lines, out
+
+
+def deconvolution_step(ctx: DemoContext, *, epochs: int = _EPOCHS) -> list[str]:
+    """Simulate cell types of ``ctx.objects['world']`` and deconvolve their bulk.
+
+    Returns summary lines; sets ``ctx.files['celltypes']`` (the simulation folder) and
+    ``ctx.files['celltype_tracks']`` (TSV of per-cell-type track bigWigs).
+    """
+    from varinterp.simulate.celltypes import simulate_celltypes
+
+    world = ctx.objects.get("world")
+    fasta = ctx.files.get("fasta")
+    world_dir = Path(fasta).parent if fasta is not None else ctx.out / "world"
+    sim = ctx.out / "celltypes"
+    result = simulate_celltypes(
+        world_dir=world_dir, out=sim, seed=ctx.seed, world=world, overwrite=True
+    )
+    ctx.files["celltypes"] = sim
+    mix = ", ".join(f"{c} {p:.0%}" for c, p in result.proportions.items())
+    cells = ", ".join(f"{n} {c}" for c, n in result.n_cells.items())
+    lines = [
+        f"{len(result.cell_types)} cell types ({mix}); scATAC {cells} cells, "
+        f"{result.n_fragments:,} fragments; bulk PRO-cap {result.bulk_reads:,} reads over "
+        f"{result.n_regions} regions",
+    ]
+    try:
+        more, table = _deconvolve(sim, ctx.seed, Path(fasta) if fasta is not None else None, epochs)
+    except ImportError as exc:
+        tracks = pd.read_csv(result.tracks, sep="\t")
+        table = _tracks_table(
+            sim / "celltype_tracks.tsv",
+            tracks["cell_type"],
+            [(sim / p).resolve() for p in tracks["plus_bigwig"]],
+            [(sim / p).resolve() for p in tracks["minus_bigwig"]],
+        )
+        more = [f"deconvolution not available ({exc}); showing the ground-truth tracks"]
+    ctx.files["celltype_tracks"] = table
+    return lines + more

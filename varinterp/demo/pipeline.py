@@ -1,0 +1,57 @@
+"""The demo's step list and `run_demo`, which runs it into one folder and writes SUMMARY.md."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from varinterp.demo.clipnet import clipnet_step
+from varinterp.demo.context import DemoContext, DemoStep
+from varinterp.demo.deconvolution import deconvolution_step
+from varinterp.demo.locus import locus_report_step
+from varinterp.demo.qtl import qtl_step
+from varinterp.demo.scoring import scoring_step
+from varinterp.demo.world import store_step, windows_step, world_step
+from varinterp.io.atomic import atomic_write_text
+
+__all__ = ["STEPS", "run_demo"]
+
+#: The steps in order; each reads what earlier ones put in the `DemoContext`.
+STEPS: list[DemoStep] = [
+    DemoStep("simulate a world", world_step),
+    DemoStep("build the personal-genome store", store_step),
+    DemoStep("export personal promoter windows", windows_step),
+    DemoStep("train a small CLIPNET on simulated PRO-cap", clipnet_step),
+    DemoStep("score causal vs non-causal SNPs", scoring_step),
+    DemoStep("QTL benchmark: personal vs reference-only", qtl_step),
+    DemoStep("simulate cell types and deconvolve a bulk", deconvolution_step),
+    DemoStep("simulate, fine-map and report a PSC-like locus", locus_report_step),
+]
+
+
+def run_demo(
+    *,
+    out: str | os.PathLike,
+    seed: int = 0,
+    threads: int = 1,
+    on_step: Callable[[str, list[str]], None] | None = None,
+) -> dict[str, list[str]]:
+    """Run every demo step into the folder `out` (created; reused when present).
+
+    `on_step(name, lines)` is called after each step. Returns the lines of every step.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = DemoContext(out=out, seed=seed, threads=threads)
+    results: dict[str, list[str]] = {}
+    for step in STEPS:
+        lines = step.run(ctx)
+        results[step.name] = lines
+        if on_step is not None:
+            on_step(step.name, lines)
+    summary = "".join(
+        f"## {name}\n" + "".join(f"- {x}\n" for x in lines) for name, lines in results.items()
+    )
+    atomic_write_text(out / "SUMMARY.md", f"# varinterp demo (seed {seed})\n\n{summary}")
+    return results

@@ -1,0 +1,269 @@
+"""Fold-ensemble predictions and the across-loci evaluation of a CLIPNET model directory.
+
+`predict_examples` runs one fold model or the ensemble over a list of examples; the
+ensemble is the mean of the fold models' raw outputs (the mean profile and the mean
+quantity, as the published CLIPNET ensemble averages them), computed by the one
+ensemble loop of varinterp (`varinterp.training.inference.forward_batch`). `metrics_of`
+scores predictions with `varinterp.models.clipnet.metrics.clipnet_metrics`.
+
+`evaluate_clipnet` is what ``varinterp evaluate`` calls. It scores
+
+- the **ensemble** (mean of the fold models' profile and quantity outputs) and every
+  fold model on **fold 0** (never trained on), and
+- every fold model ``k`` on its own **test fold** ``k``,
+
+over every (library, peak) window of those folds (no jitter, forward strand), and writes
+a folder::
+
+    metrics.tsv             model, eval_fold, n_windows and the metrics of
+                            `varinterp.models.clipnet.metrics.clipnet_metrics`
+    windows_fold0.tsv       per window of fold 0: library, chrom, start, end (the output
+                            window), obs_quantity, pred_quantity, profile_pearson
+                            (the ensemble's prediction)
+    tracks.png              predicted vs observed tracks at example loci of fold 0
+    quantity_scatter.png    log1p predicted vs observed quantity on fold 0
+
+Predicted tracks are ``profile / sum(profile) * quantity`` (RPM).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from varinterp.datasets.folds import HUMAN_FOLDS, FoldMap
+from varinterp.datasets.prefetch import prefetch
+from varinterp.errors import InputError
+from varinterp.io.atomic import atomic_dir
+from varinterp.models.clipnet import ARCHITECTURE
+from varinterp.models.clipnet.data import ClipnetData, Examples
+from varinterp.models.clipnet.metrics import clipnet_metrics, profile_pearson
+from varinterp.models.clipnet.runconfig import load_run_config
+from varinterp.progress import ProgressCallback, report
+from varinterp.training.devices import resolve_device
+from varinterp.training.inference import forward_batch
+from varinterp.training.modeldir import load_member, read_model_dir
+
+__all__ = [
+    "METRIC_NAMES",
+    "EvalResult",
+    "Predictions",
+    "evaluate_clipnet",
+    "metrics_of",
+    "predict_examples",
+]
+
+METRIC_NAMES = (
+    "median_profile_pearson",
+    "n_profile_defined",
+    "log_quantity_pearson",
+    "directionality_pearson",
+    "tss_position_pearson",
+)
+
+
+@dataclass
+class Predictions:
+    """Predicted and observed values of `n` examples.
+
+    ``profile``/``obs_profile`` ``(n, 2 * output_length) float32`` (plus then minus),
+    ``quantity``/``obs_quantity`` ``(n,) float32`` (RPM), ``library``/``peak`` ``(n,) int64``.
+    """
+
+    profile: np.ndarray
+    quantity: np.ndarray
+    obs_profile: np.ndarray
+    obs_quantity: np.ndarray
+    library: np.ndarray
+    peak: np.ndarray
+
+
+def predict_examples(
+    models: Sequence[nn.Module],
+    data: ClipnetData,
+    examples: Examples,
+    *,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    bf16: bool = True,
+    depth: int = 2,
+    on_progress: ProgressCallback | None = None,
+) -> Predictions:
+    """Mean of `models`' outputs on `examples` (at their fixed offsets, reverse
+    complemented where flagged; no reverse-complement averaging). `models` must be on
+    `device`; they are put in eval mode. `on_progress` counts batches."""
+    device = torch.device(device)
+    for m in models:
+        m.eval()
+    n = len(examples)
+    out_p = np.zeros((n, 2 * data.output_length), dtype=np.float32)
+    out_q = np.zeros(n, dtype=np.float32)
+    obs_p = np.zeros_like(out_p)
+    obs_q = np.zeros(n, dtype=np.float32)
+    pos = 0
+    total = data.n_batches(n, batch_size)
+    batches = data.iter_batches(examples, batch_size=batch_size)
+    with torch.no_grad():
+        for b, batch in enumerate(prefetch(batches, depth)):
+            x = torch.from_numpy(batch.x).to(device).float()
+            p, q = forward_batch(models, ARCHITECTURE, x, bf16=bf16)
+            k = x.shape[0]
+            out_p[pos : pos + k] = p.reshape(k, -1).cpu().numpy()
+            out_q[pos : pos + k] = q[:, 0].cpu().numpy()
+            obs_p[pos : pos + k] = batch.profile
+            obs_q[pos : pos + k] = batch.quantity[:, 0]
+            pos += k
+            report(on_progress, b + 1, total)
+    return Predictions(out_p, out_q, obs_p, obs_q, examples.library.copy(), examples.peak.copy())
+
+
+def metrics_of(pred: Predictions) -> dict[str, float]:
+    """`clipnet_metrics` of `pred` (all NaN with < 2 windows)."""
+    if pred.profile.shape[0] < 2:
+        return dict.fromkeys(METRIC_NAMES, float("nan"))
+    return clipnet_metrics(
+        pred_profile=pred.profile,
+        obs_profile=pred.obs_profile,
+        pred_quantity=pred.quantity,
+        obs_quantity=pred.obs_quantity,
+    )
+
+
+@dataclass
+class EvalResult:
+    """The evaluation folder and its metrics table."""
+
+    out: Path
+    metrics: pd.DataFrame
+
+
+def evaluate_clipnet(
+    *,
+    model: str | os.PathLike,
+    config: str | os.PathLike,
+    out: str | os.PathLike,
+    reference_only: bool = False,
+    device: str | None = None,
+    batch_size: int | None = None,
+    n_examples: int = 6,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> EvalResult:
+    """Evaluate the model directory `model` on the data of run config `config`.
+
+    Only ``[data]`` (and ``[training]`` batch size / device) of the config is used; the
+    folds are the model's own (from its ``config.json``; the published human table when
+    it has none). Writes the folder described in the module docstring to `out`.
+    """
+    from varinterp.models.clipnet.train import build_data  # train scores with this module
+
+    out = Path(out)
+    if out.exists() and not overwrite:
+        msg = f"output {out} already exists; remove it or pass --overwrite"
+        raise InputError(msg)
+    model_dir = read_model_dir(model, architecture="clipnet")
+    run = load_run_config(config)
+    dev = resolve_device(device or run.training.device)
+    bs = batch_size or run.training.batch_size
+    data = build_data(run, model_dir.config, reference_only=reference_only)
+    table = model_dir.metadata.get("folds") or HUMAN_FOLDS
+    fold_map = FoldMap(dict(table), n_folds=int(model_dir.metadata.get("n_folds", 10)))
+    models = {name: load_member(model_dir, name, device=dev) for name in model_dir.folds}
+    rows = []
+    fixed = run.data.eval_jitter
+    fold0 = data.examples(data.peaks_in_folds(fold_map, [0]), rc="none", fixed_jitter=fixed)
+
+    def run_models(names: list[str], examples) -> Predictions:
+        return predict_examples(
+            [models[n] for n in names], data, examples, batch_size=bs, device=dev,
+            bf16=run.training.bf16, depth=run.training.prefetch, on_progress=on_progress,
+        )  # fmt: skip
+
+    ensemble = run_models(list(models), fold0)
+    rows.append(_row("ensemble", 0, ensemble))
+    for name in model_dir.folds:
+        rows.append(_row(name, 0, run_models([name], fold0)))
+        k = name.split("_", 1)[1]
+        if k.isdigit() and 1 <= int(k) < fold_map.n_folds:
+            own = data.examples(
+                data.peaks_in_folds(fold_map, [int(k)]), rc="none", fixed_jitter=fixed
+            )
+            rows.append(_row(name, int(k), run_models([name], own)))
+    metrics = pd.DataFrame(rows)
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        metrics.to_csv(tmp / "metrics.tsv", sep="\t", index=False, float_format="%.6g")
+        _windows_table(data, ensemble).to_csv(
+            tmp / "windows_fold0.tsv", sep="\t", index=False, float_format="%.6g"
+        )
+        _plots(tmp, data, ensemble, n_examples)
+    return EvalResult(out, metrics)
+
+
+def _row(model: str, fold: int, pred: Predictions) -> dict:
+    m = metrics_of(pred)
+    row = {"model": model, "eval_fold": fold, "n_windows": int(pred.profile.shape[0])}
+    row.update({k: m.get(k, float("nan")) for k in METRIC_NAMES})
+    return row
+
+
+def _windows_table(data, pred: Predictions) -> pd.DataFrame:
+    start = data.anchor[pred.peak] - data.input_length // 2 + data.output_start
+    r = profile_pearson(pred.profile, pred.obs_profile) if pred.profile.shape[0] else np.zeros(0)
+    return pd.DataFrame(
+        {
+            "library": [data.libraries[i].name for i in pred.library],
+            "chrom": data.peak_chrom[pred.peak],
+            "start": start,
+            "end": start + data.output_length,
+            "obs_quantity": pred.obs_quantity,
+            "pred_quantity": pred.quantity,
+            "profile_pearson": r,
+        }
+    )
+
+
+def _plots(folder: Path, data, pred: Predictions, n_examples: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    n = pred.profile.shape[0]
+    L = data.output_length
+    picks = np.argsort(-pred.obs_quantity, kind="stable")[: max(min(n_examples, n), 0)]
+    fig, axes = plt.subplots(max(len(picks), 1), 1, figsize=(8, 1.8 * max(len(picks), 1)),
+                             squeeze=False)  # fmt: skip
+    for ax, i in zip(axes[:, 0], picks, strict=False):
+        total = pred.profile[i].sum()
+        track = pred.profile[i] / total * pred.quantity[i] if total > 0 else pred.profile[i] * 0
+        x = np.arange(L)
+        ax.fill_between(x, pred.obs_profile[i, :L], color="tab:blue", alpha=0.4, label="obs +")
+        ax.fill_between(x, -pred.obs_profile[i, L:], color="tab:red", alpha=0.4, label="obs -")
+        ax.plot(x, track[:L], color="tab:blue", lw=1, label="pred +")
+        ax.plot(x, -track[L:], color="tab:red", lw=1, label="pred -")
+        lib = data.libraries[pred.library[i]].name
+        start = int(data.anchor[pred.peak[i]] - data.input_length // 2 + data.output_start)
+        ax.set_title(f"{lib} {data.peak_chrom[pred.peak[i]]}:{start}-{start + L}", fontsize=8)
+        ax.set_ylabel("RPM", fontsize=7)
+    if len(picks):
+        axes[0, 0].legend(fontsize=6, ncol=4, loc="upper right")
+    else:
+        axes[0, 0].text(0.5, 0.5, "no fold-0 windows", ha="center", transform=axes[0, 0].transAxes)
+    fig.tight_layout()
+    fig.savefig(folder / "tracks.png", dpi=100)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(np.log1p(pred.obs_quantity), np.log1p(pred.quantity), s=4, alpha=0.5)
+    ax.set_xlabel("log1p observed quantity (RPM)")
+    ax.set_ylabel("log1p predicted quantity (RPM)")
+    ax.set_title("ensemble, fold 0", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(folder / "quantity_scatter.png", dpi=100)
+    plt.close(fig)

@@ -1,0 +1,144 @@
+"""Settings of the training engine: optimiser, learning-rate schedule, stopping, precision.
+
+Every family's recipe turns its own config (a TOML run config, CLI options) into one
+`FitSettings`; the engine (`varinterp.training.engine.fit`) reads nothing else.
+
+Learning rate at epoch ``e`` and optimizer step ``t`` (0-based, counted from the start of
+the run) is ``lr x w(e) x d(e) x r(t)``:
+
+- ``w(e)``: ``warmup_factor`` for the first ``warmup_epochs`` epochs, else 1 (CLIPNET's
+  fine-tuning warm-up);
+- ``d(e)``: step decay, ``decay_gamma`` multiplied in once every ``decay_every`` epochs
+  (DeepDETAILS: x 0.1 after every epoch; 0 turns it off), chained as
+  `torch.optim.lr_scheduler.StepLR` does;
+- ``r(t)``: a linear ramp from ``warmup_start`` to 1 over the first ``warmup_steps``
+  optimizer steps (bpAI-TAC's warm-up; 0 turns it off).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from varinterp.errors import InputError
+
+__all__ = [
+    "OPTIMIZERS",
+    "FitSettings",
+    "OptimizerSettings",
+    "learning_rate",
+    "make_optimizer",
+]
+
+OPTIMIZERS = ("adam", "adamw")
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """Adam or AdamW and the learning-rate schedule (module docstring)."""
+
+    name: str = "adam"
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    warmup_epochs: int = 0
+    warmup_factor: float = 0.1
+    warmup_steps: int = 0
+    warmup_start: float = 1e-3
+    decay_every: int = 0
+    decay_gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.name in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.lr > 0, "lr must be > 0"),
+            (all(0 <= b < 1 for b in self.betas), "betas must be in [0, 1)"),
+            (self.eps > 0, "eps must be > 0"),
+            (self.weight_decay >= 0, "weight_decay must be >= 0"),
+            (self.warmup_epochs >= 0, "warmup_epochs must be >= 0"),
+            (self.warmup_factor > 0, "warmup_factor must be > 0"),
+            (self.warmup_steps >= 0, "warmup_steps must be >= 0"),
+            (0 < self.warmup_start <= 1, "warmup_start must be in (0, 1]"),
+            (self.decay_every >= 0, "decay_every must be >= 0"),
+            (self.decay_gamma > 0, "decay_gamma must be > 0"),
+        ]
+        for ok, what in checks:
+            if not ok:
+                raise InputError(f"training settings: {what}")
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How the engine trains one model.
+
+    Early stopping watches `monitor` (a key of the epoch log: ``val_loss``,
+    ``train_loss``, ...; lower is better with ``mode="min"``) and stops after `patience`
+    epochs without an improvement of more than `min_delta`. `grad_accumulation` steps
+    the optimizer every that many batches; `grad_clip` > 0 clips the gradient norm.
+    `max_batches_per_epoch` > 0 caps an epoch; `prefetch` batches are built ahead in a
+    background thread. `max_retry` > 0 retrains (next seed) when the family's
+    acceptance check fails. `bf16`: autocast on CUDA (fp32 on the CPU).
+    """
+
+    max_epochs: int = 200
+    patience: int = 10
+    min_delta: float = 0.0
+    monitor: str = "val_loss"
+    mode: str = "min"
+    optimizer: OptimizerSettings = field(default_factory=OptimizerSettings)
+    bf16: bool = True
+    grad_accumulation: int = 1
+    grad_clip: float = 0.0
+    max_batches_per_epoch: int = 0
+    prefetch: int = 2
+    max_retry: int = 0
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.max_epochs >= 1, "max_epochs must be >= 1"),
+            (self.patience >= 1, "patience must be >= 1"),
+            (self.min_delta >= 0, "min_delta must be >= 0"),
+            (self.mode in ("min", "max"), "mode must be min or max"),
+            (self.grad_accumulation >= 1, "grad_accumulation must be >= 1"),
+            (self.grad_clip >= 0, "grad_clip must be >= 0"),
+            (self.max_batches_per_epoch >= 0, "max_batches_per_epoch must be >= 0"),
+            (self.prefetch >= 0, "prefetch must be >= 0"),
+            (self.max_retry >= 0, "max_retry must be >= 0"),
+        ]
+        for ok, what in checks:
+            if not ok:
+                raise InputError(f"training settings: {what}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim.Optimizer:
+    """Adam or AdamW over `model`'s parameters with the settings' lr, betas, eps, decay."""
+    cls = torch.optim.AdamW if settings.name == "adamw" else torch.optim.Adam
+    return cls(
+        model.parameters(),
+        lr=settings.lr,
+        betas=tuple(settings.betas),
+        eps=settings.eps,
+        weight_decay=settings.weight_decay,
+    )
+
+
+def learning_rate(settings: OptimizerSettings, *, epoch: int, step: int) -> float:
+    """The learning rate at `epoch` and optimizer `step` (module docstring)."""
+    lr = settings.lr
+    if settings.decay_every:
+        for _ in range(epoch // settings.decay_every):
+            lr *= settings.decay_gamma
+    if epoch < settings.warmup_epochs:
+        lr *= settings.warmup_factor
+    if settings.warmup_steps and step < settings.warmup_steps:
+        start = settings.warmup_start
+        lr *= start + (1.0 - start) * step / settings.warmup_steps
+    return lr
