@@ -214,3 +214,30 @@ def test_cli_scores_a_plugged_in_family_per_task(trained):
          str(tmp / "x.tsv"), "--tasks", "nope", "--device", "cpu"],
     )  # fmt: skip
     assert bad.exit_code == 2 and "ap1, flat" in bad.output
+
+
+def test_a_family_that_scores_variants_its_own_way(trained):
+    """An architecture's ``variant_scorer`` replaces window scoring, options passed on."""
+    _, path, fasta, _ = trained
+    seen = {}
+
+    def scorer(ens, variants, **options):
+        seen.update(options)
+        out = variants.assign(scorer="ensemble", task="ap1", log2fc=1.5, flags=".")
+        return out
+
+    arch = vi.load_model(path, device="cpu").arch
+    vi.register_architecture(
+        "toy-motif-own", MotifConfig, MotifNet, outputs=arch.outputs, predict=arch.predict,
+        variant_scorer=scorer,
+    )  # fmt: skip
+    from varinterp.training.inference import load_model
+    from varinterp.training.modeldir import read_model_dir
+
+    model = load_model(path, device="cpu")
+    model.model_dir = read_model_dir(path)
+    model.model_dir.architecture = "toy-motif-own"
+    variants = pd.DataFrame({"chrom": ["chrT"], "pos": [204], "ref": ["C"], "alt": ["G"]})
+    table = vi.score_frame(model, variants, fasta=fasta, tasks=["ap1"], seed=7)
+    assert table["log2fc"].tolist() == [1.5]
+    assert seen["tasks"] == ["ap1"] and seen["seed"] == 7 and seen["fasta"] == fasta

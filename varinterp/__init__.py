@@ -60,16 +60,19 @@ API: dict[str, str] = {
     # regulatory interpretation, fine-mapping, reports
     "call_elements": "varinterp.regulatory.elements:call_elements",
     "link_abc": "varinterp.regulatory.abc_run:link_abc",
-    "finemap": "varinterp.finemap.run:finemap",
+    "finemap": "varinterp.finemap",
     "locus_report": "varinterp.report.locus:locus_report",
     # simulated worlds
     "simulate_world": "varinterp.simulate.store:simulate_world",
+    "simulate_gwas": "varinterp.simulate.gwas:simulate_gwas_folder",
 }
 
 __all__ = ["API", "__version__", *sorted(API)]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "finemap":  # the subpackage is callable: it is `varinterp.finemap.run.finemap`
+        return importlib.import_module("varinterp.finemap")
     target = API.get(name)
     if target is None:
         msg = f"module 'varinterp' has no attribute {name!r}"

@@ -56,7 +56,7 @@ MOVED: dict[str, str | dict[str, str]] = {
     "varinterp.training.config": "varinterp.models.clipnet.runconfig",
     "varinterp.training.ensemble": {
         "resolve_device": "varinterp.training.devices",
-        "*": "varinterp.models.clipnet.evaluate",
+        "*": "varinterp.models.clipnet.predict",
     },
     "varinterp.training.evaluate": "varinterp.models.clipnet.evaluate",
     "varinterp.training.finetune": "varinterp.models.clipnet.finetune",

@@ -48,6 +48,7 @@ __all__ = [
     "DEMO_TRAINING",
     "chain_folds",
     "chain_model_folds",
+    "clipnet_metrics",
     "clipnet_step",
     "demo_sample_sheet",
     "held_out_metrics",
@@ -230,14 +231,34 @@ def mean_shape_baseline(
     return out
 
 
+def clipnet_metrics(eval_metrics: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Fold model -> its held-out metrics, from `evaluate_clipnet`'s ``metrics.tsv``."""
+    held = held_out_metrics(eval_metrics)
+    return {
+        str(r.model): {
+            "eval_fold": int(r.eval_fold),
+            "n_windows": int(r.n_windows),
+            "median_profile_pearson": float(r.median_profile_pearson),
+            "log_quantity_pearson": float(r.log_quantity_pearson),
+        }
+        for r in held.itertuples()
+    }
+
+
 def clipnet_step(ctx: DemoContext) -> list[str]:
     """Simulate PRO-cap, train and evaluate the demo CLIPNET (module docstring).
 
     Reads ``ctx.objects["world"]`` and ``ctx.files`` ``fasta`` and ``store``; sets
     ``ctx.files`` ``procap`` (folder), ``samples`` (full sample sheet), ``clipnet``
     (model directory), ``clipnet_config`` (run TOML), ``clipnet_samples`` (the reduced
-    sample sheet it trained on) and ``clipnet_eval`` (folder).
+    sample sheet it trained on) and ``clipnet_eval`` (folder), and
+    ``ctx.objects["clipnet_metrics"]`` (`clipnet_metrics`). With
+    ``ctx.quick`` the zoo's shipped ``clipnet-demo`` weights are evaluated instead of
+    training.
     """
+    import shutil
+
+    from varinterp.demo.shipped import CLIPNET_DEMO, shipped_model
     from varinterp.models.clipnet.evaluate import evaluate_clipnet
     from varinterp.simulate.procap import simulate_procap
 
@@ -268,7 +289,15 @@ def clipnet_step(ctx: DemoContext) -> list[str]:
         data=DEMO_DATA,
     )
     with torch_threads(ctx.threads):
-        result = train_small(config=config, out=out / "clipnet", folds=folds)
+        if ctx.quick:
+            shipped = shipped_model(CLIPNET_DEMO, ctx.zoo)
+            shutil.rmtree(out / "clipnet", ignore_errors=True)
+            shutil.copytree(shipped, out / "clipnet")
+            how = f"shipped weights of the zoo's {CLIPNET_DEMO} (not trained: --quick)"
+        else:
+            result = train_small(config=config, out=out / "clipnet", folds=folds)
+            epochs = [int(result.summaries[k]["epochs_run"]) for k in sorted(result.summaries)]
+            how = f"{result.n_libraries} libraries, {'/'.join(map(str, epochs))} epochs"
         ev = evaluate_clipnet(
             model=out / "clipnet", config=config, out=out / "clipnet_eval", device="cpu",
             overwrite=True,
@@ -279,15 +308,14 @@ def clipnet_step(ctx: DemoContext) -> list[str]:
         clipnet_samples=sheet,
         clipnet_eval=out / "clipnet_eval",
     )
+    ctx.objects["clipnet_metrics"] = clipnet_metrics(ev.metrics)
     held = held_out_metrics(ev.metrics)
     baseline = mean_shape_baseline(config, folds, fold_table=table)
-    epochs = [int(result.summaries[k]["epochs_run"]) for k in sorted(result.summaries)]
     lines = [
         f"PRO-cap: {procap.n_libraries} libraries of {procap.n_samples} individuals, "
         f"{procap.n_peaks} peaks -> procap/ (sample sheet, bigWigs, peaks, true SNP effects)",
         f"small CLIPNET, fold models {', '.join(f'fold_{k}' for k in folds)} "
-        f"(test contigs {', '.join(contigs[k - 1] for k in folds)}), {result.n_libraries} "
-        f"libraries, {'/'.join(map(str, epochs))} epochs -> clipnet/",
+        f"(test contigs {', '.join(contigs[k - 1] for k in folds)}), {how} -> clipnet/",
     ]
     for row in held.itertuples():
         lines.append(

@@ -12,11 +12,17 @@ __all__ = ["DemoContext", "DemoStep", "torch_threads"]
 
 @dataclass
 class DemoContext:
-    """What the steps share: the demo folder, the seed, and what earlier steps made."""
+    """What the steps share: the demo folder, the seed, and what earlier steps made.
+
+    With `quick` the model steps use the zoo's shipped demo weights (`varinterp.demo.zoo`;
+    `zoo` is the zoo folder, default the installed one) instead of training.
+    """
 
     out: Path
     seed: int
     threads: int
+    quick: bool = False
+    zoo: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
     objects: dict[str, object] = field(default_factory=dict)
 

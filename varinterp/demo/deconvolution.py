@@ -24,7 +24,13 @@ import pandas as pd
 from varinterp.demo.context import DemoContext
 from varinterp.io.atomic import atomic_write_text
 
-__all__ = ["TINY_MODEL", "deconvolution_step", "demo_data", "demo_settings"]
+__all__ = [
+    "TINY_MODEL",
+    "deconvolution_step",
+    "deepdetails_metrics",
+    "demo_data",
+    "demo_settings",
+]
 
 #: the tiny model trained in the demo (the reference model has 512 filters, 9 dilated)
 TINY_MODEL = {
@@ -105,7 +111,21 @@ def demo_settings(*, seed: int, epochs: int = _EPOCHS, **overrides):
     return TrainSettings(**{**base, **overrides})
 
 
-def _deconvolve(sim: Path, seed: int, fasta: Path | None, epochs: int) -> tuple[list[str], Path]:
+def deepdetails_metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Cell type -> CCC within cell type of the model and the two baselines, from the long
+    table of `varinterp.deconv.predict.evaluate_run`."""
+    ccc = table[table["metric"] == "ccc_within"].pivot(
+        index="unit", columns="method", values="value"
+    )
+    return {
+        str(ct): {m: float(ccc.loc[ct, m]) for m in ("model", "proportional", "nnls")}
+        for ct in ccc.index
+    }
+
+
+def _deconvolve(
+    sim: Path, seed: int, fasta: Path | None, epochs: int, *, shipped: Path | None = None
+) -> tuple[list[str], Path, dict]:
     from varinterp.deconv.predict import evaluate_run, export_tracks, predict_tracks
     from varinterp.models.deepdetails.files import load_model
     from varinterp.models.deepdetails.train import train_deconv
@@ -113,10 +133,18 @@ def _deconvolve(sim: Path, seed: int, fasta: Path | None, epochs: int) -> tuple[
     config, data = demo_data(sim, fasta)
     names = data.cell_types
     work = sim / "deconv"
-    settings = demo_settings(seed=seed, epochs=epochs)
-    result = train_deconv(data, config=config, out=work / "train", settings=settings, resume=False)
-    first, last = _loss_range(work / "train" / "metrics.jsonl")
-    model = load_model(result.model_dir, device="cpu")
+    if shipped is None:
+        settings = demo_settings(seed=seed, epochs=epochs)
+        result = train_deconv(
+            data, config=config, out=work / "train", settings=settings, resume=False
+        )
+        first, last = _loss_range(work / "train" / "metrics.jsonl")
+        model_dir = result.model_dir
+        how = f"{result.epochs} epochs on the CPU; training RMSLE {first:.2f} -> {last:.2f}"
+    else:
+        model_dir = shipped
+        how = f"shipped weights of the zoo's {shipped.name}, not trained: --quick"
+    model = load_model(model_dir, device="cpu")
     pred = predict_tracks(model, data, rescale="counts")
     export_tracks(pred, data, work / "tracks")
     table, _ = evaluate_run(data, {"model": pred})
@@ -125,7 +153,7 @@ def _deconvolve(sim: Path, seed: int, fasta: Path | None, epochs: int) -> tuple[
     )
     lines = [
         f"deconvolved {data.n} bulk windows into {len(names)} cell types with a tiny fused "
-        f"model ({result.epochs} epochs on the CPU; training RMSLE {first:.2f} -> {last:.2f})",
+        f"model ({how})",
         "CCC of log counts per window (model / proportional split / NNLS):",
     ]
     for ct in names:
@@ -137,14 +165,17 @@ def _deconvolve(sim: Path, seed: int, fasta: Path | None, epochs: int) -> tuple[
         [(work / "tracks" / f"{c}.pl.bw").resolve() for c in names],
         [(work / "tracks" / f"{c}.mn.bw").resolve() for c in names],
     )
-    return lines, out
+    return lines, out, deepdetails_metrics(table)
 
 
 def deconvolution_step(ctx: DemoContext, *, epochs: int = _EPOCHS) -> list[str]:
     """Simulate cell types of ``ctx.objects['world']`` and deconvolve their bulk.
 
-    Returns summary lines; sets ``ctx.files['celltypes']`` (the simulation folder) and
-    ``ctx.files['celltype_tracks']`` (TSV of per-cell-type track bigWigs).
+    Returns summary lines; sets ``ctx.files['celltypes']`` (the simulation folder),
+    ``ctx.files['celltype_tracks']`` (TSV of per-cell-type track bigWigs) and
+    ``ctx.objects['deconv_metrics']`` (`deepdetails_metrics`). With
+    ``ctx.quick`` the zoo's shipped ``deepdetails-demo`` model predicts instead of a
+    freshly trained one.
     """
     from varinterp.simulate.celltypes import simulate_celltypes
 
@@ -163,8 +194,16 @@ def deconvolution_step(ctx: DemoContext, *, epochs: int = _EPOCHS) -> list[str]:
         f"{result.n_fragments:,} fragments; bulk PRO-cap {result.bulk_reads:,} reads over "
         f"{result.n_regions} regions",
     ]
+    shipped = None
+    if ctx.quick:
+        from varinterp.demo.shipped import DEEPDETAILS_DEMO, shipped_model
+
+        shipped = shipped_model(DEEPDETAILS_DEMO, ctx.zoo)
     try:
-        more, table = _deconvolve(sim, ctx.seed, Path(fasta) if fasta is not None else None, epochs)
+        more, table, metrics = _deconvolve(
+            sim, ctx.seed, Path(fasta) if fasta is not None else None, epochs, shipped=shipped
+        )
+        ctx.objects["deconv_metrics"] = metrics
     except ImportError as exc:
         tracks = pd.read_csv(result.tracks, sep="\t")
         table = _tracks_table(

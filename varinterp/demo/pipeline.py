@@ -35,15 +35,27 @@ def run_demo(
     out: str | os.PathLike,
     seed: int = 0,
     threads: int = 1,
+    quick: bool = False,
+    zoo: str | os.PathLike | None = None,
     on_step: Callable[[str, list[str]], None] | None = None,
 ) -> dict[str, list[str]]:
     """Run every demo step into the folder `out` (created; reused when present).
 
-    `on_step(name, lines)` is called after each step. Returns the lines of every step.
+    With `quick` the model steps use the zoo's shipped demo weights (trained on the
+    seed-0 world, so `seed` must be 0) and the QTL step, which trains a second model, is
+    skipped; `zoo` is the zoo folder (default: the installed one). `on_step(name,
+    lines)` is called after each step. Returns the lines of every step.
     """
+    from varinterp.errors import InputError
+
+    if quick and seed != 0:
+        msg = f"--quick reuses models trained on the seed-0 world; drop --quick or --seed {seed}"
+        raise InputError(msg)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ctx = DemoContext(out=out, seed=seed, threads=threads)
+    ctx = DemoContext(
+        out=out, seed=seed, threads=threads, quick=quick, zoo=None if zoo is None else Path(zoo)
+    )
     results: dict[str, list[str]] = {}
     for step in STEPS:
         lines = step.run(ctx)
@@ -53,5 +65,6 @@ def run_demo(
     summary = "".join(
         f"## {name}\n" + "".join(f"- {x}\n" for x in lines) for name, lines in results.items()
     )
-    atomic_write_text(out / "SUMMARY.md", f"# varinterp demo (seed {seed})\n\n{summary}")
+    mode = ", quick: shipped demo weights" if quick else ""
+    atomic_write_text(out / "SUMMARY.md", f"# varinterp demo (seed {seed}{mode})\n\n{summary}")
     return results

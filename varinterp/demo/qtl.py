@@ -31,6 +31,8 @@ def qtl_step(ctx: DemoContext) -> list[str]:
     from varinterp.effects.qtl import qtl_benchmark
     from varinterp.training.modeldir import read_model_dir
 
+    if ctx.quick:
+        return ["skipped with --quick: it trains a reference-only model (run without --quick)"]
     out = Path(ctx.out)
     personal = Path(ctx.files["clipnet"])
     model_dir = read_model_dir(personal, architecture="clipnet")

@@ -17,6 +17,10 @@ are those of `varinterp.effects.scores`, one set per task.
 (DeepDETAILS: one task per cell type) gives one row per variant and task, variant-major,
 with a ``task`` column after ``scorer``; `tasks` picks some.
 
+**Families that score their own way.** An architecture with a ``variant_scorer`` (a
+region x motif model, a peak-embedding model) gets the variants and every option, and
+returns the same table layout.
+
 **Extra inputs.** A family that needs more than sequence (DeepDETAILS: each cell type's
 accessibility) reads it for the windows from `context_tracks` (name -> file) and
 `context_options` through its architecture's ``read_context``.
@@ -229,6 +233,14 @@ def score_frame(
     `on_progress` gets ``(variants done, n)``.
     """
     ens = model if isinstance(model, Ensemble) else load_model(model, device=device)
+    if ens.arch.variant_scorer is not None:
+        return ens.arch.variant_scorer(
+            ens, variants, fasta=fasta, store=store, sample=sample, heterozygous=heterozygous,
+            holdout_composite=holdout_composite, rc_average=rc_average,
+            null_shuffles=null_shuffles, pseudocount=pseudocount, seed=seed, tasks=tasks,
+            context_tracks=context_tracks, context_options=context_options,
+            batch_size=batch_size, bf16=bf16, first_index=first_index, on_progress=on_progress,
+        )  # fmt: skip
     reference = fasta if isinstance(fasta, Reference) else Reference(fasta)
     if (store is None) != (sample is None):
         msg = "personal context needs both a genome store (--store) and a sample (--sample)"

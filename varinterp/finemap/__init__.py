@@ -6,3 +6,25 @@ by IBSS, numpy), `abf` (Wakefield approximate Bayes factors), `credsets` (credib
 purity), `run` (the `varinterp finemap` command as a function), `simulate` (loci with
 known causal variants for tests and benchmarks).
 """
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+__all__: list[str] = []
+
+
+class _FinemapPackage(types.ModuleType):
+    """The package is also the function: ``varinterp.finemap(...)`` is
+    `varinterp.finemap.run.finemap` (``vi.finemap`` reaches this package once any code
+    has imported it, as Python binds a subpackage to its parent's attribute)."""
+
+    def __call__(self, **kwargs: Any) -> Any:
+        from varinterp.finemap.run import finemap
+
+        return finemap(**kwargs)
+
+
+sys.modules[__name__].__class__ = _FinemapPackage

@@ -46,6 +46,7 @@ __all__ = [
     "Architecture",
     "OutputSpec",
     "ReadContext",
+    "VariantScorer",
     "architecture_for_module",
     "architecture_of",
     "architectures",
@@ -92,6 +93,12 @@ class OutputSpec:
 
 
 Predict = Callable[[nn.Module, torch.Tensor, Mapping[str, torch.Tensor]], tuple[Any, Any]]
+#: ``variant_scorer(ensemble, variants, **options) -> DataFrame``: a family's own variant
+#: scoring, for models that do not read sequence windows centred on the variant (a region
+#: x motif model rescans the motifs of the peak a variant falls in). It takes the keyword
+#: options of `varinterp.effects.frame.score_frame` and returns its table layout (one row
+#: per variant and task, `frame_columns` plus any columns of its own).
+VariantScorer = Callable[..., Any]
 #: ``read_context(*, tracks, options, chroms, starts, spec) -> {name: array}``: the extra
 #: inputs (`OutputSpec.context`) of windows starting at ``starts`` ``(n,) int64`` on
 #: ``chroms`` ``(n,)``, read from the user's files ``tracks`` (name -> path) with
@@ -143,6 +150,8 @@ class Architecture:
     sequence code the network was trained on: ``two-hot`` (CLIPNET: homozygous = 2) or
     ``one-hot`` (a het is then 0.5 + 0.5). `read_context` reads the extra inputs a
     model needs at scoring time (see `ReadContext`; None when it needs none).
+    `variant_scorer` replaces window scoring for a family that scores variants its own
+    way (see `VariantScorer`).
     `explainable(model)` returns a twin of a module whose activations and pooling are
     modules, not functional calls (DeepLIFT attaches its rules to modules; None: the
     module already is one). `recipes` names the family's entry points by use
@@ -158,6 +167,7 @@ class Architecture:
     predict: Predict = default_predict
     input_encoding: str = "two-hot"
     read_context: ReadContext | None = None
+    variant_scorer: VariantScorer | None = None
     explainable: Callable[[nn.Module], nn.Module] | None = None
     recipes: Mapping[str, str] = field(default_factory=dict)
     family: str = ""

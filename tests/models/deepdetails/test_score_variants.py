@@ -81,7 +81,7 @@ def test_one_row_per_variant_and_cell_type(scored, synthetic_tracks):
     sizes = [1e5 * (k + 1) for k in range(len(CELL_TYPES))]
     for i, (chrom, pos, _, ref, alt) in enumerate(scored["rows"]):
         want = _by_hand(
-            scored["model"], scored["seqs"][chrom], pos, ref, alt, synthetic_tracks, sizes
+            scored["model"], scored["seqs"], chrom, pos, ref, alt, synthetic_tracks, sizes
         )
         np.testing.assert_allclose(t["log2fc"].iloc[3 * i : 3 * i + 3], want, rtol=1e-4, atol=1e-6)
 

@@ -1,10 +1,4 @@
-"""Fold-ensemble predictions and the across-loci evaluation of a CLIPNET model directory.
-
-`predict_examples` runs one fold model or the ensemble over a list of examples; the
-ensemble is the mean of the fold models' raw outputs (the mean profile and the mean
-quantity, as the published CLIPNET ensemble averages them), computed by the one
-ensemble loop of varinterp (`varinterp.training.inference.forward_batch`). `metrics_of`
-scores predictions with `varinterp.models.clipnet.metrics.clipnet_metrics`.
+"""The across-loci evaluation of a CLIPNET model directory.
 
 `evaluate_clipnet` is what ``varinterp evaluate`` calls. It scores
 
@@ -29,111 +23,29 @@ Predicted tracks are ``profile / sum(profile) * quantity`` (RPM).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 
 from varinterp.datasets.folds import HUMAN_FOLDS, FoldMap
-from varinterp.datasets.prefetch import prefetch
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir
-from varinterp.models.clipnet import ARCHITECTURE
-from varinterp.models.clipnet.data import ClipnetData, Examples
-from varinterp.models.clipnet.metrics import clipnet_metrics, profile_pearson
+from varinterp.models.clipnet.metrics import profile_pearson
+from varinterp.models.clipnet.predict import (
+    METRIC_NAMES,
+    Predictions,
+    metrics_of,
+    predict_examples,
+)
 from varinterp.models.clipnet.runconfig import load_run_config
-from varinterp.progress import ProgressCallback, report
+from varinterp.models.clipnet.train import build_data
+from varinterp.progress import ProgressCallback
 from varinterp.training.devices import resolve_device
-from varinterp.training.inference import forward_batch
 from varinterp.training.modeldir import load_member, read_model_dir
 
-__all__ = [
-    "METRIC_NAMES",
-    "EvalResult",
-    "Predictions",
-    "evaluate_clipnet",
-    "metrics_of",
-    "predict_examples",
-]
-
-METRIC_NAMES = (
-    "median_profile_pearson",
-    "n_profile_defined",
-    "log_quantity_pearson",
-    "directionality_pearson",
-    "tss_position_pearson",
-)
-
-
-@dataclass
-class Predictions:
-    """Predicted and observed values of `n` examples.
-
-    ``profile``/``obs_profile`` ``(n, 2 * output_length) float32`` (plus then minus),
-    ``quantity``/``obs_quantity`` ``(n,) float32`` (RPM), ``library``/``peak`` ``(n,) int64``.
-    """
-
-    profile: np.ndarray
-    quantity: np.ndarray
-    obs_profile: np.ndarray
-    obs_quantity: np.ndarray
-    library: np.ndarray
-    peak: np.ndarray
-
-
-def predict_examples(
-    models: Sequence[nn.Module],
-    data: ClipnetData,
-    examples: Examples,
-    *,
-    batch_size: int = 256,
-    device: torch.device | str = "cpu",
-    bf16: bool = True,
-    depth: int = 2,
-    on_progress: ProgressCallback | None = None,
-) -> Predictions:
-    """Mean of `models`' outputs on `examples` (at their fixed offsets, reverse
-    complemented where flagged; no reverse-complement averaging). `models` must be on
-    `device`; they are put in eval mode. `on_progress` counts batches."""
-    device = torch.device(device)
-    for m in models:
-        m.eval()
-    n = len(examples)
-    out_p = np.zeros((n, 2 * data.output_length), dtype=np.float32)
-    out_q = np.zeros(n, dtype=np.float32)
-    obs_p = np.zeros_like(out_p)
-    obs_q = np.zeros(n, dtype=np.float32)
-    pos = 0
-    total = data.n_batches(n, batch_size)
-    batches = data.iter_batches(examples, batch_size=batch_size)
-    with torch.no_grad():
-        for b, batch in enumerate(prefetch(batches, depth)):
-            x = torch.from_numpy(batch.x).to(device).float()
-            p, q = forward_batch(models, ARCHITECTURE, x, bf16=bf16)
-            k = x.shape[0]
-            out_p[pos : pos + k] = p.reshape(k, -1).cpu().numpy()
-            out_q[pos : pos + k] = q[:, 0].cpu().numpy()
-            obs_p[pos : pos + k] = batch.profile
-            obs_q[pos : pos + k] = batch.quantity[:, 0]
-            pos += k
-            report(on_progress, b + 1, total)
-    return Predictions(out_p, out_q, obs_p, obs_q, examples.library.copy(), examples.peak.copy())
-
-
-def metrics_of(pred: Predictions) -> dict[str, float]:
-    """`clipnet_metrics` of `pred` (all NaN with < 2 windows)."""
-    if pred.profile.shape[0] < 2:
-        return dict.fromkeys(METRIC_NAMES, float("nan"))
-    return clipnet_metrics(
-        pred_profile=pred.profile,
-        obs_profile=pred.obs_profile,
-        pred_quantity=pred.quantity,
-        obs_quantity=pred.obs_quantity,
-    )
+__all__ = ["EvalResult", "evaluate_clipnet"]
 
 
 @dataclass
@@ -162,7 +74,6 @@ def evaluate_clipnet(
     folds are the model's own (from its ``config.json``; the published human table when
     it has none). Writes the folder described in the module docstring to `out`.
     """
-    from varinterp.models.clipnet.train import build_data  # train scores with this module
 
     out = Path(out)
     if out.exists() and not overwrite:

@@ -31,9 +31,9 @@ from varinterp.errors import InputError
 from varinterp.genome.store import GenomeStore
 from varinterp.models.clipnet.card import model_card
 from varinterp.models.clipnet.data import ClipnetData
-from varinterp.models.clipnet.evaluate import metrics_of, predict_examples
 from varinterp.models.clipnet.heads import mean_profile, start_profile_head, window_tracks
 from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
+from varinterp.models.clipnet.predict import metrics_of, predict_examples
 from varinterp.models.clipnet.runconfig import (
     RunConfig,
     fit_settings,
