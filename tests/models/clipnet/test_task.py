@@ -61,6 +61,27 @@ def test_fit_settings_are_the_published_recipe():
     assert adam.param_groups[0]["eps"] == 1e-7 and adam.param_groups[0]["lr"] == 1e-3
 
 
+def test_run_config_chooses_adamw_decay_and_accumulation(tmp_path):
+    from varinterp.errors import InputError
+    from varinterp.models.clipnet.runconfig import load_run_config
+
+    base = '[data]\nstore = "s"\nsample_sheet = "x.tsv"\npeaks = "p.bed"\n[training]\n'
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(
+        base + 'optimizer = "adamw"\nweight_decay = 0.01\nlr_decay = 0.5\ndecay_every = 2\n'
+        "grad_accumulation = 4\ngrad_clip = 1.0\n"
+    )
+    s = fit_settings(load_run_config(cfg).training)
+    opt = s.optimizer
+    assert (opt.name, opt.weight_decay, opt.decay_gamma, opt.decay_every) == (
+        "adamw", 0.01, 0.5, 2,
+    )  # fmt: skip
+    assert (s.grad_accumulation, s.grad_clip) == (4, 1.0)
+    cfg.write_text(base + 'optimizer = "sgd"\n')
+    with pytest.raises(InputError, match='optimizer must be "adam" or "adamw"'):
+        load_run_config(cfg)
+
+
 def test_task_batches_and_loss_terms(fold_data):
     data, train, val = fold_data
     task = ClipnetTask(data, train, val, batch_size=8, quantity_weight=0.5)

@@ -26,6 +26,12 @@ Relative paths are relative to the TOML file's folder. Unknown sections or keys 
 
     [training]
     lr = 1e-3                    # Adam (beta 0.9/0.999, eps 1e-7)
+    optimizer = "adam"           # "adam" (published) or "adamw"
+    weight_decay = 0.0           # AdamW's decoupled decay (Adam: L2 in the gradient)
+    lr_decay = 1.0               # multiply lr by this every decay_every epochs
+    decay_every = 0              # 0 = no step decay
+    grad_accumulation = 1        # optimizer step every this many batches
+    grad_clip = 0.0              # > 0: clip the gradient norm to this
     batch_size = 256
     max_epochs = 200
     patience = 10                # early stopping on validation loss (finetune: 20)
@@ -88,6 +94,12 @@ class TrainingConfig:
     """The ``[training]`` section."""
 
     lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    lr_decay: float = 1.0
+    decay_every: int = 0
+    grad_accumulation: int = 1
+    grad_clip: float = 0.0
     batch_size: int = 256
     max_epochs: int = 200
     patience: int = 10
@@ -189,6 +201,12 @@ def _training(path: Path, raw: dict, defaults: dict[str, Any] | None) -> Trainin
     cfg = TrainingConfig(**values)
     checks = [
         (cfg.lr > 0, "lr must be > 0"),
+        (cfg.optimizer in ("adam", "adamw"), 'optimizer must be "adam" or "adamw"'),
+        (cfg.weight_decay >= 0, "weight_decay must be >= 0"),
+        (cfg.lr_decay > 0, "lr_decay must be > 0"),
+        (cfg.decay_every >= 0, "decay_every must be >= 0"),
+        (cfg.grad_accumulation >= 1, "grad_accumulation must be >= 1"),
+        (cfg.grad_clip >= 0, "grad_clip must be >= 0"),
         (cfg.batch_size >= 1, "batch_size must be >= 1"),
         (cfg.max_epochs >= 1, "max_epochs must be >= 1"),
         (cfg.patience >= 1, "patience must be >= 1"),
@@ -268,21 +286,27 @@ def model_config_from(section: dict[str, Any] | None, *, path: Path | None = Non
 
 def fit_settings(training: TrainingConfig) -> FitSettings:
     """The engine settings of a ``[training]`` section: Adam as in the published recipe
-    (beta 0.9 / 0.999, eps 1e-7) at `lr`, the first `warmup_epochs` epochs at lr x
-    `warmup_factor`, early stopping on the validation loss, bf16 on CUDA."""
+    (beta 0.9 / 0.999, eps 1e-7; or AdamW) at `lr`, the first `warmup_epochs` epochs at
+    lr x `warmup_factor`, step decay, early stopping on the validation loss, bf16 on
+    CUDA."""
     return FitSettings(
         max_epochs=training.max_epochs,
         patience=training.patience,
         min_delta=training.min_delta,
         monitor="val_loss",
         optimizer=OptimizerSettings(
-            name="adam",
+            name=training.optimizer,
             lr=training.lr,
             betas=(0.9, 0.999),
             eps=1e-7,
+            weight_decay=training.weight_decay,
             warmup_epochs=training.warmup_epochs,
             warmup_factor=training.warmup_factor,
+            decay_every=training.decay_every,
+            decay_gamma=training.lr_decay,
         ),
+        grad_accumulation=training.grad_accumulation,
+        grad_clip=training.grad_clip,
         bf16=training.bf16,
         max_batches_per_epoch=training.max_batches_per_epoch,
         prefetch=training.prefetch,
