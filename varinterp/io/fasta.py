@@ -54,7 +54,7 @@ class Reference:
 
     def contig_map(self, source: str) -> ContigMap:
         """A mapper from another input's contig names onto this FASTA's names."""
-        return ContigMap(self.lengths, source=source)
+        return ContigMap(self.lengths, source=source, target=f"reference {self.path}")
 
     def sequence(self, chrom: str, start: int = 0, end: int | None = None) -> str:
         """The raw letters of ``chrom[start:end]`` (case kept), clipped to the contig."""

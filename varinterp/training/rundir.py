@@ -27,6 +27,7 @@ import torch
 
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path, atomic_write_text
+from varinterp.io.readers import read_json
 from varinterp.training.modeldir import save_model_dir
 
 __all__ = ["RunDir"]
@@ -58,7 +59,7 @@ class RunDir:
                     "choose another --out or pass --overwrite"
                 )
                 raise InputError(msg)
-            old = json.loads(signature.read_text(encoding="utf-8"))
+            old = read_json(signature, "training-run record")
             if old != _jsonable(settings):
                 diff = sorted(
                     k for k in set(old) | set(settings) if old.get(k) != _jsonable(settings).get(k)
