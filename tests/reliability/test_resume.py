@@ -100,7 +100,8 @@ def test_score_resumes_after_kill(inputs, tmp_path):
     out = tmp_path / "killed" / "effects.tsv"
     _killed(tmp_path, "varinterp.effects._work:WorkDir.write_part", 2, args(out))
     parts = out.parent / ".effects.tsv.parts"
-    assert sorted(p.name for p in parts.glob("part_*.tsv")) == ["part_000000.tsv", "part_000001.tsv"]
+    finished = sorted(p.name for p in parts.glob("part_*.tsv"))
+    assert finished == ["part_000000.tsv", "part_000001.tsv"]
     assert not out.exists()
     _ok(args(out))
     assert out.read_bytes() == (tmp_path / "whole" / "effects.tsv").read_bytes()

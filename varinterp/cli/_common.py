@@ -109,12 +109,13 @@ def _user_path(filename: str | os.PathLike | None) -> str:
     output is shown as that output."""
     if filename is None:
         return "?"
-    path = Path(os.fsdecode(filename))
-    for part in (path, *path.parents):
-        match = _TEMPORARY.match(part.name)
-        if match:
-            return str(part.parent / (match.group("name") or match.group("work")))
-    return str(path)
+    shown: list[str] = []
+    for part in Path(os.fsdecode(filename)).parts:
+        match = _TEMPORARY.match(part)
+        if match and match.group("work"):  # inside a work folder: the output it makes
+            return str(Path(*shown, match.group("work")))
+        shown.append(match.group("name") if match else part)
+    return str(Path(*shown))
 
 
 def file_system_error(exc: OSError) -> InputError | None:
