@@ -19,8 +19,16 @@ from tests.reliability._commands import VALID
 from tests.reliability._runner import command_paths, run_cli, tree
 from tests.reliability._sweep import case_args, run_case
 
-#: Valid invocations that train or run the whole pipeline: seconds each (slow marker).
-_SLOW_VALID = {"train clipnet", "finetune", "evaluate", "deconvolve train", "report locus"}
+#: Commands whose valid invocation test_resume.py runs (uninterrupted, then killed and
+#: resumed), and the demo, which has its own tests (tests/cli/test_demo_cli.py).
+_RUN_ELSEWHERE = {
+    "score",
+    "train clipnet",
+    "deconvolve train",
+    "genome build",
+    "simulate world",
+    "demo",
+}
 #: `data path` of a dataset that is not in the cache is itself exit 2 (as documented).
 _VALID_EXIT = {"data path": 2}
 
@@ -46,14 +54,7 @@ def test_the_table_covers_the_ground():
     assert min(per_command.values()) >= 2, per_command
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        pytest.param(c, marks=pytest.mark.slow) if c in _SLOW_VALID else c
-        for c in VALID
-        if c != "demo"  # the demo has its own tests (tests/cli/test_demo_cli.py)
-    ],
-)
+@pytest.mark.parametrize("command", [c for c in VALID if c not in _RUN_ELSEWHERE])
 def test_valid_invocation(command, inputs, tmp_path):
     """Each case starts from a valid invocation: it must succeed, so that a case's exit 2
     comes from what the case broke."""

@@ -3,6 +3,7 @@ writable HOME (numba's cache), a full disk, files of other users."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -136,20 +137,25 @@ def test_permissions_are_reported_as_such(inputs, tmp_path):
         prefix = ["setpriv", *_NO_DAC]
     elif (model / "fold_1.safetensors").stat().st_uid == os.getuid():
         (model / "fold_1.safetensors").chmod(0)
-    varinterp = [sys.executable, "-m", "varinterp"]
     base = ["score", "--vcf", inputs["score_vcf"], "--fasta", inputs["fasta"], "--device", "cpu"]
-    runs = {
-        "weights": [*base, "--model", model, "--out", tmp_path / "e.tsv"],
-        "output": [*base, "--model", inputs["clipnet"], "--out", locked / "e.tsv"],
-    }
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    for what, args in runs.items():
-        done = subprocess.run(
-            [*prefix, *varinterp, *map(str, args)], capture_output=True, text=True, env=env,
-            cwd=tmp_path, timeout=600,
-        )  # fmt: skip
-        lines = done.stderr.strip().splitlines()
-        assert done.returncode == 2 and len(lines) == 1, (what, done.stderr)
+    runs = [
+        [*base, "--model", model, "--out", tmp_path / "e.tsv"],  # unreadable weights
+        [*base, "--model", inputs["clipnet"], "--out", locked / "e.tsv"],  # read-only --out
+    ]
+    script = (
+        "import json, sys\n"
+        "from tests.reliability._runner import run_cli\n"
+        "runs = json.loads(sys.argv[1])\n"
+        "print(json.dumps([[r.exit_code, r.stderr_lines] for r in map(run_cli, runs)]))\n"
+    )
+    argv = json.dumps([[str(a) for a in run] for run in runs])
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", script, argv], capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    for (code, lines), what in zip(json.loads(done.stdout), ("weights", "--out"), strict=True):
+        assert code == 2 and len(lines) == 1, (what, lines)
         assert "permission denied" in lines[0], (what, lines[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["locked", "model"]
     assert list(locked.iterdir()) == []

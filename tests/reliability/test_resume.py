@@ -128,7 +128,7 @@ def test_train_clipnet_resumes_after_kill(inputs, tmp_path):
 def test_deconvolve_train_resumes_after_kill(inputs, tmp_path):
     def args(out: Path) -> list:
         return ["deconvolve", "train", "--data", inputs["data_h5"], "--out", out,
-                "--filters", "4", "--gru-layers", "1", "--epochs", "2", "--batch-size", "4",
+                "--filters", "4", "--gru-layers", "1", "--epochs", "2", "--batch-size", "8",
                 "--patience", "2", "--max-retry", "0", "--device", "cpu", "-q"]  # fmt: skip
 
     _ok(args(tmp_path / "whole"))

@@ -162,7 +162,8 @@ def _report(exc: BaseException | None, *, prefix: str, cause: BaseException | No
     hint = "" if _state.verbose or exc is None else " (rerun with --verbose for details)"
     if isinstance(exc, InputError):
         hint = ""
-    sys.stderr.write(f"varinterp: {prefix}: {message}{hint}\n")
+    text = f": {message}" if message else ""
+    sys.stderr.write(f"varinterp: {prefix}{text}{hint}\n")
 
 
 def require_file(path: Path, what: str) -> Path:
