@@ -27,7 +27,7 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.finemap.sumstats import COLUMN_NAMES, find_column
-from varinterp.io.readers import read_csv
+from varinterp.io.readers import npy_problem, read_csv
 
 __all__ = ["LdCheck", "MatrixLd", "PlinkLd", "check_ld", "open_ld"]
 
@@ -154,8 +154,10 @@ def _load_matrix(path: Path) -> np.ndarray:
     except InputError:
         raise
     except (OSError, ValueError, EOFError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        msg = f"cannot read LD matrix {path} ({first}); give a numeric .npy, .npz or text matrix"
+        msg = (
+            f"cannot read LD matrix {path} ({npy_problem(exc)}); give a numeric .npy, .npz or "
+            "text matrix"
+        )
         raise InputError(msg) from None
     R = np.asarray(R, dtype=np.float64)
     if R.ndim != 2 or R.shape[0] != R.shape[1]:

@@ -5,8 +5,8 @@ Files are written to a temporary name in the destination folder and renamed into
 and renamed the same way, so a crash never leaves a half-written result that looks whole.
 
 Temporary names are ``.NAME.<host>-<pid>.<random>.tmp``: when a writer is killed
-(``kill -9``, a node lost), the next write of the same NAME on that host removes the
-leftovers of processes that no longer run. `check_output` checks an output location
+(``kill -9``, a node lost), the next process that writes into the same folder on that
+host removes the leftovers of processes that no longer run. `check_output` checks an output location
 before any work starts: its parent must be (or become) a folder that can be written,
 on a disk that is not full.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -38,6 +39,12 @@ MIN_FREE_BYTES = 1 << 20
 
 #: Errors of writing that are the location's fault, not the program's.
 _LOCATION_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+#: A temporary name: ``.NAME.<host>-<pid>.<random>.tmp[suffixes]``.
+_TEMPORARY = re.compile(
+    r"\.(?P<name>.+)\.(?P<host>[^./-]+)-(?P<pid>\d+)\.[a-z0-9_]{8}\.tmp(?:\.[^/]*)?"
+)
 
 
 def _umask() -> int:
@@ -64,35 +71,44 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
-    """Remove ``.NAME.<host>-<pid>.*.tmp*`` beside `path` left by dead processes of this
-    host; returns what was removed. Temporaries of running processes are kept."""
-    path = Path(path)
-    prefix = f".{path.name}."
-    removed = []
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporaries (``.NAME.<host>-<pid>.<random>.tmp*``) in `folder` that
+    processes of this host left when they were killed; returns what was removed.
+    Temporaries of running processes, and of other hosts, are kept."""
+    folder = Path(folder)
+    removed: list[Path] = []
     try:
-        siblings = list(path.parent.glob(f"{_glob_escape(prefix)}*.tmp*"))
+        entries = [e for e in os.scandir(folder) if e.name.startswith(".") and ".tmp" in e.name]
     except OSError:
         return removed
     host = _host()
-    for sibling in siblings:
-        tag = sibling.name[len(prefix) :].split(".", 1)[0]
-        owner, sep, pid = tag.rpartition("-")
-        if not sep or owner != host or not pid.isdigit() or int(pid) == os.getpid():
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match is None or match["host"] != host:
             continue
-        if _alive(int(pid)):
+        pid = int(match["pid"])
+        if pid == os.getpid() or _alive(pid):
             continue
-        if sibling.is_dir() and not sibling.is_symlink():
-            shutil.rmtree(sibling, ignore_errors=True)
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
         else:
-            sibling.unlink(missing_ok=True)
-        removed.append(sibling)
+            path.unlink(missing_ok=True)
+        removed.append(path)
     return removed
 
 
-def _glob_escape(text: str) -> str:
-    """`text` with glob wildcards escaped."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+#: Folders this process has already cleaned of dead writers' temporaries.
+_CLEANED: set[Path] = set()
+
+
+def _clean_once(folder: Path) -> None:
+    """`remove_stale_temporaries` on the first write into `folder` in this process (a
+    folder of many outputs is listed once, not once per output)."""
+    key = folder.resolve()
+    if key not in _CLEANED:
+        remove_stale_temporaries(folder)
+        _CLEANED.add(key)
 
 
 def check_output(path: str | os.PathLike, *, option: str = "--out") -> Path:
@@ -163,7 +179,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     """
     path = Path(path)
     _make_parent(path)
-    remove_stale_temporaries(path)
+    _clean_once(path.parent)
     if suffix is None:
         suffix = "".join(path.suffixes)
     try:
@@ -225,7 +241,7 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[
         msg = f"output {path} already exists; remove it or pass --overwrite"
         raise InputError(msg)
     _make_parent(path)
-    remove_stale_temporaries(path)
+    _clean_once(path.parent)
     try:
         tmp = Path(
             tempfile.mkdtemp(prefix=f".{path.name}.{_tag()}.", suffix=".tmp", dir=path.parent)

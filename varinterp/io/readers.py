@@ -32,6 +32,7 @@ from varinterp.errors import InputError
 __all__ = [
     "load_checkpoint",
     "load_npy",
+    "npy_problem",
     "open_bigwig",
     "open_hdf5",
     "read_csv",
@@ -201,18 +202,30 @@ def load_npy(path: str | os.PathLike, what: str, *, mmap_mode: str | None = None
     """
     path = Path(path)
     _exists(path, what)
+    with path.open("rb") as fh:
+        if fh.read(6) != b"\x93NUMPY":
+            msg = f"{what} {path} is not a .npy array (garbled or another format); rebuild it"
+            raise InputError(msg)
     try:
         array = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        msg = (
-            f"{what} {path} is not a readable numeric .npy array (truncated, garbled or "
-            f"holding Python objects: {_first_line(exc)}); rebuild it"
-        )
+        msg = f"{what} {path} is not a readable numeric .npy array ({npy_problem(exc)}); rebuild it"
         raise InputError(msg) from None
     if not isinstance(array, np.ndarray) or array.dtype.hasobject:
         msg = f"{what} {path} is not a numeric .npy array; rebuild it"
         raise InputError(msg)
     return array
+
+
+def npy_problem(exc: BaseException) -> str:
+    """What a failed `numpy.load` says about the file, in a user's words (numpy's advice
+    to unpickle untrusted files is not passed on)."""
+    text = str(exc)
+    if "pickle" in text or "object" in text.lower():
+        return "it holds Python objects, which are never loaded"
+    if isinstance(exc, EOFError) or "mmap length" in text or "read all data" in text:
+        return "truncated"
+    return f"garbled: {_first_line(exc)}"
 
 
 def open_bigwig(path: str | os.PathLike, what: str = "bigWig"):
