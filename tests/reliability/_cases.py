@@ -586,6 +586,8 @@ def _table() -> None:
     file_cases(c, "--samples", (missing, empty, garbage, _drop_col("accessibility")))
     case(c, "--samples signal garbage", swap("--samples", _table_with_garbage("accessibility")))
     case(c, "--hic missing", setopt("--hic", "{out}/nohic.bedpe"))
+    case(c, "--hic garbage cooler", setopt("--hic", _write("contacts.cool", b"\x00\x01junk")))
+    case(c, "--hic BEDPE of 2 columns", setopt("--hic", _write("contacts.bedpe", "chr1\t1\n")))
 
     # fine-mapping and the report
     c = "finemap"
@@ -610,6 +612,8 @@ def _table() -> None:
     file_cases(c, "--tracks", (missing, garbage))
     case(c, "--tracks bigWig garbage", swap("--tracks", _table_with_garbage("plus_bigwig")))
     case(c, "--abc missing", swap("--abc", missing))
+    case(c, "--effects garbage", setopt("--effects", _write("effects.tsv", b"\xff\x00junk")))
+    case(c, "--elements garbage", setopt("--elements", _write("specific.tsv", b"\xff\x00junk")))
     case(c, "--region past contig end", setopt("--region", "chr3:90000000-90000100"))
     case(c, "--ld-matrix garbage", chain(
         setopt("--ld-matrix", _write("ld.npy", b"\x93NUMPYjunk")),
