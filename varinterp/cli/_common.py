@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import sys
 import time
 import traceback
@@ -23,6 +25,11 @@ from rich.progress import (
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+try:  # typer >= 0.16 carries its own click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException
+
 from varinterp.cli import _state
 from varinterp.errors import InputError
 from varinterp.progress import ProgressCallback
@@ -31,6 +38,7 @@ __all__ = [
     "ErrorHandlingGroup",
     "console",
     "err_console",
+    "file_system_error",
     "progress_bar",
     "require_file",
     "set_threads",
@@ -41,10 +49,27 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 class ErrorHandlingGroup(TyperGroup):
-    """Top-level group: bad input -> one line on stderr and exit 2; a failure -> exit 1.
+    """Top-level group: the exit-code contract of every command (docs/errors.md).
 
-    The traceback is shown only with --verbose.
+    Bad usage or bad input -> one line on stderr and exit 2: an `InputError`, a usage
+    error of the command line, or a file-system error that names its path (permission
+    denied, no space left, a missing file). A failure -> one line and exit 1. The
+    traceback is shown only with --verbose.
     """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except ClickException as exc:
+            if type(exc).__name__ != "NoArgsIsHelpError":  # that one printed the help
+                _usage_line(exc)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("varinterp: aborted\n")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:
@@ -61,19 +86,84 @@ class ErrorHandlingGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
+        except OSError as exc:
+            error = file_system_error(exc)
+            if error is None:
+                _report(exc, prefix=f"failed ({type(exc).__name__})")
+                raise typer.Exit(1) from None
+            _report(error, prefix="error", cause=exc)
+            raise typer.Exit(2) from None
         except Exception as exc:
             _report(exc, prefix=f"failed ({type(exc).__name__})")
             raise typer.Exit(1) from None
 
 
-def _report(exc: BaseException | None, *, prefix: str) -> None:
+#: ``.NAME.<tag>.<random>.tmp...`` (`varinterp.io.atomic`) and ``.NAME.parts`` work folders
+_TEMPORARY = re.compile(
+    r"^\.(?P<name>.+?)\.(?:[^./]+-\d+\.)?[a-z0-9_]{8}\.tmp.*$|^\.(?P<work>.+)\.parts$"
+)
+
+
+def _user_path(filename: str | os.PathLike | None) -> str:
+    """The path a user gave for a file name in an error: a temporary or work file of an
+    output is shown as that output."""
+    if filename is None:
+        return "?"
+    shown: list[str] = []
+    for part in Path(os.fsdecode(filename)).parts:
+        match = _TEMPORARY.match(part)
+        if match and match.group("work"):  # inside a work folder: the output it makes
+            return str(Path(*shown, match.group("work")))
+        shown.append(match.group("name") if match else part)
+    return str(Path(*shown))
+
+
+def file_system_error(exc: OSError) -> InputError | None:
+    """An `InputError` for an `OSError` that is about a file the user named (a missing
+    or unreadable input, an output location that cannot be written); None otherwise."""
+    if exc.filename is None and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        return None
+    path = _user_path(exc.filename)
+    if isinstance(exc, PermissionError) or exc.errno == errno.EACCES:
+        return InputError(
+            f"permission denied: {path}; check its permissions with: ls -l (or choose "
+            "another location)"
+        )
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {path}" if exc.filename is not None else ""
+        return InputError(
+            f"no space left on the device{where}; free some space or choose another --out"
+        )
+    if exc.errno == errno.EROFS:
+        return InputError(f"read-only file system: {path}; choose another output location")
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path} does not exist; check the path")
+    if isinstance(exc, NotADirectoryError):
+        return InputError(f"{path}: part of this path is a file, not a folder; check the path")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path} is a folder where a file is needed; check the path")
+    if isinstance(exc, FileExistsError):
+        return InputError(f"{path} already exists (as a file or folder); choose another path")
+    return None
+
+
+def _usage_line(exc: ClickException) -> None:
+    """A command-line usage error as one line, pointing at the command's --help."""
+    ctx = getattr(exc, "ctx", None)
+    message = " ".join(exc.format_message().split())
+    hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    sys.stderr.write(f"varinterp: error: {message}{hint}\n")
+
+
+def _report(exc: BaseException | None, *, prefix: str, cause: BaseException | None = None) -> None:
     if _state.verbose and exc is not None:
-        traceback.print_exception(exc, file=sys.stderr)
+        traceback.print_exception(cause or exc, file=sys.stderr)
     message = "" if exc is None else str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     hint = "" if _state.verbose or exc is None else " (rerun with --verbose for details)"
     if isinstance(exc, InputError):
         hint = ""
-    sys.stderr.write(f"varinterp: {prefix}: {message}{hint}\n")
+    text = f": {message}" if message else ""
+    sys.stderr.write(f"varinterp: {prefix}{text}{hint}\n")
 
 
 def require_file(path: Path, what: str) -> Path:
@@ -83,6 +173,9 @@ def require_file(path: Path, what: str) -> Path:
         raise InputError(msg)
     if not path.is_file():
         msg = f"{what} {path} is not a file"
+        raise InputError(msg)
+    if not os.access(path, os.R_OK):
+        msg = f"{what} {path} cannot be read (permission denied); check its permissions: ls -l"
         raise InputError(msg)
     return path
 

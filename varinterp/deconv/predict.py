@@ -302,12 +302,12 @@ def export_tracks(
 
 def load_predictions(path: str | os.PathLike, data: DeconvData) -> np.ndarray:
     """Read ``predictions.h5`` -> ``(n, K, S, L) float32``, checked against `data`."""
-    import h5py
+    from varinterp.io.readers import open_hdf5
 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"predictions {path} do not exist; run `deconvolve predict` first")
-    with h5py.File(path, "r") as h5:
+    with open_hdf5(path, "predictions") as h5:
         if "preds" not in h5:
             raise InputError(f"{path} has no 'preds' dataset; is it from `deconvolve predict`?")
         pred = h5["preds"][:]

@@ -50,10 +50,10 @@ from varinterp.deconv.preflight_signatures import (
     signature_regions,
 )
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.chrom_sizes import resolve_chrom_sizes
 from varinterp.io.fragments import FragmentTable, load_fragments, read_barcodes
-from varinterp.io.intervals import read_peaks
+from varinterp.io.intervals import read_peaks, require_within_contigs
 from varinterp.progress import ProgressCallback, report
 
 __all__ = [
@@ -170,13 +170,19 @@ def preflight_files(
 
     Contig lengths come from `chrom_sizes` or the bulk bigWig's header.
     """
+    check_output(out)
     sizes = resolve_chrom_sizes(chrom_sizes, bulk_pl)
     table = load_fragments(
         fragments, barcodes=read_barcodes(barcodes), chrom_sizes=sizes, strict=strict
     )
+    regions = read_peaks(peaks)
+    against = f"chrom sizes {chrom_sizes}" if chrom_sizes is not None else f"bigWig {bulk_pl}"
+    require_within_contigs(
+        regions, sizes, source=f"peaks BED {peaks}", against=against, known_contigs=True
+    )
     result = run_preflight(
         table,
-        regions=read_peaks(peaks),
+        regions=regions,
         bulk_pl=bulk_pl,
         bulk_mn=bulk_mn,
         cutoff=cutoff,

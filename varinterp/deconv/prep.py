@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_path
+from varinterp.io.atomic import atomic_path, check_output
+from varinterp.io.readers import read_csv
 from varinterp.progress import ProgressCallback, report
 
 __all__ = [
@@ -130,15 +131,11 @@ def call_bulk_peaks(
     Returns chrom, start, end, signal of at most `n_peaks` bins (sorted by position),
     each at least `flank` bp from the contig ends and with signal >= `min_signal`.
     """
-    import pyBigWig
-
-    from varinterp.io.bigwig import BigWig
+    from varinterp.io.readers import open_bigwig
 
     half = bin_size // 2
     paths = [bulk_pl] if bulk_mn is None else [bulk_pl, bulk_mn]
-    for path in paths:  # readable bigWigs, or an InputError saying which is not
-        BigWig(path).close()
-    files = [pyBigWig.open(str(path)) for path in paths]
+    files = [open_bigwig(path, "bulk bigWig") for path in paths]
     try:
         lengths = dict(files[0].chroms())
         names = list(chroms) if chroms else list(lengths)
@@ -187,15 +184,12 @@ def read_library_sizes(path: str | os.PathLike) -> dict[str, float]:
     Returns cell type -> library size.
     """
     path = Path(path)
-    try:
-        table = pd.read_csv(path, sep="\t")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read library sizes {path}: {exc}") from None
+    table = read_csv(path, "library sizes", sep="\t")
     name_col = next((c for c in ("cell_type", "name") if c in table), None)
     if name_col is None or not ({"n_fragments", "norm"} & set(table)):
         msg = (
             f"library sizes {path} need a cell_type (or name) column and an n_fragments "
-            f"(or norm) column; found {list(table.columns)}"
+            f"(or norm) column; found {', '.join(map(repr, table.columns))[:200]}"
         )
         raise InputError(msg)
     names = table[name_col].astype(str)
@@ -324,6 +318,7 @@ def save_data(data: DeconvData, path: str | os.PathLike) -> Path:
     """Write `data` to one HDF5 file atomically."""
     import h5py
 
+    check_output(path)
     path = Path(path)
     with atomic_path(path, suffix=".h5") as tmp, h5py.File(tmp, "w") as h5:
         h5.attrs["format"] = FORMAT
@@ -359,18 +354,13 @@ def save_data(data: DeconvData, path: str | os.PathLike) -> Path:
 
 def load_data(path: str | os.PathLike) -> DeconvData:
     """Read a file written by `save_data`."""
-    import h5py
+    from varinterp.io.readers import open_hdf5
 
     path = Path(path)
     if not path.is_file():
         msg = f"deconvolution data {path} does not exist; build it with `deconvolve prep`"
         raise InputError(msg)
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError:
-        msg = f"{path} is not an HDF5 file; build it with `deconvolve prep`"
-        raise InputError(msg) from None
-    with h5:
+    with open_hdf5(path, "deconvolution data") as h5:
         if h5.attrs.get("format") != FORMAT:
             msg = f"{path} is not a varinterp deconvolution data file; build it with `prep`"
             raise InputError(msg)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from varinterp.deconv.pileup import MODES, coverage_runs, dense_blocks
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.chrom_sizes import resolve_chrom_sizes
 from varinterp.io.contigs import harmonize_contig
 from varinterp.io.fragments import (
@@ -174,6 +174,7 @@ def make_pseudobulk(
     types under `cutoff`, and writes its files into ``out/preflight/``. See
     `write_pseudobulk` for the tracks.
     """
+    check_output(out)
     sizes = resolve_chrom_sizes(chrom_sizes, bulk)
     table_bc = barcodes if isinstance(barcodes, pd.DataFrame) else read_barcodes(barcodes)
     table = load_fragments(fragments, barcodes=table_bc, chrom_sizes=sizes, strict=strict)

@@ -53,16 +53,14 @@ def read_deepdetails_h5(
     ``scatac_norm`` the normalisation is 1 for every cell type. Windows whose region type
     (4th column of ``regions``) is not 1 are marked ``background``.
     """
-    import h5py
+    from varinterp.io.readers import open_hdf5
 
     path = Path(path)
     if not isinstance(chrom_sizes, Mapping):
         if not Path(chrom_sizes).is_file():
             raise InputError(f"contig sizes file {chrom_sizes} does not exist; check the path")
         chrom_sizes = read_chrom_sizes(chrom_sizes)
-    if not path.is_file():
-        raise InputError(f"DeepDETAILS data file {path} does not exist; check the path")
-    with h5py.File(path, "r") as h5:
+    with open_hdf5(path, "DeepDETAILS data file") as h5:
         for name in ("dec/seq", "dec/acc", "dec/bulk", "regions"):
             if name not in h5:
                 raise InputError(f"{path} has no '{name}'; is it a DeepDETAILS prep-data file?")

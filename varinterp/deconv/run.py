@@ -31,6 +31,7 @@ from varinterp.deconv.prep import (
     save_data,
 )
 from varinterp.errors import InputError
+from varinterp.io.atomic import check_output
 from varinterp.progress import ProgressCallback
 
 __all__ = [
@@ -82,8 +83,13 @@ def window_regions(
     BED `regions`; else the `n_peaks` strongest bulk peaks on `chroms` (all contigs by
     default).
     """
-    from varinterp.io.intervals import read_bed
+    from varinterp.io.intervals import read_bed, require_within_contigs
 
+    if regions is not None:
+        require_within_contigs(
+            read_bed(regions), _contig_lengths(bulk_pl), source=f"regions BED {regions}",
+            against=f"bigWig {bulk_pl}", known_contigs=True,
+        )  # fmt: skip
     if tile_step is not None:
         from varinterp.deconv.tiles import tile_spans
 
@@ -161,6 +167,7 @@ def prepare_data(
     per region (they train but are not exported or scored; needs `fasta`), avoiding the
     BED `exclude`. `on_progress` counts the windows read.
     """
+    check_output(out)
     if background_ratio > 0 and fasta is None:
         msg = (
             "background windows are matched on GC content and need the reference FASTA; "
@@ -238,6 +245,7 @@ def predict_run(
     from varinterp.io.atomic import atomic_dir
     from varinterp.training.inference import load_model
 
+    check_output(out)
     if not models:
         raise InputError("no model directories given; pass at least one")
     windows = load_data(data).peaks_only()  # background windows only train
@@ -286,6 +294,7 @@ def evaluate_files(
     from varinterp.deconv.predict import evaluate_run, load_predictions
     from varinterp.io.atomic import atomic_path
 
+    check_output(out)
     windows = load_data(data).peaks_only()
     preds = {}
     if predictions is not None:

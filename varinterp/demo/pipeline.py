@@ -13,7 +13,7 @@ from varinterp.demo.locus import locus_report_step
 from varinterp.demo.qtl import qtl_step
 from varinterp.demo.scoring import scoring_step
 from varinterp.demo.world import store_step, windows_step, world_step
-from varinterp.io.atomic import atomic_write_text
+from varinterp.io.atomic import atomic_write_text, check_output
 
 __all__ = ["STEPS", "run_demo"]
 
@@ -48,6 +48,7 @@ def run_demo(
     """
     from varinterp.errors import InputError
 
+    check_output(out)
     if quick and seed != 0:
         msg = f"--quick reuses models trained on the seed-0 world; drop --quick or --seed {seed}"
         raise InputError(msg)

@@ -62,11 +62,15 @@ class WorkDir:
             except json.JSONDecodeError:
                 same = False
             if same:
-                return any(self.path.glob("part_*.tsv"))
+                return self.has_parts()
             shutil.rmtree(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(state_file, text + "\n")
         return False
+
+    def has_parts(self) -> bool:
+        """True when at least one chunk is finished."""
+        return any(self.path.glob("part_*.tsv"))
 
     def done(self, index: int) -> bool:
         return self.part(index).is_file()

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from varinterp.effects.attribute import Attributions, attribute_windows
 from varinterp.errors import InputError
 from varinterp.genome.encoding import one_hot
-from varinterp.io.atomic import atomic_path
+from varinterp.io.atomic import atomic_path, check_output
 from varinterp.io.fasta import Reference
 
 __all__ = ["AttributionResult", "parse_region", "parse_variant", "run_attribution"]
@@ -160,6 +161,9 @@ def run_attribution(
     from varinterp.training.devices import resolve_device
     from varinterp.training.inference import load_model
 
+    check_output(out)
+    if bigwig is not None:
+        check_output(bigwig, option="--bigwig")
     out = Path(out)
     for p in [out] + ([Path(bigwig)] if bigwig else []):
         if p.exists() and not overwrite:
@@ -168,15 +172,20 @@ def run_attribution(
     if not out.name.endswith(".npz"):
         msg = f"--out {out} must end in .npz"
         raise InputError(msg)
+    from varinterp.io.intervals import read_bed, require_within_contigs
+
     reference = Reference(fasta)
     items = []
     for text in regions or []:
         c, s, e = parse_region(text)
         items.append((c, s, e, text))
+    given = pd.DataFrame(items, columns=["chrom", "start", "end", "label"])
+    require_within_contigs(given, reference.lengths, source="--region", against=reference.path.name)
     if bed is not None:
-        from varinterp.io.intervals import read_bed
-
         table = read_bed(bed)
+        require_within_contigs(
+            table, reference.lengths, source=f"BED {bed}", against=reference.path.name
+        )
         for k, row in enumerate(table.itertuples(index=False)):
             name = getattr(row, "name", None)
             label = str(name) if isinstance(name, str) and name not in ("", ".") else f"region{k}"

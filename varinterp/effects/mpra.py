@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
+from varinterp.io.atomic import check_output
 from varinterp.progress import ProgressCallback, report
 
 __all__ = ["MpraBenchResult", "mpra_benchmark", "predicted_log2fc"]
@@ -119,6 +120,7 @@ def mpra_benchmark(
     from varinterp.effects.mpra_table import read_oligo_table
     from varinterp.training.devices import resolve_device
 
+    check_output(out)
     out = Path(out)
     models = dict(models or {})
     score_columns = dict(score_columns or {})

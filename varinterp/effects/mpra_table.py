@@ -102,7 +102,14 @@ def read_oligo_table(path: str | os.PathLike, *, strict: bool = False) -> pd.Dat
     for c in ("active", "emvar"):
         table[c] = _flags(table[c], path, c) if c in table.columns else np.nan
     if "log2fc" in table.columns:
-        table["log2fc"] = pd.to_numeric(table["log2fc"].replace("", np.nan), errors="coerce")
+        raw_fc = table["log2fc"].str.strip()
+        values = pd.to_numeric(raw_fc.replace("", np.nan), errors="coerce")
+        text = values.isna().to_numpy() & ~raw_fc.str.lower().isin(["", "nan", "na"]).to_numpy()
+        if text.any():  # missing measurements may be empty or NA; words are a broken table
+            i = int(np.flatnonzero(text)[0])
+            msg = f"oligo table {path}, line {i + 2}: log2fc {raw_fc.iat[i]!r} is not a number"
+            raise InputError(msg)
+        table["log2fc"] = values
     else:
         table["log2fc"] = np.nan
     snv = table["ref"].isin(list("ACGT")) & table["alt"].isin(list("ACGT"))

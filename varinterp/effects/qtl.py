@@ -40,6 +40,7 @@ import pandas as pd
 from varinterp.datasets.samplesheet import Library, read_sample_sheet
 from varinterp.datasets.tracks import read_peak_tracks
 from varinterp.errors import InputError
+from varinterp.io.atomic import check_output
 from varinterp.progress import ProgressCallback, report
 
 __all__ = ["LOG_PSEUDOCOUNT", "QtlBenchResult", "group_mean_l2", "log_l2_pearson", "qtl_benchmark"]
@@ -121,6 +122,7 @@ def qtl_benchmark(
     from varinterp.training.devices import resolve_device
     from varinterp.training.inference import load_model, profile_tracks
 
+    check_output(out)
     out = Path(out)
     if out.exists() and not overwrite:
         msg = f"output {out} already exists; remove it or pass --overwrite"
@@ -139,6 +141,14 @@ def qtl_benchmark(
     lib_ind = np.array([individuals.index(lib.sample) for lib in libraries], dtype=np.int64)
     scale = 1e6 / library_totals(sample_sheet, libraries)
     resolved = resolve_qtls(gstore, read_qtl_list(qtls)).table
+    if not (resolved["status"] == "ok").any():
+        found = resolved["status"].value_counts().to_dict()
+        shown = ", ".join(f"{n} {k}" for k, n in found.items())
+        msg = (
+            f"none of the {len(resolved)} QTLs of {qtls} is a biallelic SNV of genome store "
+            f"{Path(store).name} ({shown}); check the IDs and the genome build"
+        )
+        raise InputError(msg)
     ensembles = {label: load_model(path, device=dev) for label, path in models.items()}
     for ens in ensembles.values():
         ens.require_single_task("the QTL benchmark")
@@ -150,6 +160,12 @@ def qtl_benchmark(
     out_start = (in_len - out_len) // 2
 
     table, groups = _genotype_groups(resolved, gstore, individuals, lib_ind)
+    if not groups:
+        msg = (
+            f"no QTL of {qtls} has both homozygous groups (REF/REF and ALT/ALT) among the "
+            f"{len(individuals)} individuals of {sample_sheet}; nothing to benchmark"
+        )
+        raise InputError(msg)
     is_ok = table["status"].to_numpy() == "ok"
     scorers = {  # resolved up front: a missing fold model fails before any prediction
         label: [

@@ -32,6 +32,7 @@ from varinterp.errors import InputError
 from varinterp.genome.encoding import BASES
 from varinterp.genome.store import GenomeStore
 from varinterp.io.bigwig import BigWig
+from varinterp.io.readers import read_csv
 
 __all__ = ["QTL_COLUMNS", "QtlTable", "library_totals", "read_qtl_list", "resolve_qtls"]
 
@@ -167,7 +168,7 @@ def library_totals(sheet: str | os.PathLike, libraries: list[Library]) -> np.nda
     A ``total`` column in the sample sheet wins; otherwise the sum of |signal| of the
     plus and minus bigWigs. A library with no signal is an `InputError`.
     """
-    table = pd.read_csv(sheet, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    table = read_csv(sheet, "sample sheet", sep="\t", dtype=str, keep_default_na=False, comment="#")
     given: dict[str, str] = {}
     if "total" in table.columns:
         given = dict(zip(table["library"].str.strip(), table["total"].str.strip(), strict=True))

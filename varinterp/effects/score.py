@@ -30,8 +30,16 @@ from varinterp._moved import forward_names
 from varinterp.effects._work import WorkDir, file_fingerprint, sha256_file
 from varinterp.effects.frame import ID_COLUMNS, frame_columns, score_frame, task_names
 from varinterp.errors import InputError
+from varinterp.io.atomic import check_output
 from varinterp.io.fasta import Reference
-from varinterp.io.vcf import SnvRecord, VcfCounts, iter_snvs, open_vcf, vcf_has_index
+from varinterp.io.vcf import (
+    SnvRecord,
+    VcfCounts,
+    iter_snvs,
+    open_vcf,
+    vcf_has_index,
+    vcf_record_count,
+)
 from varinterp.progress import ProgressCallback
 
 __all__ = ["ID_COLUMNS", "ScoreResult", "score_variants", "table_columns"]
@@ -115,10 +123,7 @@ def _check_inputs(vcf: Path, reference: Reference) -> int | None:
     handle = open_vcf(vcf)
     try:
         names = list(handle.seqnames)
-        try:
-            total: int | None = int(handle.num_records)
-        except (ValueError, TypeError, OSError):
-            total = None
+        total = vcf_record_count(handle)
     finally:
         handle.close()
     cmap = reference.contig_map(f"VCF {vcf.name}")
@@ -131,6 +136,32 @@ def _check_inputs(vcf: Path, reference: Reference) -> int | None:
         )
         raise InputError(msg)
     return total
+
+
+def _score_chunks(
+    records, work, ens, reference, gstore, sample, options, chunk_size, dist, counts,
+    total_records, on_progress, stop_after,
+) -> tuple[int, int]:  # fmt: skip
+    """Score this rank's unfinished chunks into part files; returns (chunks, reused)."""
+    n_chunks = reused = 0
+    for k, chunk in enumerate(_chunks(records, chunk_size)):
+        n_chunks += 1
+        if k % dist.world_size == dist.rank:
+            if work.done(k):
+                reused += 1
+            else:
+                if stop_after is not None and k >= stop_after:
+                    msg = "stopped on request (test hook)"
+                    raise KeyboardInterrupt(msg)
+                table = score_frame(
+                    ens, _frame(chunk), fasta=reference, store=gstore, sample=sample,
+                    first_index=k * chunk_size, **options,
+                )  # fmt: skip
+                text = table.to_csv(sep="\t", index=False, float_format="%.6g", na_rep="nan")
+                work.write_part(k, text)
+        if on_progress is not None:
+            on_progress(counts.records, total_records)
+    return n_chunks, reused
 
 
 def score_variants(
@@ -171,6 +202,9 @@ def score_variants(
     from varinterp.training.devices import resolve_device
     from varinterp.training.inference import load_model
 
+    check_output(out)
+    if vcf_out is not None:
+        check_output(vcf_out, option="--vcf-out")
     vcf, out = Path(vcf), Path(out)
     if out.exists() and not overwrite:
         msg = f"output {out} already exists; remove it or pass --overwrite"
@@ -235,24 +269,15 @@ def score_variants(
     # samples=[]: genotypes are never parsed (fast on cohort VCFs)
     snvs = iter_snvs(vcf, reference=reference, samples=[], strict=strict, counts=counts)
     records = _sorted_check(snvs, vcf)
-    n_chunks = reused = 0
-    for k, chunk in enumerate(_chunks(records, chunk_size)):
-        n_chunks += 1
-        if k % dist.world_size == dist.rank:
-            if work.done(k):
-                reused += 1
-            else:
-                if _stop_after_chunks is not None and k >= _stop_after_chunks:
-                    msg = "stopped on request (test hook)"
-                    raise KeyboardInterrupt(msg)
-                table = score_frame(
-                    ens, _frame(chunk), fasta=reference, store=gstore, sample=sample,
-                    first_index=k * chunk_size, **options,
-                )  # fmt: skip
-                text = table.to_csv(sep="\t", index=False, float_format="%.6g", na_rep="nan")
-                work.write_part(k, text)
-        if on_progress is not None:
-            on_progress(counts.records, total_records)
+    try:
+        n_chunks, reused = _score_chunks(
+            records, work, ens, reference, gstore, sample, options, chunk_size, dist,
+            counts, total_records, on_progress, _stop_after_chunks,
+        )  # fmt: skip
+    except InputError:
+        if dist.is_main and not work.has_parts():  # stopped before any chunk: no work kept
+            work.remove()
+        raise
     barrier(dist)
     if counts.snvs == 0:
         if dist.is_main:

@@ -84,6 +84,8 @@ def write_annotated_vcf(
     import cyvcf2
     import pysam
 
+    from varinterp.io.vcf import open_vcf_header
+
     out = Path(out)
     if not out.name.endswith(".vcf.gz"):
         msg = f"--vcf-out {out} must end in .vcf.gz (it is bgzipped and indexed)"
@@ -99,7 +101,7 @@ def write_annotated_vcf(
         tasks = pd.read_csv(table, sep="\t", usecols=["task"], dtype=str)["task"].unique()
         fields = [(f"{c}_{_task_key(t)}", c) for t in tasks for c in base]
     columns = [name for name, _ in fields]
-    reader = cyvcf2.VCF(str(vcf))
+    reader = open_vcf_header(vcf)
     for name, col in fields:
         reader.add_info_to_header(
             {

@@ -27,6 +27,7 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.finemap.sumstats import COLUMN_NAMES, find_column
+from varinterp.io.readers import npy_problem, read_csv
 
 __all__ = ["LdCheck", "MatrixLd", "PlinkLd", "check_ld", "open_ld"]
 
@@ -90,10 +91,7 @@ class MatrixLd:
         for f, what in ((matrix, "LD matrix"), (variants, "LD variants table")):
             if not f.is_file():
                 raise InputError(f"{what} {f} does not exist; check the path")
-        try:
-            tab = pd.read_csv(variants, sep=r"\s+", dtype=str)
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read LD variants table {variants}: {exc}") from None
+        tab = read_csv(variants, "LD variants table", sep=r"\s+", dtype=str)
         cols = list(tab.columns)
         found = {r: find_column(cols, r, {}) for r in ("chrom", "pos", "ref", "alt", "id")}
         missing = [r for r in ("chrom", "pos", "ref", "alt") if found[r] is None]
@@ -155,8 +153,12 @@ def _load_matrix(path: Path) -> np.ndarray:
             R = np.loadtxt(path, dtype=np.float64, ndmin=2)
     except InputError:
         raise
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read LD matrix {path}: {exc}") from None
+    except (OSError, ValueError, EOFError) as exc:
+        msg = (
+            f"cannot read LD matrix {path} ({npy_problem(exc)}); give a numeric .npy, .npz or "
+            "text matrix"
+        )
+        raise InputError(msg) from None
     R = np.asarray(R, dtype=np.float64)
     if R.ndim != 2 or R.shape[0] != R.shape[1]:
         raise InputError(f"LD matrix {path} must be square, got shape {R.shape}")

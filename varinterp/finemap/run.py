@@ -24,7 +24,7 @@ from varinterp.finemap.credsets import CredibleSet, credible_sets
 from varinterp.finemap.ld import check_ld, open_ld
 from varinterp.finemap.sumstats import read_sumstats
 from varinterp.finemap.susie import susie_rss
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.progress import ProgressCallback
 
 __all__ = ["FinemapResult", "finemap"]
@@ -139,6 +139,7 @@ def finemap(
     (Wakefield, one causal variant; needs beta and se, or z and n; LD optional, used for
     purity). `n` overrides the sample size column (its median is used otherwise).
     """
+    check_output(out)
     if method not in ("susie", "abf"):
         raise InputError(f"method must be 'susie' or 'abf', got {method!r}")
     for name, value, allowed in (

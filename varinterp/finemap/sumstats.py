@@ -29,6 +29,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from varinterp.errors import InputError
+from varinterp.io.readers import read_csv
 
 __all__ = ["COLUMN_NAMES", "find_column", "parse_region", "read_sumstats"]
 
@@ -91,10 +92,7 @@ def read_sumstats(
     maps a role (chrom, pos, ref, alt, id, z, beta, se, n) to a header name.
     """
     path = Path(path)
-    try:
-        df = pd.read_csv(path, sep=r"\s+", dtype=str, comment=None)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read summary statistics {path}: {exc}") from None
+    df = read_csv(path, "summary statistics", sep=r"\s+", dtype=str, comment=None)
     cols = list(df.columns)
     override = dict(columns or {})
     found = {role: find_column(cols, role, override) for role in COLUMN_NAMES}

@@ -21,7 +21,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from varinterp.genome._numba_cache import ensure_numba_cache
+
 __all__ = ["fill_haplotype_codes", "fill_haplotypes", "fill_two_hot"]
+
+ensure_numba_cache(__file__)
 
 
 @numba.njit(nogil=True, cache=True, inline="always")

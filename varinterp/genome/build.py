@@ -20,10 +20,11 @@ from varinterp import __version__
 from varinterp.errors import InputError
 from varinterp.genome.encoding import BASES
 from varinterp.genome.store import FORMAT_NAME, FORMAT_VERSION
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.fasta import Reference
 from varinterp.io.intervals import check_regions, merge_regions, read_bed
-from varinterp.io.vcf import VcfCounts, iter_snvs, open_vcf
+from varinterp.io.readers import read_text
+from varinterp.io.vcf import VcfCounts, iter_snvs, open_vcf, vcf_record_count
 from varinterp.progress import ProgressCallback, report
 
 __all__ = ["StoreSummary", "build_store", "read_sample_list", "sample_ids"]
@@ -73,7 +74,7 @@ def read_sample_list(path: str | os.PathLike) -> list[str]:
         raise InputError(msg)
     names = [
         line.split()[0]
-        for line in path.read_text().splitlines()
+        for line in read_text(path, "sample list").splitlines()
         if line.strip() and not line.startswith("#")
     ]
     if not names:
@@ -122,6 +123,7 @@ def build_store(
     mismatches are skipped and counted (an `InputError` with `strict`). The folder
     appears only when complete.
     """
+    check_output(out)
     vcf, fasta, out = Path(vcf), Path(fasta), Path(out)
     if flank < 0:
         msg = f"--flank must be >= 0, got {flank}"
@@ -132,7 +134,7 @@ def build_store(
     reference = Reference(fasta)
     probe = open_vcf(vcf, samples=samples)
     sample_names = list(probe.samples) if samples is None else list(samples)
-    total_records = _record_count(probe)
+    total_records = vcf_record_count(probe)
     probe.close()
 
     merged = None
@@ -214,14 +216,6 @@ def build_store(
         reference_non_acgtn=non_acgtn,
         size_bytes=size,
     )
-
-
-def _record_count(vcf) -> int | None:
-    try:
-        n = vcf.num_records
-    except (ValueError, AttributeError):
-        return None
-    return int(n) if n else None
 
 
 def _write_reference(reference: Reference, names: list[str], folder: Path):

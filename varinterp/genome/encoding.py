@@ -37,6 +37,7 @@ from varinterp.bases import (
     sequence_from_codes,
 )
 from varinterp.errors import InputError
+from varinterp.genome._numba_cache import ensure_numba_cache
 
 __all__ = [
     "BASES",
@@ -50,6 +51,8 @@ __all__ = [
     "two_hot",
     "two_hot_to_iupac",
 ]
+
+ensure_numba_cache(__file__)
 
 # Two-hot column for each IUPAC letter that two alleles can make.
 _IUPAC_PAIRS = {

@@ -16,7 +16,7 @@ import numpy as np
 from varinterp.errors import InputError
 from varinterp.genome.encoding import sequence_from_codes, two_hot_to_iupac
 from varinterp.genome.store import GenomeStore
-from varinterp.io.atomic import atomic_path
+from varinterp.io.atomic import atomic_path, check_output
 from varinterp.io.intervals import check_regions, read_bed
 from varinterp.progress import ProgressCallback, report
 
@@ -66,6 +66,7 @@ def export_sequences(
     """
     from varinterp.genome.build import sample_ids
 
+    check_output(out)
     try:
         fmt = ExportFormat(fmt)
     except ValueError:

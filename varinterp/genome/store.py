@@ -8,7 +8,6 @@ without ever writing a personal FASTA.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from varinterp.errors import InputError
 from varinterp.genome import _kernels
 from varinterp.genome.encoding import BASES
 from varinterp.io.contigs import ContigMap
+from varinterp.io.readers import load_npy, read_json
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "GenomeStore", "StoreContig"]
 
@@ -56,17 +56,21 @@ class GenomeStore:
         self.samples: list[str] = list(meta["samples"])
         self.contigs: list[StoreContig] = [StoreContig(**c) for c in meta["contigs"]]
         self._contig_index = {c.name: i for i, c in enumerate(self.contigs)}
-        self._names = ContigMap(self._contig_index, source=f"store {path.name}")
+        self._names = ContigMap(self._contig_index, source="", target=f"genome store {path}")
         self._sample_index = {s: i for i, s in enumerate(self.samples)}
-        self.reference = np.load(path / "reference.npy", mmap_mode="r")
-        self.positions = np.load(path / "positions.npy", mmap_mode="r")
-        self.alleles = np.load(path / "alleles.npy", mmap_mode="r")
-        self.genotypes = np.load(path / "genotypes.npy", mmap_mode="r")
+        self.reference = self._array("reference")
+        self.positions = self._array("positions")
+        self.alleles = self._array("alleles")
+        self.genotypes = self._array("genotypes")
         self._phased = None
         self._ref_offset = np.array([c.ref_offset for c in self.contigs], dtype=np.int64)
         self._ref_length = np.array([c.length for c in self.contigs], dtype=np.int64)
         self._var_lo = np.array([c.var_start for c in self.contigs], dtype=np.int64)
         self._var_hi = np.array([c.var_end for c in self.contigs], dtype=np.int64)
+
+    def _array(self, name: str) -> np.ndarray:
+        """A memory-mapped array of the store, as ``<name>.npy`` holds it."""
+        return load_npy(self.path / f"{name}.npy", "genome store array", mmap_mode="r")
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, reference_only: bool = False) -> GenomeStore:
@@ -76,9 +80,10 @@ class GenomeStore:
         if not meta_path.is_file():
             msg = f"{path} is not a genome store (no meta.json); run varinterp genome build"
             raise InputError(msg)
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != FORMAT_NAME:
-            msg = f"{path} is not a varinterp genome store (format {meta.get('format')!r})"
+        meta = read_json(meta_path, "genome store file")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+            shown = meta.get("format") if isinstance(meta, dict) else None
+            msg = f"{path} is not a varinterp genome store (format {shown!r})"
             raise InputError(msg)
         if meta.get("version", 0) > FORMAT_VERSION:
             msg = (
@@ -86,7 +91,13 @@ class GenomeStore:
                 f"reads ({FORMAT_VERSION}); upgrade varinterp"
             )
             raise InputError(msg)
-        return cls(path, meta, reference_only=reference_only)
+        try:
+            return cls(path, meta, reference_only=reference_only)
+        except InputError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"genome store {meta_path} is incomplete or damaged ({exc!r}); rebuild the store"
+            raise InputError(msg) from None
 
     # ----------------------------------------------------------------- lookups
     @property
@@ -168,7 +179,7 @@ class GenomeStore:
     def is_phased(self, samples: SampleSpec | None = None) -> bool:
         """True when every stored call of these samples is phased (or homozygous)."""
         if self._phased is None:
-            self._phased = np.load(self.path / "phased.npy", mmap_mode="r")
+            self._phased = self._array("phased")
         idx = np.arange(len(self.samples)) if samples is None else self.sample_indices(samples)
         if self.n_variants == 0:
             return True

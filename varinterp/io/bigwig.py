@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pyBigWig
 
-from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
 from varinterp.io.contigs import ContigMap
+from varinterp.io.readers import open_bigwig
 
 __all__ = ["BigWig", "write_bigwig"]
 
@@ -25,19 +25,15 @@ __all__ = ["BigWig", "write_bigwig"]
 class BigWig:
     """An open bigWig file whose contig names are mapped onto the reference's names."""
 
-    def __init__(self, path: str | os.PathLike, *, absolute: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike, *, absolute: bool = False, what: str = "bigWig"
+    ) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            msg = f"bigWig {self.path} does not exist; check the path"
-            raise InputError(msg)
-        handle = pyBigWig.open(str(self.path))
-        if handle is None or not handle.isBigWig():
-            msg = f"{self.path} is not a readable bigWig file"
-            raise InputError(msg)
+        handle = open_bigwig(self.path, what)
         self._bw = handle
         self.absolute = absolute
         self.lengths: dict[str, int] = dict(handle.chroms())
-        self._names = ContigMap(self.lengths, source=f"bigWig {self.path.name}")
+        self._names = ContigMap(self.lengths, source="", target=f"bigWig {self.path}")
 
     def has_contig(self, chrom: str) -> bool:
         return self._names.get(chrom) is not None

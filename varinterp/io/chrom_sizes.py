@@ -19,8 +19,9 @@ def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
     try:
         table = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], comment="#")
         sizes = {str(c): int(n) for c, n in zip(table[0], table[1], strict=True)}
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"chrom sizes {path} is not a 'chrom<TAB>length' table ({exc}); fix the file"
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = f"chrom sizes {path} is not a 'chrom<TAB>length' table ({first}); fix the file"
         raise InputError(msg) from None
     if not sizes:
         raise InputError(f"chrom sizes {path} is empty; give one 'chrom<TAB>length' per contig")

@@ -29,20 +29,24 @@ def spellings(name: str) -> list[str]:
     return out
 
 
-def harmonize_contig(name: str, available: Iterable[str], *, source: str = "input") -> str:
+def harmonize_contig(
+    name: str, available: Iterable[str], *, source: str = "input", target: str = "the reference"
+) -> str:
     """Return the spelling of `name` that `available` uses.
 
-    Raises `InputError` naming both spellings when no spelling of `name` is available.
+    Raises `InputError` naming both spellings when no spelling of `name` is available;
+    `source` names where `name` came from, `target` the file `available` belongs to.
     """
     pool = available if isinstance(available, set | frozenset | dict) else set(available)
     for candidate in spellings(name):
         if candidate in pool:
             return candidate
     example = next(iter(sorted(pool)), "<none>")
+    tried = ", ".join(repr(s) for s in spellings(name))
+    origin = f" from {source}" if source else ""
     msg = (
-        f"contig {name!r} from {source} is not in the reference (which names contigs like "
-        f"{example!r}); tried {', '.join(repr(s) for s in spellings(name))}: use a reference "
-        "that has it or drop those records"
+        f"contig {name!r}{origin} is not in {target} (which names contigs like {example!r}); "
+        f"tried {tried}: use a reference that has it or drop those records"
     )
     raise InputError(msg)
 
@@ -50,15 +54,22 @@ def harmonize_contig(name: str, available: Iterable[str], *, source: str = "inpu
 class ContigMap:
     """Maps contig names of one input onto the reference's names, caching the answers."""
 
-    def __init__(self, reference_names: Iterable[str], *, source: str = "input") -> None:
+    def __init__(
+        self,
+        reference_names: Iterable[str],
+        *,
+        source: str = "input",
+        target: str = "the reference",
+    ) -> None:
         self._ref = frozenset(reference_names)
         self._source = source
+        self._target = target
         self._cache: dict[str, str] = {}
 
     def __call__(self, name: str) -> str:
         found = self._cache.get(name)
         if found is None:
-            found = harmonize_contig(name, self._ref, source=self._source)
+            found = harmonize_contig(name, self._ref, source=self._source, target=self._target)
             self._cache[name] = found
         return found
 

@@ -39,8 +39,22 @@ class Reference:
         except (pyfaidx.FastaIndexingError, pyfaidx.UnsupportedCompressionFormat) as exc:
             msg = f"cannot index reference FASTA {self.path}: {exc}".splitlines()[0]
             raise InputError(msg) from None
+        except UnicodeDecodeError:
+            msg = (
+                f"reference FASTA {self.path} is not a text FASTA (binary, or compressed "
+                "other than with bgzip); check the file"
+            )
+            raise InputError(msg) from None
         except ValueError as exc:
-            msg = f"reference FASTA {self.path} is malformed: {exc}".splitlines()[0]
+            index = Path(f"{self.path}.fai")
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if index.is_file():
+                msg = (
+                    f"reference FASTA {self.path} or its index {index.name} is malformed "
+                    f"({first}); delete {index} (it is rebuilt) and check the FASTA"
+                )
+            else:
+                msg = f"reference FASTA {self.path} is malformed: {first}"
             raise InputError(msg) from None
         if not self._fasta.keys():
             msg = f"reference FASTA {self.path} has no sequences"
@@ -54,7 +68,7 @@ class Reference:
 
     def contig_map(self, source: str) -> ContigMap:
         """A mapper from another input's contig names onto this FASTA's names."""
-        return ContigMap(self.lengths, source=source)
+        return ContigMap(self.lengths, source=source, target=f"reference {self.path}")
 
     def sequence(self, chrom: str, start: int = 0, end: int | None = None) -> str:
         """The raw letters of ``chrom[start:end]`` (case kept), clipped to the contig."""

@@ -22,6 +22,7 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.contigs import ContigMap, harmonize_contig
+from varinterp.io.readers import reading
 from varinterp.progress import ProgressCallback, report
 
 __all__ = ["FragmentTable", "load_fragments", "read_barcodes", "relabel", "safe_name"]
@@ -101,8 +102,9 @@ def read_barcodes(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     try:
         table = pd.read_csv(path, sep="\t", header=None, dtype=str, comment="#")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"barcode table {path} cannot be read ({exc}); give 'barcode<TAB>cell_type' lines"
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        msg = f"barcode table {path} cannot be read ({first}); give 'barcode<TAB>cell_type' lines"
         raise InputError(msg) from None
     if table.shape[1] < 2:
         msg = f"barcode table {path} has {table.shape[1]} column(s); need barcode<TAB>cell_type"
@@ -253,6 +255,11 @@ def load_fragments(
 def _read_chunks(path: Path) -> Iterator[pd.DataFrame]:
     """pandas chunks with columns chrom, start, end, barcode, count (count 1 when absent)."""
     compression = "gzip" if _is_gzip(path) else None
+    with reading(path, "fragments file", check="gzip -t" if compression else None):
+        yield from _chunks(path, compression)
+
+
+def _chunks(path: Path, compression: str | None) -> Iterator[pd.DataFrame]:
     try:
         head = pd.read_csv(
             path, sep="\t", header=None, comment="#", nrows=1, compression=compression

@@ -18,8 +18,16 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.contigs import ContigMap
+from varinterp.io.readers import reading
 
-__all__ = ["RegionCheck", "check_regions", "merge_regions", "read_bed", "read_peaks"]
+__all__ = [
+    "RegionCheck",
+    "check_regions",
+    "merge_regions",
+    "read_bed",
+    "read_peaks",
+    "require_within_contigs",
+]
 
 _BED_COLUMNS = ["chrom", "start", "end", "name", "score", "strand"]
 
@@ -35,12 +43,15 @@ def read_bed(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         msg = f"BED file {path} does not exist; check the path"
         raise InputError(msg)
-    with path.open("rb") as fh:
-        opener = gzip.open if fh.read(2) == b"\x1f\x8b" else open
-    with opener(path, "rt") as fh:
-        body = "".join(
-            line for line in fh if line.strip() and not line.startswith(("#", "track", "browser"))
-        )
+    with reading(path, "BED file"):
+        with path.open("rb") as fh:
+            opener = gzip.open if fh.read(2) == b"\x1f\x8b" else open
+        with opener(path, "rt", encoding="utf-8") as fh:
+            body = "".join(
+                line
+                for line in fh
+                if line.strip() and not line.startswith(("#", "track", "browser"))
+            )
     try:
         table = pd.read_csv(
             io.StringIO(body), sep="\t", header=None, dtype=str, keep_default_na=False
@@ -130,6 +141,33 @@ def check_regions(
         .reset_index(drop=True)
     )
     return out, RegionCheck(int(clipped.sum()), int(past.sum()), was_sorted)
+
+
+def require_within_contigs(
+    regions: pd.DataFrame,
+    lengths: Mapping[str, int],
+    *,
+    source: str,
+    against: str,
+    known_contigs: bool = False,
+) -> None:
+    """Raise `InputError` for the first region (columns chrom, start, end) that starts at
+    or past the end of its contig in `lengths`. Contigs `lengths` lacks are skipped, or
+    with `known_contigs` are an `InputError` too. `source` names the regions, `against`
+    the file whose contig lengths are used, in the message."""
+    if regions.empty:
+        return
+    names = ContigMap(lengths, source=source, target=against)
+    for row, (chrom, start, end) in enumerate(
+        zip(regions["chrom"], regions["start"], regions["end"], strict=True)
+    ):
+        name = names(str(chrom)) if known_contigs else names.get(str(chrom))
+        if name is not None and int(start) >= lengths[name]:
+            msg = (
+                f"{source}, region {row + 1} ({chrom}:{int(start) + 1}-{int(end)}) lies past "
+                f"the end of {name} ({lengths[name]:,} bp in {against}); check the genome build"
+            )
+            raise InputError(msg)
 
 
 def merge_regions(regions: pd.DataFrame, *, flank: int = 0) -> pd.DataFrame:

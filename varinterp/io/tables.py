@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from varinterp.errors import InputError
+from varinterp.io.readers import reading
 
 __all__ = ["read_table", "resolve_path"]
 
@@ -28,14 +29,15 @@ def read_table(path: str | os.PathLike, *, required: Sequence[str], what: str) -
     if not path.is_file():
         msg = f"{what} {path} does not exist; check the path"
         raise InputError(msg)
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except pd.errors.EmptyDataError:
-        msg = f"{what} {path} is empty; it needs a header line with {', '.join(required)}"
-        raise InputError(msg) from None
-    except pd.errors.ParserError as exc:
-        msg = f"{what} {path} is not a tab-separated table with a header ({exc})"
-        raise InputError(msg.splitlines()[0]) from None
+    with reading(path, what):
+        try:
+            table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
+        except pd.errors.EmptyDataError:
+            msg = f"{what} {path} is empty; it needs a header line with {', '.join(required)}"
+            raise InputError(msg) from None
+        except pd.errors.ParserError as exc:
+            msg = f"{what} {path} is not a tab-separated table with a header ({exc})"
+            raise InputError(msg.splitlines()[0]) from None
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:

@@ -26,8 +26,17 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.fasta import Reference
+from varinterp.io.readers import silenced_stderr
 
-__all__ = ["SnvRecord", "VcfCounts", "iter_snvs", "open_vcf", "vcf_has_index"]
+__all__ = [
+    "SnvRecord",
+    "VcfCounts",
+    "iter_snvs",
+    "open_vcf",
+    "open_vcf_header",
+    "vcf_has_index",
+    "vcf_record_count",
+]
 
 _SNV_BASES = frozenset("ACGT")
 
@@ -92,11 +101,7 @@ def open_vcf(
     if need_index and not vcf_has_index(path):
         msg = f"VCF {path} has no index (.tbi or .csi); create one with: bcftools index -t {path}"
         raise InputError(msg)
-    try:
-        vcf = cyvcf2.VCF(str(path), gts012=True, lazy=True, threads=1)
-    except OSError:
-        msg = f"{path} is not a readable VCF/BCF (garbled or wrong format); check: bcftools view"
-        raise InputError(msg) from None
+    vcf = _open_quietly(path, gts012=True, lazy=True, threads=1)
     if samples is not None:
         have = set(vcf.samples)
         missing = [s for s in samples if s not in have]
@@ -110,6 +115,41 @@ def open_vcf(
         if list(samples) != list(vcf.samples):
             vcf.set_samples(list(samples))
     return vcf
+
+
+def vcf_record_count(vcf: cyvcf2.VCF) -> int | None:
+    """The record count of an open VCF from its index, or None without a usable index
+    (htslib's complaint about a missing index is silenced)."""
+    try:
+        with silenced_stderr():
+            n = vcf.num_records
+    except (ValueError, AttributeError, TypeError, OSError):
+        return None
+    return int(n) if n else None
+
+
+def open_vcf_header(path: str | os.PathLike) -> cyvcf2.VCF:
+    """Open a VCF/BCF with cyvcf2's defaults (e.g. as a writer's template), checked like
+    `open_vcf`."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"VCF {path} does not exist; check the path"
+        raise InputError(msg)
+    return _open_quietly(path)
+
+
+def _open_quietly(path: Path, **kwargs) -> cyvcf2.VCF:
+    """`cyvcf2.VCF` with htslib's own complaints silenced; a file it cannot open or
+    whose header it cannot parse is an `InputError` (cyvcf2 raises a bare Exception)."""
+    try:
+        with silenced_stderr():
+            return cyvcf2.VCF(str(path), **kwargs)
+    except Exception:  # OSError, or Exception("cannot parse VCF header")
+        msg = (
+            f"VCF {path} is not a readable VCF/BCF (truncated, garbled or another format); "
+            f"check it with: bcftools view {path}"
+        )
+        raise InputError(msg) from None
 
 
 def _is_symbolic(alt: str) -> bool:
@@ -162,7 +202,9 @@ def iter_snvs(
                 raise InputError(msg) from None
             counts.records += 1
             last = f"{rec.CHROM}:{rec.POS}"
-            yield from _split_record(rec, names, reference, strict, counts, sites_only, order)
+            yield from _split_record(
+                rec, names, reference, strict, counts, sites_only, order, f"VCF {path}"
+            )
     finally:
         vcf.close()
 
@@ -175,7 +217,9 @@ def _query_regions(vcf: cyvcf2.VCF, regions: pd.DataFrame) -> Iterator[cyvcf2.Va
         spelled = next((s for s in spellings(chrom) if s in vcf_names), None)
         if spelled is None:
             continue
-        for rec in vcf(f"{spelled}:{start + 1}-{end}"):
+        with silenced_stderr():
+            found = vcf(f"{spelled}:{start + 1}-{end}")
+        for rec in found:
             if start <= rec.POS - 1 < end:  # skip records that only overlap the region
                 yield rec
 
@@ -188,6 +232,7 @@ def _split_record(
     counts: VcfCounts,
     sites_only: bool,
     order: np.ndarray | None,
+    label: str,
 ) -> Iterator[SnvRecord]:
     ref = rec.REF.upper()
     alts = [a.upper() for a in rec.ALT]
@@ -209,8 +254,8 @@ def _split_record(
     pos0 = rec.POS - 1
     if pos0 >= reference.lengths[chrom]:
         msg = (
-            f"VCF record {rec.CHROM}:{rec.POS} lies past the end of {chrom} "
-            f"({reference.lengths[chrom]} bp) in {reference.path.name}; wrong genome build?"
+            f"{label}: record {rec.CHROM}:{rec.POS} lies past the end of {chrom} "
+            f"({reference.lengths[chrom]:,} bp in {reference.path.name}); wrong genome build?"
         )
         raise InputError(msg)
     fasta_base = reference.base(chrom, pos0)
@@ -220,7 +265,10 @@ def _split_record(
         if len(counts.ref_mismatch_examples) < 5:
             counts.ref_mismatch_examples.append(where)
         if strict:
-            msg = f"REF mismatch at {where}; check the genome build, or drop --strict to skip it"
+            msg = (
+                f"{label}: REF mismatch at {where}; check the genome build, or drop --strict "
+                "to skip such records"
+            )
             raise InputError(msg)
         return
     carriers_all = phased = None

@@ -38,11 +38,15 @@ LOCK_NAME = ".varinterp-lock.json"
 def cache_root(cache: str | os.PathLike | None = None) -> Path:
     """`cache` if given, else ``$VARINTERP_DATA``, else ``~/.cache/varinterp``."""
     if cache is not None:
-        return Path(cache).expanduser()
-    env = os.environ.get("VARINTERP_DATA")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "varinterp"
+        root = Path(cache).expanduser()
+    elif os.environ.get("VARINTERP_DATA"):
+        root = Path(os.environ["VARINTERP_DATA"]).expanduser()
+    else:
+        root = Path.home() / ".cache" / "varinterp"
+    if root.exists() and not root.is_dir():
+        msg = f"data cache {root} is a file, not a folder; pass --cache a folder"
+        raise InputError(msg)
+    return root
 
 
 def dataset_dir(dataset: Dataset, cache: str | os.PathLike | None = None) -> Path:

@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.manifests import Dataset, fetch, load_manifests
 from varinterp.manifests.store import file_state
 from varinterp.progress import ProgressCallback
@@ -282,6 +282,7 @@ def fetch_zoo_model(
     model is copied. `on_progress(done, total)` counts bytes of each download, then the
     imported files. `out` is written atomically; it must not exist unless `overwrite`.
     """
+    check_output(out)
     entries = {e.name: e for e in list_zoo(root, manifest_dir=manifest_dir, cache=cache)}
     if name not in entries:
         msg = f"no model {name!r} in the zoo; known models: {', '.join(entries) or 'none'}"

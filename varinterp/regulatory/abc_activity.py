@@ -25,6 +25,7 @@ from scipy.interpolate import interp1d
 from scipy.stats import rankdata
 
 from varinterp.errors import InputError
+from varinterp.io.readers import read_csv
 from varinterp.regulatory._common import any_overlap
 
 __all__ = [
@@ -74,7 +75,7 @@ def read_qnorm_reference(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         msg = f"quantile reference {path} does not exist; check --qnorm"
         raise InputError(msg)
-    table = pd.read_csv(path, sep="\t")
+    table = read_csv(path, "quantile reference", sep="\t")
     need = {"enh_class", "rank"}
     if not need <= set(table.columns) or not any(
         c in table.columns for c in QNORM_COLUMNS.values()

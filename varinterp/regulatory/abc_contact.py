@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
+from varinterp.io.readers import read_csv
 
 __all__ = [
     "GAMMA",
@@ -144,7 +145,7 @@ def load_cool_contacts(
         raise InputError(msg)
     from varinterp.io.contigs import ContigMap
 
-    name = ContigMap(clr.chromnames, source=f"Hi-C {uri}").get(chrom)
+    name = ContigMap(clr.chromnames, source="", target=f"Hi-C {uri}").get(chrom)
     if name is None:
         return None
     offset = int(clr.offset(name))
@@ -180,11 +181,7 @@ def load_cool_contacts(
 def load_bedpe_contacts(path: str | os.PathLike) -> dict[str, ContactTable]:
     """Read a BEDPE contact table -> per-chromosome `ContactTable` (intra-chromosomal rows)."""
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, sep="\t", header=None, comment="#", dtype=str)
-    except pd.errors.EmptyDataError:
-        msg = f"Hi-C contact table {path} is empty"
-        raise InputError(msg) from None
+    raw = read_csv(path, "Hi-C contact table", sep="\t", header=None, comment="#", dtype=str)
     if raw.shape[1] < 7:
         msg = (
             f"Hi-C contact table {path} has {raw.shape[1]} columns; BEDPE contacts need "
@@ -246,7 +243,7 @@ def open_contacts(path: str, *, resolution: int, window: int) -> _Contacts:
     tables = load_bedpe_contacts(file_part)
     from varinterp.io.contigs import ContigMap
 
-    names = ContigMap(tables, source=f"Hi-C {file_part}")
+    names = ContigMap(tables, source="", target=f"Hi-C {file_part}")
 
     def _get(chrom: str) -> ContactTable | None:
         found = names.get(chrom)

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
-from varinterp.io.intervals import read_bed
+from varinterp.io.atomic import atomic_dir, check_output
+from varinterp.io.bigwig import BigWig
+from varinterp.io.intervals import read_bed, require_within_contigs
 from varinterp.io.tables import read_table, resolve_path
 from varinterp.progress import ProgressCallback, report
 from varinterp.regulatory._common import safe_name, write_tsv
@@ -106,6 +107,22 @@ def _read_elements(path: str | os.PathLike, genes: pd.DataFrame, tss_slop: int) 
     return elements.reset_index(drop=True)
 
 
+def _check_on_contigs(
+    elements: pd.DataFrame, path: str | os.PathLike, samples: pd.DataFrame, table: Path
+) -> None:
+    """Elements past the end of their contig (per the first bigWig of the sample table)
+    are an `InputError`: a genome-build mismatch."""
+    for value in samples["accessibility"]:
+        track = resolve_path(value, table)
+        if is_bigwig(track):
+            with BigWig(track, what="accessibility bigWig") as bw:
+                require_within_contigs(
+                    elements, bw.lengths, source=f"element BED {path}",
+                    against=f"bigWig {track.name}", known_contigs=True,
+                )  # fmt: skip
+            return
+
+
 def _signal(row: pd.Series, column: str, table: Path, elements: pd.DataFrame) -> np.ndarray:
     path = resolve_path(row[column], table)
     total_text = row.get(f"{column}_total", "")
@@ -158,6 +175,7 @@ def link_abc(
     `all_putative`, ``<cell_type>.all_putative.tsv.gz`` (every pair, unfiltered).
     `threshold` None takes ABC's recommended value for the input kind.
     """
+    check_output(out)
     params = params or AbcParams()
     kind = accessibility_kind.upper()
     if kind not in ("ATAC", "DHS"):
@@ -172,6 +190,7 @@ def link_abc(
         raise InputError(msg)
     gene_table = read_genes(genes)
     element_table = _read_elements(elements, gene_table, params.tss_slop)
+    _check_on_contigs(element_table, elements, sample_table, table_path)
     reference = read_qnorm_reference(qnorm) if qnorm is not None else None
     has_h3 = "h3k27ac" in sample_table.columns and bool((sample_table["h3k27ac"] != "").all())
     if threshold is None:

@@ -30,8 +30,9 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
-from varinterp.io.intervals import read_bed
+from varinterp.io.atomic import atomic_dir, check_output
+from varinterp.io.bigwig import BigWig
+from varinterp.io.intervals import read_bed, require_within_contigs
 from varinterp.io.tables import read_table, resolve_path
 from varinterp.progress import ProgressCallback, report
 from varinterp.regulatory._common import safe_name, write_tsv
@@ -140,12 +141,19 @@ def call_elements(
     (without ``region``), one row per region and cell type. ``<cell_type>.specific.bed``:
     the specific regions of each cell type (BED6; score = min(1000, round(-10 log10 q))).
     """
+    check_output(out)
     if bins < 1:
         msg = f"--bins must be at least 1 (got {bins})"
         raise InputError(msg)
     table_path = Path(tracks)
     table = read_table(table_path, required=("cell_type", "path"), what="track table")
     region_table = read_bed(regions)
+    first_track = resolve_path(table["path"].iloc[0], table_path)
+    with BigWig(first_track, what="track") as bw:
+        require_within_contigs(
+            region_table, bw.lengths, source=f"region BED {regions}",
+            against=f"bigWig {first_track.name}", known_contigs=True,
+        )  # fmt: skip
     if "name" not in region_table.columns:
         region_table["name"] = [
             f"{c}:{s}-{e}"

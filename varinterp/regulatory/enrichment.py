@@ -29,8 +29,9 @@ from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.multitest import multipletests
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_path
+from varinterp.io.atomic import atomic_path, check_output
 from varinterp.io.intervals import read_bed
+from varinterp.io.readers import read_csv
 from varinterp.io.tables import read_table, resolve_path
 from varinterp.regulatory._common import points_in_intervals, write_tsv
 
@@ -90,9 +91,10 @@ def read_specific_regions(path: str | os.PathLike) -> dict[str, pd.DataFrame]:
     """Specific regions per cell type, from ``elements.tsv`` of ``elements call`` (rows with
     ``specific`` true) or from a TSV listing ``cell_type`` and ``bed`` paths."""
     path = Path(path)
-    head = pd.read_csv(path, sep="\t", nrows=0).columns
+    what = "elements table"
+    head = read_csv(path, what, sep="\t", nrows=0).columns
     if "specific" in head:
-        table = pd.read_csv(path, sep="\t", dtype={"chrom": str})
+        table = read_csv(path, what, sep="\t", dtype={"chrom": str})
         need = {"chrom", "start", "end", "cell_type", "specific"}
         if not need <= set(table.columns):
             msg = f"{path} lacks {', '.join(sorted(need - set(table.columns)))}"
@@ -222,6 +224,12 @@ def enrich(
     alpha: float = 0.05,
 ) -> EnrichmentResult:
     """Run `enrichment_tests` on files; write the TSV `out` and optionally the heatmap."""
+    check_output(out)
+    if heatmap is not None:
+        check_output(heatmap, option="--heatmap")
+        if Path(heatmap).suffix.lower() not in (".png", ".pdf", ".svg"):
+            msg = f"--heatmap {heatmap}: give a .png, .pdf or .svg file name"
+            raise InputError(msg)
     result = enrichment_tests(
         read_variants(variants),
         read_bed(peaks),

@@ -11,6 +11,8 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.bigwig import BigWig
+from varinterp.io.intervals import require_within_contigs
+from varinterp.io.readers import read_csv
 
 __all__ = ["is_bigwig", "read_region_counts", "region_sums", "track_total"]
 
@@ -32,10 +34,14 @@ def region_sums(
     """Sum of |signal| of a bigWig in each region, split into `bins` equal parts.
 
     Returns ``(n_regions, bins) float64`` (regions x bins, bins in genomic order; a region
-    shorter than `bins` gets empty bins). Contigs the bigWig lacks give zeros.
+    shorter than `bins` gets empty bins). Contigs the bigWig lacks give zeros; a region
+    past the end of its contig is an `InputError` (a genome-build mismatch).
     """
     out = np.zeros((len(regions), bins), dtype=np.float64)
     with BigWig(path, absolute=True) as bw:
+        require_within_contigs(
+            regions, bw.lengths, source="the regions", against=f"bigWig {Path(path).name}"
+        )
         for k, (chrom, start, end) in enumerate(
             zip(regions["chrom"], regions["start"], regions["end"], strict=True)
         ):
@@ -65,7 +71,15 @@ def read_region_counts(path: str | os.PathLike, regions: pd.DataFrame) -> np.nda
     if not path.is_file():
         msg = f"count file {path} does not exist; check the sample table"
         raise InputError(msg)
-    table = pd.read_csv(path, sep="\t", header=None, comment="#", usecols=[0, 1, 2, 3])
+    try:
+        table = read_csv(
+            path, "count file", sep="\t", header=None, comment="#", usecols=[0, 1, 2, 3]
+        )
+    except ValueError as exc:  # fewer than 4 columns
+        if isinstance(exc, InputError):
+            raise
+        msg = f"count file {path} is not a 4-column bedGraph (chrom, start, end, count); fix it"
+        raise InputError(msg) from None
     table.columns = ["chrom", "start", "end", "count"]
     table["chrom"] = table["chrom"].astype(str)
     table = table.drop_duplicates(["chrom", "start", "end"])

@@ -16,7 +16,6 @@ links are 0-based half-open.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
+from varinterp.io.readers import read_csv, read_json
 
 __all__ = [
     "FinemapTables",
@@ -57,10 +57,7 @@ class TrackSpec:
 
 
 def _read_tsv(path: Path, what: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, sep="\t", dtype={"chrom": str}, comment=None)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {what} {path}: {exc}") from None
+    return read_csv(path, what, sep="\t", dtype={"chrom": str}, comment=None)
 
 
 def read_finemap(folder: str | os.PathLike) -> FinemapTables:
@@ -82,7 +79,7 @@ def read_finemap(folder: str | os.PathLike) -> FinemapTables:
     cs_path = folder / "credible_sets.tsv"
     cs = _read_tsv(cs_path, "credible-set table") if cs_path.is_file() else pd.DataFrame()
     info_path = folder / "run.json"
-    info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+    info = read_json(info_path, "fine-mapping run record") if info_path.is_file() else {}
     return FinemapTables(folder=folder, variants=variants, credible_sets=cs, info=info)
 
 
@@ -92,7 +89,7 @@ def read_tracks_table(path: str | os.PathLike) -> list[TrackSpec]:
     Relative paths are read from the table's folder; ``minus_bigwig`` may be empty.
     """
     path = Path(path)
-    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table = read_csv(path, "track table", sep="\t", dtype=str, keep_default_na=False)
     table.columns = [c.strip() for c in table.columns]
     missing = [c for c in ("cell_type", "plus_bigwig") if c not in table.columns]
     if missing or table.empty:
@@ -161,7 +158,7 @@ def _abc_tsv(path: Path) -> pd.DataFrame:
 
 
 def _abc_bedpe(path: Path) -> pd.DataFrame:
-    t = pd.read_csv(path, sep="\t", header=None, comment="#", dtype={0: str, 3: str})
+    t = read_csv(path, "ABC BEDPE", sep="\t", header=None, comment="#", dtype={0: str, 3: str})
     if t.shape[1] < 8:
         raise InputError(f"ABC BEDPE {path} needs 8 columns (element, TSS, name, score)")
     return pd.DataFrame(

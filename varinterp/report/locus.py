@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_path, atomic_write_text
+from varinterp.io.atomic import atomic_path, atomic_write_text, check_output
 from varinterp.progress import ProgressCallback
 from varinterp.report import figures
 from varinterp.report.candidates import rank_candidates
@@ -111,6 +111,9 @@ def locus_report(
 ) -> LocusReport:
     """Write the HTML report `out` and the candidate table (`candidates_out`, default
     ``<out stem>.candidates.tsv``) for the locus in `finemap_dir` (see docs/report.md)."""
+    check_output(out)
+    if candidates_out is not None:
+        check_output(candidates_out, option="--candidates")
     out = Path(out)
     cand_path = Path(candidates_out) if candidates_out else out.with_suffix(".candidates.tsv")
     for p in (out, cand_path):

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.progress import ProgressCallback, report
 from varinterp.simulate.celltypes_model import (
     DEFAULT_CELLS,
@@ -204,6 +204,7 @@ def simulate_celltypes(
     from varinterp.simulate.celltypes_atac import sample_fragments, write_fragments
     from varinterp.simulate.store import load_world
 
+    check_output(out)
     world_dir, out = Path(world_dir), Path(out)
     _check_args(
         world_dir,

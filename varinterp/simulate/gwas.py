@@ -39,7 +39,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.progress import ProgressCallback
 from varinterp.simulate.elements import ENHANCER_PROGRAMS
 from varinterp.simulate.world import World, stream
@@ -376,6 +376,7 @@ def simulate_gwas_folder(
     """
     from varinterp.simulate.store import load_world
 
+    check_output(out)
     world_dir, out = Path(world_dir), Path(out)
     if not (world_dir / "world.json").is_file():
         msg = f"{world_dir} is not a world folder (no world.json); run simulate world"

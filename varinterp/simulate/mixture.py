@@ -113,9 +113,8 @@ def simulate_mixture(
     ``<cell type>.ds.pl.bw`` / ``.ds.mn.bw`` and ``mixture.tsv``. Raises `InputError` for
     non-integer tracks and for a depth that needs more counts than a track has.
     """
-    import pyBigWig
-
     from varinterp.io.bigwig import write_bigwig
+    from varinterp.io.readers import open_bigwig
 
     names = list(tracks)
     if set(proportions) != set(names):
@@ -136,12 +135,8 @@ def simulate_mixture(
         for c in names:
             row = []
             for path in tracks[c][:n_strands]:
-                if not Path(path).is_file():
-                    raise InputError(f"track {path} of {c} does not exist; check the path")
-                bw = pyBigWig.open(str(path))
-                if bw is None or not bw.isBigWig():
-                    raise InputError(f"track {path} of {c} is not a readable bigWig")
-                row.append((bw, ContigMap(bw.chroms(), source=f"track {path}"), path, c))
+                bw = open_bigwig(path, f"track of {c}")
+                row.append((bw, ContigMap(bw.chroms(), source="", target=f"track {path}"), path, c))
             handles.append(row)
         sizes = dict(handles[0][0][0].chroms())
         contigs = list(sizes)

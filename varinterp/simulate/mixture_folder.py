@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.chrom_sizes import resolve_chrom_sizes
 from varinterp.progress import ProgressCallback
 from varinterp.simulate.mixture import (
@@ -64,6 +64,7 @@ def simulate_mixture_folder(
     `chrom_sizes` (file or mapping), else from the first track's bigWig. Inputs are
     checked before anything is written; on an error `out` is left as it was.
     """
+    check_output(out)
     tracks = dict(tracks or {})
     if not tracks and fragments is None:
         raise InputError("give --track (bulk mixture) and/or --fragments (scATAC reference)")
@@ -72,11 +73,12 @@ def simulate_mixture_folder(
     if fragments is not None and barcodes is None:
         raise InputError("--fragments needs --barcodes (barcode<TAB>cell_type)")
     sizes: dict[str, int] | None = None
-    if fragments is not None:
-        if chrom_sizes is None and not tracks:
+    if chrom_sizes is not None:  # read when given, used or not: a broken file is an error
+        sizes = resolve_chrom_sizes(chrom_sizes, None)
+    if fragments is not None and sizes is None:
+        if not tracks:
             raise InputError("give --chrom-sizes for the reference (or --track bigWigs)")
-        first = next(iter(tracks.values()))[0] if tracks else None
-        sizes = resolve_chrom_sizes(chrom_sizes, first)
+        sizes = resolve_chrom_sizes(None, next(iter(tracks.values()))[0])
     mixture = reference = None
     with atomic_dir(out, overwrite=overwrite) as tmp:
         if tracks:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.progress import ProgressCallback, report
 from varinterp.simulate.procap_effects import variant_effects
 from varinterp.simulate.procap_grammar import DEFAULT_GRAMMAR, Grammar
@@ -240,6 +240,7 @@ def simulate_procap(
     from varinterp.io.bigwig import write_bigwig
     from varinterp.simulate.store import load_world
 
+    check_output(out)
     params = ProcapParams(
         seed=seed,
         reads_per_mb=reads_per_mb,

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from varinterp.errors import InputError
+from varinterp.io.atomic import check_output
 from varinterp.progress import ProgressCallback, report
 from varinterp.simulate.world import World, WorldParams, make_world, params_from_dict
 from varinterp.simulate.writers import WorldFiles, fasta_chunks, write_world
@@ -37,6 +38,7 @@ def simulate_world(
     Raises `InputError` for parameters out of range, or when `out` exists and not
     `overwrite` (checked before any work).
     """
+    check_output(out)
     out = Path(out)
     if out.exists() and not overwrite:
         msg = f"output {out} already exists; remove it or pass --overwrite"
@@ -81,6 +83,13 @@ def load_world(folder: str | Path) -> World:
         raise InputError(msg) from None
     world = make_world(params=params)
     expected = data.get("files", {}).get("reference.fa")
+    fasta = folder / "reference.fa"
+    if expected is not None and fasta.is_file() and _md5(fasta) != expected:
+        msg = (
+            f"{fasta} differs from the world that {manifest} describes (edited or "
+            "truncated?); regenerate the world with 'varinterp simulate world'"
+        )
+        raise InputError(msg)
     if expected is not None:
         digest = hashlib.md5()
         for chunk in fasta_chunks(world):
@@ -93,3 +102,11 @@ def load_world(folder: str | Path) -> World:
             )
             raise InputError(msg)
     return world
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

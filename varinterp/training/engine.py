@@ -47,6 +47,7 @@ from torch import nn
 from varinterp.datasets.prefetch import prefetch
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
+from varinterp.io.readers import load_checkpoint
 from varinterp.progress import ProgressCallback, report
 from varinterp.training.ddp import DistInfo, all_reduce_sum, unwrap, wrap_model
 from varinterp.training.devices import autocast
@@ -227,14 +228,7 @@ def _save(path: Path, state: dict[str, Any]) -> None:
 def _load(path: Path | None) -> dict[str, Any] | None:
     if path is None or not path.is_file():
         return None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a truncated or foreign file: say which, never unpickle
-        msg = (
-            f"training checkpoint {path} is unreadable ({type(exc).__name__}); delete it "
-            "to start that model again"
-        )
-        raise InputError(msg) from None
+    return load_checkpoint(path, "training checkpoint", fix="delete it to start that model again")
 
 
 def fit(

@@ -41,7 +41,8 @@ import torch
 from torch import nn
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
+from varinterp.io.readers import require_readable
 from varinterp.training.registry import (
     Architecture,
     OutputSpec,
@@ -245,6 +246,7 @@ def load_member(
     if not file.is_file():
         msg = f"weights {file} are missing; re-import or re-download the model"
         raise InputError(msg)
+    require_readable(file, "weights")
     try:
         with safe_open(str(file), framework="pt") as f:
             raw = f.metadata() or {}
@@ -329,6 +331,8 @@ def upgrade_model_dir(
     In place when `out` is None (the folder is replaced atomically), else into `out`.
     A directory already in the current format is left as it is (``upgraded`` False).
     """
+    if out is not None:
+        check_output(out)
     path = Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

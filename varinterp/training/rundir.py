@@ -27,6 +27,7 @@ import torch
 
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path, atomic_write_text
+from varinterp.io.readers import read_json, reading
 from varinterp.training.modeldir import save_model_dir
 
 __all__ = ["RunDir"]
@@ -58,7 +59,7 @@ class RunDir:
                     "choose another --out or pass --overwrite"
                 )
                 raise InputError(msg)
-            old = json.loads(signature.read_text(encoding="utf-8"))
+            old = read_json(signature, "training-run record")
             if old != _jsonable(settings):
                 diff = sorted(
                     k for k in set(old) | set(settings) if old.get(k) != _jsonable(settings).get(k)
@@ -92,7 +93,7 @@ class RunDir:
         return sorted(done)
 
     def summary(self, fold: int) -> dict[str, Any]:
-        return json.loads(self.summary_path(fold).read_text(encoding="utf-8"))
+        return read_json(self.summary_path(fold), "finished fold summary")
 
     def finish_fold(self, fold: int, state: Mapping[str, torch.Tensor], summary: dict) -> None:
         """Write a finished fold's weights and summary; drop its epoch checkpoint."""
@@ -117,7 +118,10 @@ class RunDir:
         if not folds:
             msg = f"no finished fold in {self.out}; nothing to write"
             raise InputError(msg)
-        states = {f"fold_{k}": load_file(str(self.weights_path(k))) for k in folds}
+        states = {}
+        for k in folds:
+            with reading(self.weights_path(k), "finished fold weights"):
+                states[f"fold_{k}"] = load_file(str(self.weights_path(k)))
         staging = self.work / "assemble"
         shutil.rmtree(staging, ignore_errors=True)
         save_model_dir(staging, config=config, folds=states, metadata=metadata, card=card)

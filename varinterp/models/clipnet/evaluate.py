@@ -31,7 +31,7 @@ import pandas as pd
 
 from varinterp.datasets.folds import HUMAN_FOLDS, FoldMap
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.models.clipnet.metrics import profile_pearson
 from varinterp.models.clipnet.predict import (
     METRIC_NAMES,
@@ -75,6 +75,7 @@ def evaluate_clipnet(
     it has none). Writes the folder described in the module docstring to `out`.
     """
 
+    check_output(out)
     out = Path(out)
     if out.exists() and not overwrite:
         msg = f"output {out} already exists; remove it or pass --overwrite"

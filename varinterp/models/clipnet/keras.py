@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from varinterp.errors import InputError
+from varinterp.io.atomic import check_output
 from varinterp.models.clipnet.network import Clipnet, ClipnetConfig, keras_param_count
 from varinterp.progress import ProgressCallback
 from varinterp.training.modeldir import save_model_dir
@@ -76,14 +77,9 @@ def _decode(x: Any) -> str:
 
 
 def _read_layers(path: Path) -> tuple[list[_Layer], dict[str, Any] | None, dict[str, str]]:
-    import h5py
+    from varinterp.io.readers import open_hdf5
 
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        msg = f"{path} is not a readable HDF5 file ({exc}); pass a Keras .h5 model file"
-        raise InputError(msg) from None
-    with f:
+    with open_hdf5(path, "Keras weight file") as f:
         root = f["model_weights"] if "model_weights" in f else f
         if "layer_names" not in root.attrs:
             msg = f"{path} has no Keras layer list (attribute 'layer_names'); not a Keras h5 model"
@@ -294,6 +290,7 @@ def import_clipnet_keras(
     order given. All files must share one architecture. Writes ``config.json``,
     ``fold_*.safetensors`` and a ``README.md`` model card to `out`.
     """
+    check_output(out)
     paths = [Path(p) for p in h5_paths]
     if not paths:
         msg = "no Keras .h5 files given; pass fold_*.h5 files"

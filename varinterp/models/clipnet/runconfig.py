@@ -59,6 +59,7 @@ from typing import Any
 
 from varinterp.datasets.tracks import NORMALIZATIONS
 from varinterp.errors import InputError
+from varinterp.io.readers import read_text
 from varinterp.models.clipnet.data import RC_MODES
 from varinterp.models.clipnet.network import ClipnetConfig
 from varinterp.training.settings import FitSettings, OptimizerSettings
@@ -243,7 +244,7 @@ def load_run_config(
         msg = f"run config {path} does not exist; check the path"
         raise InputError(msg)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path, "run config"))
     except tomllib.TOMLDecodeError as exc:
         raise _err(path, f"not valid TOML ({exc})") from None
     _unknown(path, "top level", raw, set(_SECTIONS))

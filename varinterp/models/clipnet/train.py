@@ -29,6 +29,7 @@ from varinterp.datasets.folds import FoldMap, balanced_folds, fold_split, human_
 from varinterp.datasets.samplesheet import read_sample_sheet, subsample_individuals
 from varinterp.errors import InputError
 from varinterp.genome.store import GenomeStore
+from varinterp.io.atomic import check_output
 from varinterp.models.clipnet.card import model_card
 from varinterp.models.clipnet.data import ClipnetData
 from varinterp.models.clipnet.heads import mean_profile, start_profile_head, window_tracks
@@ -85,6 +86,14 @@ def build_data(
     d = run.data
     store = GenomeStore.open(d.store, reference_only=reference_only or d.reference_only)
     libraries = read_sample_sheet(d.sample_sheet)
+    missing = sorted({lib.sample for lib in libraries} - set(store.samples))
+    if store.samples and not store.reference_only and missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        msg = (
+            f"sample sheet {d.sample_sheet} names {len(missing)} sample(s) absent from genome "
+            f"store {d.store}: {shown}; fix the sheet's sample column or rebuild the store"
+        )
+        raise InputError(msg)
     if subsample is not None:
         libraries = subsample_individuals(
             libraries, subsample, replicate=replicate, seed=run.training.seed
@@ -171,6 +180,7 @@ def run_folds(
     on_status: StatusCallback | None = None,
 ) -> TrainResult:
     """Train the requested folds (see the module docstring); `init_states` start weights."""
+    check_output(out)
     dev = resolve_device(device or run.training.device)
     dist = init_distributed(dev)
     say = on_status if on_status is not None and dist.is_main else (lambda _msg: None)
@@ -212,6 +222,8 @@ def run_folds(
         "folds": fold_map.to_dict(),
         "source": source,
     }
+    for k in wanted:  # every fold's data is checked before the output folder is made
+        _fold_peaks(k, data, fold_map)
     rundir = RunDir(out)
     if dist.is_main:
         resumed = rundir.prepare(settings, overwrite=overwrite)
@@ -275,10 +287,9 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k != "history"}
 
 
-def _train_one(
-    k, data, fold_map, run, model_cfg, dev, dist: DistInfo, rundir: RunDir, init_states,
-    histories, on_progress, on_epoch, say,
-) -> dict[str, Any]:  # fmt: skip
+def _fold_peaks(k: int, data, fold_map) -> dict[str, np.ndarray]:
+    """The peak indices of fold model `k`'s train, validation and test folds; a part of
+    training with no peak is an `InputError`."""
     split = fold_split(k, fold_map.n_folds)
     peaks = {
         "train": data.peaks_in_folds(fold_map, split.train),
@@ -294,6 +305,15 @@ def _train_one(
                 "a [data.folds] table that fits this genome"
             )
             raise InputError(msg)
+    return peaks
+
+
+def _train_one(
+    k, data, fold_map, run, model_cfg, dev, dist: DistInfo, rundir: RunDir, init_states,
+    histories, on_progress, on_epoch, say,
+) -> dict[str, Any]:  # fmt: skip
+    split = fold_split(k, fold_map.n_folds)
+    peaks = _fold_peaks(k, data, fold_map)
     rc = run.data.rc_augment
     train_ex = data.examples(peaks["train"], rc=rc)
     fixed = run.data.eval_jitter

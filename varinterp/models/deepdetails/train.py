@@ -58,7 +58,8 @@ import torch
 
 from varinterp.deconv.prep import DeconvData, load_data
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_write_text
+from varinterp.io.atomic import atomic_write_text, check_output
+from varinterp.io.readers import load_checkpoint
 from varinterp.models.deepdetails.card import model_card
 from varinterp.models.deepdetails.files import MEMBER
 from varinterp.models.deepdetails.loss import DeconvLoss
@@ -257,11 +258,7 @@ class _MetricsLog:
 def _prepare_resume(state_path: Path) -> None:
     """A checkpoint of the previous release's trainer cannot be resumed: an `InputError`
     saying so (the engine resumes its own checkpoints, also with more epochs)."""
-    try:
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated or foreign: say which, never unpickle
-        msg = f"training checkpoint {state_path} is unreadable ({type(exc).__name__}); {_FRESH}"
-        raise InputError(msg) from None
+    state = load_checkpoint(state_path, "training checkpoint", fix=_FRESH)
     if not isinstance(state, dict) or "early_stopping" not in state:
         msg = f"{state_path} was written by an earlier varinterp and cannot be resumed; {_FRESH}"
         raise InputError(msg)
@@ -286,6 +283,7 @@ def train_deconv(
     `on_progress(done, total)` counts the batches of each epoch; `on_epoch(log,
     history)` gets the engine's `EpochLog` after every epoch. See the module docstring.
     """
+    check_output(out)
     s = settings or TrainSettings()
     if not isinstance(data, DeconvData):
         data = load_data(data)

@@ -1,0 +1,120 @@
+"""A valid invocation of every command, written over the inputs of `_inputs`.
+
+``{key}`` is an input path (`Inputs`), ``{out}`` the case's output folder. Each bad-input
+case of the sweep starts from one of these and breaks one thing.
+"""
+
+from __future__ import annotations
+
+__all__ = ["VALID"]
+
+_CT = "{celltypes}"
+
+#: command -> a valid argument list (without the command words).
+VALID: dict[str, list[str]] = {
+    "genome build": ["--vcf", "{vcf}", "--fasta", "{fasta}", "--out", "{out}/c.vgs", "-q"],
+    "genome info": ["--store", "{store}"],
+    "genome export": [
+        "--store", "{store}", "--regions", "{regions}", "--out", "{out}/x.fa",
+        "--samples", "{samples}", "-q",
+    ],
+    "train clipnet": ["--config", "{run_toml}", "--out", "{out}/m", "--folds", "1", "-q"],
+    "finetune": [
+        "--from", "{clipnet}", "--config", "{ft_toml}", "--out", "{out}/ft", "--folds", "1",
+        "-q",
+    ],
+    "evaluate": [
+        "--model", "{clipnet}", "--config", "{run_toml}", "--out", "{out}/ev", "--examples",
+        "0", "--device", "cpu", "-q",
+    ],
+    "models list": [],
+    "models fetch": ["clipnet-demo", "--out", "{out}/zoo-copy", "-q"],
+    "models import-clipnet": ["{keras_h5}", "--out", "{out}/imported", "-q"],
+    "models upgrade": ["{legacy_deepdetails}", "--out", "{out}/upgraded", "-q"],
+    "score": [
+        "--vcf", "{score_vcf}", "--model", "{clipnet}", "--fasta", "{fasta}",
+        "--out", "{out}/effects.tsv", "--device", "cpu", "--no-rc", "-q",
+    ],
+    "attribute": [
+        "--model", "{clipnet}", "--fasta", "{fasta}", "--out", "{out}/attr.npz",
+        "--region", "chr1:12001-12100", "--method", "ixg", "--device", "cpu", "-q",
+    ],
+    "bench qtl": [
+        "--qtls", "{qtls}", "--store", "{store}", "--sample-sheet", "{sheet}",
+        "--model", "demo={clipnet}", "--out", "{out}/qtl", "--device", "cpu", "--no-rc-average",
+        "-q",
+    ],
+    "bench mpra": [
+        "--oligos", "{oligos}", "--backbone", "{backbone}", "--insert-at", "500",
+        "--score-column", "o=other", "--out", "{out}/mpra", "--bootstraps", "5", "-q",
+    ],
+    "deconvolve pseudobulk": [
+        "--fragments", f"{_CT}/fragments.tsv.gz", "--barcodes", f"{_CT}/barcodes.tsv",
+        "--out", "{out}/pb", "--chrom-sizes", "{chrom_sizes}", "--skip-preflight",
+        "--min-cells", "5", "-q",
+    ],
+    "deconvolve preflight": [
+        "--fragments", f"{_CT}/fragments.tsv.gz", "--barcodes", f"{_CT}/barcodes.tsv",
+        "--peaks", "{tiles}", "--bulk-pl", f"{_CT}/bulk.pl.bw", "--out", "{out}/pf",
+        "--min-cells", "5", "--replicates", "2", "--q", "0.5", "--fold-change", "1.2", "-q",
+    ],
+    "deconvolve prep": [
+        "--bulk-pl", f"{_CT}/bulk.pl.bw", "--bulk-mn", f"{_CT}/bulk.mn.bw",
+        "--acc", f"hepatocyte={_CT}/accessibility/hepatocyte.bw",
+        "--acc", f"kupffer={_CT}/accessibility/kupffer.bw",
+        "--out", "{out}/data.h5", "--n-peaks", "4", "-q",
+    ],
+    "deconvolve import-h5": [
+        "--h5", "{reference_h5}", "--cell-type", "a", "--cell-type", "b", "--cell-type", "c",
+        "--chrom-sizes", "{reference_sizes}", "--out", "{out}/imported.h5", "-q",
+    ],
+    "deconvolve train": [
+        "--data", "{data_h5}", "--out", "{out}/dt", "--filters", "4", "--gru-layers", "1",
+        "--epochs", "1", "--batch-size", "4", "--max-retry", "0", "--device", "cpu", "-q",
+    ],
+    "deconvolve predict": [
+        "--data", "{data_h5}", "--model", "{deconv_model}", "--out", "{out}/pred",
+        "--device", "cpu", "-q",
+    ],
+    "deconvolve eval": ["--data", "{data_h5}", "--out", "{out}/eval.tsv", "-q"],
+    "elements call": [
+        "--tracks", "{element_tracks}", "--regions", "{elements_bed}", "--out", "{out}/el",
+        "--bins", "2", "-q",
+    ],
+    "elements enrich": [
+        "--variants", "{gwas_variants}", "--peaks", "{elements_bed}", "--elements",
+        "{specific}", "--out", "{out}/enrich.tsv", "-q",
+    ],
+    "link abc": [
+        "--elements", "{candidates}", "--genes", "{genes}", "--samples", "{abc_samples}",
+        "--out", "{out}/abc", "-q",
+    ],
+    "finemap": [
+        "--sumstats", "{sumstats}", "--ld-matrix", "{gwas}/ld.npy", "--ld-variants",
+        "{gwas}/ld_variants.tsv", "--out", "{out}/fm", "-L", "2", "-q",
+    ],
+    "report locus": [
+        "--finemap", "{finemap}", "--out", "{out}/report.html", "--genes", "{genes}",
+        "--tracks", "{celltype_tracks}", "--abc", "{abc_dir}", "-q",
+    ],
+    "data list": [],
+    "data fetch": ["1kg-grch38-2019", "--dry-run", "--cache", "{out}/cache"],
+    "data verify": ["--cache", "{empty_dir}", "-q"],
+    "data path": ["1kg-grch38-2019", "--cache", "{empty_dir}"],
+    "simulate world": [
+        "--out", "{out}/w", "-n", "4", "--genome-size", "40000", "--n-chromosomes", "1", "-q",
+    ],
+    "simulate procap": ["--world", "{world}", "--out", "{out}/pc", "-q"],
+    "simulate gwas": ["--world", "{world}", "--out", "{out}/gw", "-n", "500", "-q"],
+    "simulate celltypes": [
+        "--world", "{world}", "--out", "{out}/ct", "--cells", "hepatocyte=20",
+        "--cells", "kupffer=20", "--cells", "endothelial=20", "--fragments-per-cell", "50", "-q",
+    ],
+    "simulate mixture": [
+        "--out", "{out}/mix",
+        "--track", f"a={_CT}/library/hepatocyte.pl.bw,{_CT}/library/hepatocyte.mn.bw",
+        "--track", f"b={_CT}/library/kupffer.pl.bw,{_CT}/library/kupffer.mn.bw",
+        "--depth", "1000", "-q",
+    ],
+    "demo": ["--out", "{out}/demo", "--quick", "-q"],
+}  # fmt: skip
