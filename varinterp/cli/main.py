@@ -20,6 +20,7 @@ from varinterp.cli import (
     link,
     modeling,
     models,
+    motifs,
     report,
     score,
     simulate,
@@ -82,6 +83,7 @@ app.command("attribute", rich_help_panel=_EFFECTS)(attribute.attribute_command)
 app.add_typer(deconvolve.app, name="deconvolve", rich_help_panel=_MECHANISMS)
 app.add_typer(elements.app, name="elements", rich_help_panel=_MECHANISMS)
 app.add_typer(link.app, name="link", rich_help_panel=_MECHANISMS)
+app.add_typer(motifs.app, name="motifs", rich_help_panel=_MECHANISMS)
 app.command("finemap", rich_help_panel=_MECHANISMS)(finemap.finemap_command)
 app.add_typer(report.app, name="report", rich_help_panel=_MECHANISMS)
 app.add_typer(data.app, name="data", rich_help_panel=_MORE)
