@@ -3,13 +3,15 @@
 The planted truth that GET is measured against (`make_expression_world`):
 
 * **Factors and motifs.** ``n_factors`` transcription factors, each with a random
-  10-12 bp consensus (no two alike) and a probability matrix (0.91 on the consensus base).
+  10-12 bp consensus (no two alike) and a probability matrix (0.91 on the consensus base),
+  and a core-promoter element ``CORE`` planted at the centre of every promoter (it marks
+  promoters and drives nothing itself).
 * **Cell types.** Each training cell type expresses a random subset of the factors
   (activity 0.5-1); the **held-out** cell type (last, ``heldout``) has a novel mix: the
-  two factors least often active in training, plus one factor no training type expresses
-  at all is impossible by construction, so the mix is new in combination and weights.
+  factors least often active in training, at high activity, plus the most common one at
+  half activity.
 * **Regions** (``region_width`` bp peaks, spacing drawn around ``mean_spacing``) carry 0-3
-  planted motif instances each. Motif activity of region ``r`` in cell type ``k``:
+  planted motif instances each (promoters 1-3). Motif activity of region ``r`` in cell type ``k``:
   ``m[k, r] = sum_t a[k, t] x sites[r, t]``.
 * **Accessibility**: ``acc[k, r] = open_r x (0.15 + m[k, r]) x LogNormal(0, 0.25)``
   (promoters add 0.5); read counts are Poisson around ``depth x acc / sum(acc)``.
@@ -17,8 +19,8 @@ The planted truth that GET is measured against (`make_expression_world`):
   Each gene has 1-3 **causal enhancers** among the motif-bearing regions within
   ``max_distance`` bp, weight ``w ~ U(0.5, 1.5)``; every other motif-bearing region in
   range is a **decoy**. Expression (TPM):
-  ``TPM[g, k] = scale_g x (0.2 + m[k, promoter] + sum_e w_e x acc[k, e] / mean(acc[k]) x
-  m[k, e] x exp(-|d_e| / decay))`` times LogNormal(0, ``noise``), ``scale_g ~
+  ``TPM[g, k] = scale_g x (0.2 + m[k, promoter] + gain x sum_e w_e x acc[k, e] /
+  mean(acc[k]) x m[k, e] x exp(-|d_e| / decay))`` (``gain`` = ``enhancer_gain``) times LogNormal(0, ``noise``), ``scale_g ~
   LogNormal(log 20, 0.3)``.
 * **SNPs** destroy one planted instance in a causal enhancer (the consensus base at the
   most constrained position replaced); the truth lists the genes it should change and
@@ -64,6 +66,7 @@ class ExpressionWorldParams:
     promoter_every: int = 4
     max_distance: int = 150_000
     decay: float = 40_000.0
+    enhancer_gain: float = 0.5
     noise: float = 0.1
     depth: float = 2e6
     n_snps: int = 40
@@ -143,7 +146,7 @@ def _expression(p, rng, genes, enh, m, acc, scale) -> np.ndarray:
     causal = enh[enh["causal"]]
     gi = causal["gene_index"].to_numpy()
     ri = causal["region"].to_numpy()
-    contrib = (causal["weight"].to_numpy()[None, :] * (acc[:, ri] / mean_acc) * m[:, ri]
+    contrib = (p.enhancer_gain * causal["weight"].to_numpy()[None, :] * (acc[:, ri] / mean_acc) * m[:, ri]
                * np.exp(-np.abs(causal["distance"].to_numpy()) / p.decay)[None, :])  # fmt: skip
     for j in range(k):
         np.add.at(drive[j], gi, contrib[j])
@@ -154,10 +157,11 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
     """Build the world of the module docstring (deterministic for a seed)."""
     p = params or ExpressionWorldParams()
     rng = np.random.default_rng(p.seed)
-    factors = [f"TF{i + 1}" for i in range(p.n_factors)]
-    consensus = _consensus(rng, p.n_factors)
+    factors = [f"TF{i + 1}" for i in range(p.n_factors)] + ["CORE"]
+    consensus = _consensus(rng, p.n_factors + 1)
     cell_types = [f"type{i + 1}" for i in range(p.n_cell_types)] + ["heldout"]
-    activity = _activity(rng, p)
+    activity = np.concatenate([_activity(rng, p), np.zeros((p.n_cell_types + 1, 1))], axis=1)
+    core = p.n_factors
     genome, rows, site_rows = {}, [], []
     for c in range(p.n_chromosomes):
         chrom = f"chr{c + 1}"
@@ -166,14 +170,20 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
         while pos + p.region_width < p.chrom_length - p.mean_spacing // 2:
             idx = len(rows)
             rows.append((chrom, pos, pos + p.region_width, f"r{idx}"))
-            for _ in range(int(rng.choice([0, 1, 1, 2, 2, 3]))):
+            if idx % p.promoter_every == 0:  # a core-promoter element marks every promoter
+                at = pos + p.region_width // 2 - len(consensus[core]) // 2
+                seq[at : at + len(consensus[core])] = list(consensus[core])
+                site_rows.append((idx, core, at, "+"))
+            promoter = idx % p.promoter_every == 0
+            n_sites = int(rng.integers(1, 4)) if promoter else int(rng.choice([0, 1, 1, 2, 2, 3]))
+            for _ in range(n_sites):
                 t = int(rng.integers(p.n_factors))
                 site = consensus[t]
                 strand = "+" if rng.random() < 0.5 else "-"
                 if strand == "-":
                     site = site[::-1].translate(str.maketrans("ACGT", "TGCA"))
                 at = pos + int(rng.integers(10, p.region_width - len(site) - 10))
-                if any(s[0] == idx and abs(s[2] - at) < 14 for s in site_rows[-3:]):
+                if any(s[0] == idx and abs(s[2] - at) < 14 for s in site_rows[-4:]):
                     continue
                 seq[at : at + len(site)] = list(site)
                 site_rows.append((idx, t, at, strand))
@@ -183,7 +193,7 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
     n = len(regions)
     regions["promoter"] = (np.arange(n) % p.promoter_every) == 0
     sites = pd.DataFrame(site_rows, columns=["region", "factor", "start", "strand"])
-    count = np.zeros((n, p.n_factors))
+    count = np.zeros((n, p.n_factors + 1))
     np.add.at(count, (sites["region"].to_numpy(), sites["factor"].to_numpy()), 1.0)
     m = _motif_activity(count, activity)  # (K, n)
     openness = rng.lognormal(0.0, 0.25, (len(cell_types), n))
