@@ -17,6 +17,7 @@ from varinterp.cli import (
     elements,
     finemap,
     genome,
+    get,
     link,
     modeling,
     models,
@@ -77,6 +78,7 @@ app.add_typer(train.app, name="train", rich_help_panel=_MODELS)
 app.command("finetune", rich_help_panel=_MODELS)(modeling.finetune)
 app.command("evaluate", rich_help_panel=_MODELS)(modeling.evaluate)
 app.add_typer(models.app, name="models", rich_help_panel=_MODELS)
+app.add_typer(get.app, name="get", rich_help_panel=_MODELS)
 app.command("score", rich_help_panel=_EFFECTS)(score.score_command)
 app.add_typer(bench.app, name="bench", rich_help_panel=_EFFECTS)
 app.command("attribute", rich_help_panel=_EFFECTS)(attribute.attribute_command)

@@ -33,7 +33,7 @@ def expression(
     """Simulate peaks, per-cell-type accessibility, expression and motif SNPs with truth.
 
     Writes genome.fa, peaks.bed, counts.tsv, expression.tsv, genes.bed, motifs.meme,
-    clusters.tsv, snps.vcf, truth/ (factor activity, causal enhancers and decoys, SNP
+    clusters.tsv, snps.vcf.gz, truth/ (factor activity, causal enhancers and decoys, SNP
     effects, planted sites) and world.json into --out (docs/simulation.md).
     """
     from varinterp.simulate.expression import simulate_expression

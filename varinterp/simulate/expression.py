@@ -29,7 +29,7 @@ The planted truth that GET is measured against (`make_expression_world`):
 Files (`write_expression_world`): ``genome.fa``, ``peaks.bed``, ``counts.tsv`` (chrom
 start end + a column per cell type), ``expression.tsv`` (gene x cell type, TPM),
 ``genes.bed`` (TSS, BED6), ``motifs.meme``, ``clusters.tsv`` (one cluster per factor),
-``snps.vcf``, ``truth/activity.tsv`` (factor x cell type), ``truth/enhancers.tsv`` (gene,
+``snps.vcf.gz`` (+ ``.tbi``), ``truth/activity.tsv`` (factor x cell type), ``truth/enhancers.tsv`` (gene,
 region, distance, causal, weight), ``truth/snps.tsv``, ``truth/sites.tsv``, ``world.json``.
 Coordinates are 0-based half-open in BED files and 1-based in the VCF and SNP truth.
 """
@@ -314,6 +314,9 @@ def write_expression_world(world: ExpressionWorld, out: str | os.PathLike, *,
         for s in world.snps.sort_values(["chrom", "pos"]).itertuples(index=False):
             lines.append(f"{s.chrom}\t{s.pos}\t{s.id}\t{s.ref}\t{s.alt}\t.\t.\t.")
         (tmp / "snps.vcf").write_text("\n".join(lines) + "\n")
+        import pysam
+
+        pysam.tabix_index(str(tmp / "snps.vcf"), preset="vcf", force=True)  # -> snps.vcf.gz
         meta = {"params": asdict(world.params), "cell_types": world.cell_types,
                 "held_out_cell_type": world.held_out, "n_regions": len(r), "n_genes": len(g),
                 "factors": dict(zip(world.factors, world.consensus, strict=True))}  # fmt: skip
