@@ -17,7 +17,8 @@ The planted truth that GET is measured against (`make_expression_world`):
   (promoters add 0.5); read counts are Poisson around ``depth x acc / sum(acc)``.
 * **Genes** sit on every ``promoter_every``-th region (TSS at its centre, random strand).
   Each gene has 1-3 **causal enhancers** among the motif-bearing regions within
-  ``max_distance`` bp, weight ``w ~ U(0.5, 1.5)``; every other motif-bearing region in
+  ``max_distance`` bp, drawn with probability proportional to ``exp(-|d| / decay)``,
+  weight ``w ~ U(0.5, 1.5)``; every other motif-bearing region in
   range is a **decoy**. Expression (TPM):
   ``TPM[g, k] = scale_g x (0.2 + m[k, promoter] + gain x sum_e w_e x acc[k, e] /
   mean(acc[k]) x m[k, e] x exp(-|d_e| / decay))`` (``gain`` = ``enhancer_gain``) times LogNormal(0, ``noise``), ``scale_g ~
@@ -215,7 +216,8 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
         if near.size == 0:
             continue
         k_causal = min(int(rng.integers(1, 4)), near.size)
-        causal = set(rng.choice(near, k_causal, replace=False).tolist())
+        prior = np.exp(-np.abs(centre[near] - tss) / p.decay)  # nearer is likelier causal
+        causal = set(rng.choice(near, k_causal, replace=False, p=prior / prior.sum()).tolist())
         for e in near:
             erows.append((gi, genes["gene"].iloc[gi], int(e), int(centre[e] - tss), e in causal,
                           float(rng.uniform(0.5, 1.5)) if e in causal else 0.0))  # fmt: skip
