@@ -185,8 +185,10 @@ class GetLoraAdapter(nn.Module):
 def save_adapter(out: str | os.PathLike, *, model: Get, base_state: Mapping[str, torch.Tensor],
                  data: GetData, rank: int, alpha: float, n_regions: int,
                  binary_atac: bool = False, card: str = "# GET LoRA adapter\n",
+                 cell_types: list[str] | None = None,
                  metadata: Mapping[str, Any] | None = None, overwrite: bool = False) -> Path:  # fmt: skip
-    """Write the adapter of `model` (carrying live LoRA) trained from `base_state`."""
+    """Write the adapter of `model` (carrying live LoRA) trained from `base_state`;
+    `cell_types` (default all of `data`) become the directory's tasks."""
     cfg = GetLoraConfig(base=model.config.to_dict(), rank=rank, alpha=float(alpha),
                         base_fingerprint=fingerprint(base_state))  # fmt: skip
     module = GetLoraAdapter(cfg)
@@ -197,7 +199,7 @@ def save_adapter(out: str | os.PathLike, *, model: Get, base_state: Mapping[str,
     with torch.no_grad():
         for k, v in state.items():
             module.tensors[k.replace(".", "__")].copy_(v)
-    meta = {"tasks": list(data.cell_types),
+    meta = {"tasks": list(cell_types or data.cell_types),
             "get": {"n_regions": int(n_regions), "binary_atac": bool(binary_atac)},
             **dict(metadata or {})}  # fmt: skip
     return _save(Path(out), config=cfg, members={"adapter": module}, metadata=meta, card=card,
@@ -238,6 +240,7 @@ def merge_adapter(*, base: str | os.PathLike, adapter: str | os.PathLike,
     return save_get_model(
         out, models={"model": merged}, data=data, n_regions=int(g.get("n_regions", 200)),
         binary_atac=bool(g.get("binary_atac", False)), card=card + "\n(merged into its base)\n",
-        metadata={"merged_from": {"base": str(base), "adapter": str(adapter)}},
+        metadata={"tasks": list(amd.metadata.get("tasks", data.cell_types)),
+                  "merged_from": {"base": str(base), "adapter": str(adapter)}},
         overwrite=overwrite,
     )  # fmt: skip

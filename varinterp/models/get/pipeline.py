@@ -140,7 +140,7 @@ def lora_get_model(
                              "base parameters": total, **metrics})  # fmt: skip
     save_adapter(out, model=run.model, base_state=model.state_dict(), data=data, rank=rank,
                  alpha=float(run.metadata["alpha"]), n_regions=model.config.n_regions,
-                 binary_atac=rec.binary_atac, card=card,
+                 binary_atac=rec.binary_atac, card=card, cell_types=types,
                  metadata={"base": str(base), "metrics": metrics}, overwrite=overwrite)  # fmt: skip
     if merged is not None:
         merge_adapter(base=base, adapter=out, out=merged, overwrite=overwrite)
