@@ -96,7 +96,7 @@ def test_shipped_manifests_are_package_data_found_without_settings():
     folder = default_manifest_dir()
     assert folder == Path(str(resources.files("varinterp.manifests") / "data")).resolve()
     assert folder == SHIPPED.resolve()
-    assert len(load_manifests()) == len(list(SHIPPED.glob("*.toml"))) == 10
+    assert len(load_manifests()) == len(list(SHIPPED.glob("*.toml"))) >= 10
     assert load_manifests() == load_manifests(SHIPPED)
 
 

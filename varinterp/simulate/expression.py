@@ -11,18 +11,22 @@ The planted truth that GET is measured against (`make_expression_world`):
   factors least often active in training, at high activity, plus the most common one at
   half activity.
 * **Regions** (``region_width`` bp peaks, spacing drawn around ``mean_spacing``) carry 0-3
-  planted motif instances each (promoters 1-3). Motif activity of region ``r`` in cell type ``k``:
-  ``m[k, r] = sum_t a[k, t] x sites[r, t]``.
+  planted motif instances each (promoters 1-3). Regions come in neighbourhoods of
+  ``domain_size`` consecutive regions, each favouring two factors: a site's factor is one
+  of them with probability ``domain_bias``, else any (so a region's motifs can be guessed
+  from its neighbours', which masked pretraining can learn). Motif activity of region
+  ``r`` in cell type ``k``: ``m[k, r] = sum_t a[k, t] x sites[r, t]``.
 * **Accessibility**: ``acc[k, r] = open_r x (0.15 + m[k, r]) x LogNormal(0, 0.25)``
   (promoters add 0.5); read counts are Poisson around ``depth x acc / sum(acc)``.
 * **Genes** sit on every ``promoter_every``-th region (TSS at its centre, random strand).
-  Each gene has 1-3 **causal enhancers** among the motif-bearing regions within
-  ``max_distance`` bp, drawn with probability proportional to ``exp(-|d| / decay)``,
-  weight ``w ~ U(0.5, 1.5)``; every other motif-bearing region in
-  range is a **decoy**. Expression (TPM):
+  A gene's **causal enhancers** are the motif-bearing regions within ``max_distance`` bp
+  that share a factor with its promoter (promoter-enhancer compatibility through a common
+  factor), with weight ``w ~ U(0.5, 1.5)``; every other motif-bearing region in range is a
+  **decoy**. Expression (TPM):
   ``TPM[g, k] = scale_g x (0.2 + m[k, promoter] + gain x sum_e w_e x acc[k, e] /
-  mean(acc[k]) x m[k, e] x exp(-|d_e| / decay))`` (``gain`` = ``enhancer_gain``) times LogNormal(0, ``noise``), ``scale_g ~
-  LogNormal(log 20, 0.3)``.
+  mean(acc[k]) x s[k, e] x exp(-|d_e| / decay))``, ``s[k, e]`` the motif activity of the
+  enhancer's sites of the shared factors, ``gain`` = ``enhancer_gain``, times
+  LogNormal(0, ``noise``), ``scale_g ~ LogNormal(log 20, 0.3)``.
 * **SNPs** destroy one planted instance in a causal enhancer (the consensus base at the
   most constrained position replaced); the truth lists the genes it should change and
   the expected change of ``log10(TPM + 1)`` per cell type, every other gene unchanged.
@@ -68,6 +72,8 @@ class ExpressionWorldParams:
     max_distance: int = 150_000
     decay: float = 40_000.0
     enhancer_gain: float = 0.5
+    domain_size: int = 12
+    domain_bias: float = 0.6
     noise: float = 0.1
     depth: float = 2e6
     n_snps: int = 40
@@ -140,18 +146,22 @@ def _motif_activity(sites_count: np.ndarray, activity: np.ndarray) -> np.ndarray
     return activity @ sites_count.T  # (K, n)
 
 
-def _expression(p, rng, genes, enh, m, acc, scale) -> np.ndarray:
-    k = m.shape[0]
+def _expression(p, genes, enh, count, activity, acc, scale) -> np.ndarray:
+    """TPM ``(G, K)`` of the module docstring (before the multiplicative noise)."""
+    m = _motif_activity(count, activity)  # (K, n)
     mean_acc = acc.mean(axis=1, keepdims=True)
     drive = 0.2 + m[:, genes["region"].to_numpy()]  # (K, G)
     causal = enh[enh["causal"]]
     gi = causal["gene_index"].to_numpy()
     ri = causal["region"].to_numpy()
-    contrib = (p.enhancer_gain * causal["weight"].to_numpy()[None, :] * (acc[:, ri] / mean_acc) * m[:, ri]
-               * np.exp(-np.abs(causal["distance"].to_numpy()) / p.decay)[None, :])  # fmt: skip
-    for j in range(k):
+    promoter = genes["region"].to_numpy()[gi]
+    shared = count[ri] * (count[promoter] > 0)  # (links, T): the enhancer's shared-factor sites
+    m_shared = activity @ shared.T  # (K, links)
+    contrib = (p.enhancer_gain * causal["weight"].to_numpy()[None, :] * (acc[:, ri] / mean_acc)
+               * m_shared * np.exp(-np.abs(causal["distance"].to_numpy()) / p.decay)[None, :])  # fmt: skip
+    for j in range(m.shape[0]):
         np.add.at(drive[j], gi, contrib[j])
-    return (scale[None, :] * drive).T  # (G, K)
+    return (scale[None, :] * drive).T
 
 
 def make_expression_world(params: ExpressionWorldParams | None = None) -> ExpressionWorld:
@@ -164,12 +174,15 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
     activity = np.concatenate([_activity(rng, p), np.zeros((p.n_cell_types + 1, 1))], axis=1)
     core = p.n_factors
     genome, rows, site_rows = {}, [], []
+    pair = rng.choice(p.n_factors, 2, replace=False)
     for c in range(p.n_chromosomes):
         chrom = f"chr{c + 1}"
         seq = rng.choice(_BASES, p.chrom_length, p=[0.29, 0.21, 0.21, 0.29])
         pos = int(rng.integers(p.mean_spacing // 2, p.mean_spacing))
         while pos + p.region_width < p.chrom_length - p.mean_spacing // 2:
             idx = len(rows)
+            if idx % p.domain_size == 0:  # a new neighbourhood and its favoured factors
+                pair = rng.choice(p.n_factors, 2, replace=False)
             rows.append((chrom, pos, pos + p.region_width, f"r{idx}"))
             if idx % p.promoter_every == 0:  # a core-promoter element marks every promoter
                 at = pos + p.region_width // 2 - len(consensus[core]) // 2
@@ -178,7 +191,8 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
             promoter = idx % p.promoter_every == 0
             n_sites = int(rng.integers(1, 4)) if promoter else int(rng.choice([0, 1, 1, 2, 2, 3]))
             for _ in range(n_sites):
-                t = int(rng.integers(p.n_factors))
+                t = int(pair[rng.integers(2)] if rng.random() < p.domain_bias
+                        else rng.integers(p.n_factors))
                 site = consensus[t]
                 strand = "+" if rng.random() < 0.5 else "-"
                 if strand == "-":
@@ -197,6 +211,7 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
     count = np.zeros((n, p.n_factors + 1))
     np.add.at(count, (sites["region"].to_numpy(), sites["factor"].to_numpy()), 1.0)
     m = _motif_activity(count, activity)  # (K, n)
+    tf = count[:, : p.n_factors] > 0
     openness = rng.lognormal(0.0, 0.25, (len(cell_types), n))
     acc = openness * (0.15 + m + 0.5 * regions["promoter"].to_numpy()[None, :])
     counts = rng.poisson(p.depth * acc / acc.sum(axis=1, keepdims=True)).T.astype(np.int64)
@@ -215,15 +230,14 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
                               & has_motif & ~regions["promoter"].to_numpy())  # fmt: skip
         if near.size == 0:
             continue
-        k_causal = min(int(rng.integers(1, 4)), near.size)
-        prior = np.exp(-np.abs(centre[near] - tss) / p.decay)  # nearer is likelier causal
-        causal = set(rng.choice(near, k_causal, replace=False, p=prior / prior.sum()).tolist())
+        causal = set(near[(tf[near] & tf[r]).any(axis=1)].tolist())  # shares a factor
         for e in near:
             erows.append((gi, genes["gene"].iloc[gi], int(e), int(centre[e] - tss), e in causal,
                           float(rng.uniform(0.5, 1.5)) if e in causal else 0.0))  # fmt: skip
     enh = pd.DataFrame(erows, columns=["gene_index", "gene", "region", "distance", "causal", "weight"])
     scale = rng.lognormal(np.log(20.0), 0.3, len(genes))
-    tpm = _expression(p, rng, genes, enh, m, acc, scale) * rng.lognormal(0, p.noise, (len(genes), len(cell_types)))
+    noise = rng.lognormal(0, p.noise, (len(genes), len(cell_types)))
+    tpm = _expression(p, genes, enh, count, activity, acc, scale) * noise
     snps = _snps(p, rng, genome, regions, sites, consensus, enh, count, activity, acc, genes, scale)
     return ExpressionWorld(p, genome, factors, consensus, cell_types, activity, regions, sites,
                            counts, genes, tpm, enh, snps, {"scale": scale})  # fmt: skip
@@ -235,7 +249,7 @@ def _snps(p, rng, genome, regions, sites, consensus, enh, count, activity, acc, 
     cand = cand.sample(frac=1.0, random_state=int(rng.integers(1 << 31)))
     rows = []
     used = set()
-    base_expr = _expression(p, rng, genes, enh, _motif_activity(count, activity), acc, scale)
+    base_expr = _expression(p, genes, enh, count, activity, acc, scale)
     for s in cand.itertuples(index=False):
         if len(rows) >= p.n_snps or s.region in used:
             continue
@@ -248,7 +262,7 @@ def _snps(p, rng, genome, regions, sites, consensus, enh, count, activity, acc, 
         alt = {"A": "C", "C": "A", "G": "T", "T": "G"}[ref]
         c2 = count.copy()
         c2[s.region, s.factor] -= 1
-        new = _expression(p, rng, genes, enh, _motif_activity(c2, activity), acc, scale)
+        new = _expression(p, genes, enh, c2, activity, acc, scale)
         delta = np.log10(new + 1) - np.log10(base_expr + 1)  # (G, K)
         hit = np.flatnonzero(np.abs(delta).max(axis=1) > 1e-9)
         rows.append({
