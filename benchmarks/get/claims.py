@@ -56,8 +56,14 @@ class Mlp(nn.Module):
 
     def __init__(self, n_features: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(n_features, 512), nn.ReLU(), nn.Linear(512, 256),
-                                 nn.ReLU(), nn.Linear(256, 2), nn.Softplus())  # fmt: skip
+        self.net = nn.Sequential(
+            nn.Linear(n_features, 512),
+            nn.ReLU(),
+            nn.Linear(512, 256),
+            nn.ReLU(),
+            nn.Linear(256, 2),
+            nn.Softplus(),
+        )
 
     def forward(self, x, mask=None):
         return self.net(x)
@@ -66,36 +72,64 @@ class Mlp(nn.Module):
 def world(seed: int, root: Path, chrom_length: int = 2_000_000):
     d = root / f"world_{seed}"
     if not (d / "features.h5").is_file():
-        simulate_expression(out=d, overwrite=True, seed=seed, n_chromosomes=5,
-                            chrom_length=chrom_length)  # fmt: skip
-        scan_peaks(peaks=d / "peaks.bed", fasta=d / "genome.fa", motifs=d / "motifs.meme",
-                   clusters=d / "clusters.tsv", counts=d / "counts.tsv",
-                   out=d / "features.h5", overwrite=True)  # fmt: skip
-    data = build_get_data(read_features(d / "features.h5"),
-                          read_expression(d / "expression.tsv"), read_tss(d / "genes.bed"))  # fmt: skip
+        simulate_expression(
+            out=d, overwrite=True, seed=seed, n_chromosomes=5, chrom_length=chrom_length
+        )
+        scan_peaks(
+            peaks=d / "peaks.bed",
+            fasta=d / "genome.fa",
+            motifs=d / "motifs.meme",
+            clusters=d / "clusters.tsv",
+            counts=d / "counts.tsv",
+            out=d / "features.h5",
+            overwrite=True,
+        )
+    data = build_get_data(
+        read_features(d / "features.h5"),
+        read_expression(d / "expression.tsv"),
+        read_tss(d / "genes.bed"),
+    )
     return d, data
 
 
 def pearsons(models, data, types, chrom):
-    return {t: evaluate_genes(models, data, t, chroms={chrom}, n_regions=N_REGIONS)["pearson"]
-            for t in types}  # fmt: skip
+    return {
+        t: evaluate_genes(models, data, t, chroms={chrom}, n_regions=N_REGIONS)["pearson"]
+        for t in types
+    }
 
 
 def train_mlp(data, types, recipe, seed):
     torch.manual_seed(seed)
     model = Mlp(data.n_features)
-    task = GetTask(data, train=windows_of(data, types, TRAIN, N_REGIONS, N_REGIONS // 2),
-                   validation=windows_of(data, types, {VAL}, N_REGIONS, N_REGIONS),
-                   batch_size=recipe.batch_size)  # fmt: skip
+    task = GetTask(
+        data,
+        train=windows_of(data, types, TRAIN, N_REGIONS, N_REGIONS // 2),
+        validation=windows_of(data, types, {VAL}, N_REGIONS, N_REGIONS),
+        batch_size=recipe.batch_size,
+    )
     steps = task.n_batches("train", 1)
-    settings = FitSettings(max_epochs=recipe.epochs, patience=recipe.patience,
-                           monitor="val_tss_loss", prefetch=0,
-                           optimizer=OptimizerSettings(name="adamw", lr=recipe.lr,
-                                                       weight_decay=0.05, warmup_steps=steps,
-                                                       schedule="cosine",
-                                                       cosine_steps=recipe.epochs * steps))  # fmt: skip
-    res = fit(make_model=lambda a: model, task=task, settings=settings,
-              device=torch.device("cpu"), seed=seed)  # fmt: skip
+    settings = FitSettings(
+        max_epochs=recipe.epochs,
+        patience=recipe.patience,
+        monitor="val_tss_loss",
+        prefetch=0,
+        optimizer=OptimizerSettings(
+            name="adamw",
+            lr=recipe.lr,
+            weight_decay=0.05,
+            warmup_steps=steps,
+            schedule="cosine",
+            cosine_steps=recipe.epochs * steps,
+        ),
+    )
+    res = fit(
+        make_model=lambda a: model,
+        task=task,
+        settings=settings,
+        device=torch.device("cpu"),
+        seed=seed,
+    )
     model.load_state_dict(res.best_state)
     return model
 
@@ -114,8 +148,11 @@ def auprc_bins(table, score):
         if sel["causal"].nunique() < 2:
             out[name] = (float("nan"), float("nan"), len(sel))
             continue
-        out[name] = (float(average_precision_score(sel["causal"], sel[score])),
-                     float(sel["causal"].mean()), len(sel))  # fmt: skip
+        out[name] = (
+            float(average_precision_score(sel["causal"], sel[score])),
+            float(sel["causal"].mean()),
+            len(sel),
+        )
     return out
 
 
@@ -129,8 +166,11 @@ def claim_d(model, data, folder, types):
         m["abc_powerlaw"] = m["accessibility"] * powerlaw(m["distance"])
         rows.append(m)
     table = pd.concat(rows, ignore_index=True)
-    return {"get": auprc_bins(table, "score"), "abc_powerlaw": auprc_bins(table, "abc_powerlaw"),
-            "n_pairs": len(table)}  # fmt: skip
+    return {
+        "get": auprc_bins(table, "score"),
+        "abc_powerlaw": auprc_bins(table, "abc_powerlaw"),
+        "n_pairs": len(table),
+    }
 
 
 def claim_e(model_dir, folder):
@@ -139,7 +179,9 @@ def claim_e(model_dir, folder):
 
     truth = pd.read_csv(folder / "truth" / "snps.tsv", sep="\t")
     ens = load_model(model_dir, device="cpu")
-    table = score_frame(ens, truth[["chrom", "pos", "id", "ref", "alt"]], fasta=folder / "genome.fa")
+    table = score_frame(
+        ens, truth[["chrom", "pos", "id", "ref", "alt"]], fasta=folder / "genome.fa"
+    )
     own, other, best = [], [], 0
     n = 0
     for snp in truth.itertuples(index=False):
@@ -155,9 +197,12 @@ def claim_e(model_dir, folder):
         other += d[~rows["gene"].isin(genes)].tolist()
         top = rows.loc[d.idxmax(), "gene"]
         best += top in genes
-    return {"n_snps": n, "mean_abs_delta_own": float(np.mean(own)) if own else float("nan"),
-            "mean_abs_delta_other": float(np.mean(other)) if other else float("nan"),
-            "own_gene_is_largest": best / n if n else float("nan")}  # fmt: skip
+    return {
+        "n_snps": n,
+        "mean_abs_delta_own": float(np.mean(own)) if own else float("nan"),
+        "mean_abs_delta_other": float(np.mean(other)) if other else float("nan"),
+        "own_gene_is_largest": best / n if n else float("nan"),
+    }
 
 
 def run(seed: int, out: Path, epochs: int, chrom_length: int) -> dict:
@@ -166,8 +211,14 @@ def run(seed: int, out: Path, epochs: int, chrom_length: int) -> dict:
     folder, data = world(seed, out, chrom_length)
     types = [t for t in data.cell_types if t != "heldout"]
     cfg = dataclasses.replace(GetConfig.small(data.n_features, N_REGIONS))
-    rec = GetRecipe(epochs=epochs, patience=epochs, batch_size=8, lr=1e-3,
-                    held_out_chroms=(VAL,), held_out_cell_types=("heldout",))  # fmt: skip
+    rec = GetRecipe(
+        epochs=epochs,
+        patience=epochs,
+        batch_size=8,
+        lr=1e-3,
+        held_out_chroms=(VAL,),
+        held_out_cell_types=("heldout",),
+    )
     data.regions = data.regions  # the test contig is never trained on: drop it from training
     res: dict = {"seed": seed, "n_regions": len(data.regions), "n_genes": len(data.genes)}
     keep = rec.train_cell_types or tuple(types)
@@ -178,18 +229,29 @@ def run(seed: int, out: Path, epochs: int, chrom_length: int) -> dict:
     res["a_get"] = pearsons([scratch.model], data, types, TEST)
     res["a_mlp"] = pearsons([mlp], data, types, TEST)
     res["b_zero_shot"] = pearsons([scratch.model], data, ["heldout"], TEST)["heldout"]
-    lora_rec = dataclasses.replace(rec, epochs=max(epochs // 2, 5), patience=epochs,
-                                   train_cell_types=("heldout",), held_out_cell_types=())  # fmt: skip
-    adapted = lora_get(_without(data, TEST), base=scratch.model, cell_types=["heldout"],
-                       recipe=lora_rec, seed=seed)  # fmt: skip
+    lora_rec = dataclasses.replace(
+        rec,
+        epochs=max(epochs // 2, 5),
+        patience=epochs,
+        train_cell_types=("heldout",),
+        held_out_cell_types=(),
+    )
+    adapted = lora_get(
+        _without(data, TEST), base=scratch.model, cell_types=["heldout"], recipe=lora_rec, seed=seed
+    )
     res["b_lora"] = pearsons([adapted.model], data, ["heldout"], TEST)["heldout"]
     res["b_lora_parameters"] = adapted.metadata["trainable_parameters"]
-    pre = pretrain_get(_without(data, TEST), config=cfg,
-                       recipe=dataclasses.replace(rec, held_out_cell_types=()), seed=seed)  # fmt: skip
+    pre = pretrain_get(
+        _without(data, TEST),
+        config=cfg,
+        recipe=dataclasses.replace(rec, held_out_cell_types=()),
+        seed=seed,
+    )
     res["c_mask_mse"], res["c_mean_mse"] = _masked_mse(pre.model, data, types, seed)
     short = dataclasses.replace(rec, epochs=max(epochs // 4, 3), patience=epochs)
-    warm = train_get(_without(data, TEST), config=cfg, recipe=short, init=pre.model.state_dict(),
-                     seed=seed)  # fmt: skip
+    warm = train_get(
+        _without(data, TEST), config=cfg, recipe=short, init=pre.model.state_dict(), seed=seed
+    )
     cold = train_get(_without(data, TEST), config=cfg, recipe=short, seed=seed)
     res["c_pretrained_then_finetuned"] = pearsons([warm.model], data, types, TEST)
     res["c_scratch_equal_steps"] = pearsons([cold.model], data, types, TEST)
@@ -200,8 +262,13 @@ def run(seed: int, out: Path, epochs: int, chrom_length: int) -> dict:
     res["d_positional"] = claim_d(positional.model, data, folder, types[:3])
     from varinterp.models.get.files import save_get_model
 
-    mdir = save_get_model(out / f"model_{seed}", models={"model": scratch.model}, data=data,
-                          n_regions=N_REGIONS, overwrite=True)  # fmt: skip
+    mdir = save_get_model(
+        out / f"model_{seed}",
+        models={"model": scratch.model},
+        data=data,
+        n_regions=N_REGIONS,
+        overwrite=True,
+    )
     res["e"] = claim_e(mdir, folder)
     res["seconds"] = time.perf_counter() - t0
     return res
@@ -221,8 +288,12 @@ def _masked_mse(model, data, types, seed):
     train = windows_of(data, types, TRAIN, N_REGIONS, N_REGIONS)
     test = windows_of(data, types, {TEST}, N_REGIONS, N_REGIONS)
     task = GetTask(data, train=train, validation=test, mode="pretrain", batch_size=8)
-    xs = np.concatenate([b.x.numpy()[b.valid.numpy()] for b in
-                         task.batches("train", epoch=0, rng=None, rank=0, world_size=1)])  # fmt: skip
+    xs = np.concatenate(
+        [
+            b.x.numpy()[b.valid.numpy()]
+            for b in task.batches("train", epoch=0, rng=None, rank=0, world_size=1)
+        ]
+    )
     mean = xs.mean(axis=0)
     err_m = err_b = n = 0.0
     model.eval()

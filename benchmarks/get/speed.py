@@ -66,8 +66,10 @@ def featurisation(world: Path) -> None:
     peaks = read_peaks(world / "peaks.bed")
     toy = read_meme(world / "motifs.meme")
     toy_clusters = read_cluster_table(world / "clusters.tsv")
-    sets = [("world motifs (13)", toy, toy_clusters, peaks),
-            ("archetype collection (2,179)", default_motifs(), default_clusters(), peaks.iloc[:100])]  # fmt: skip
+    sets = [
+        ("world motifs (13)", toy, toy_clusters, peaks),
+        ("archetype collection (2,179)", default_motifs(), default_clusters(), peaks.iloc[:100]),
+    ]
     for name, motifs, clusters, part in sets:
         motif_features(part.iloc[:20], motifs=motifs, clusters=clusters, fasta=world / "genome.fa")
         t0 = time.perf_counter()
@@ -78,29 +80,47 @@ def featurisation(world: Path) -> None:
         t1 = time.perf_counter()
         n_brute = brute_force(motifs, x.astype(np.float32), thr)
         db = time.perf_counter() - t1
-        print(f"featurise {name}: {len(part)} regions in {dt:.2f} s = {len(part) / dt:,.0f} "
-              f"regions/s ({f.n_hits} hits); brute-force numpy scan {db:.2f} s = "
-              f"{len(part) / db:,.0f} regions/s ({n_brute} windows over threshold)")  # fmt: skip
+        print(
+            f"featurise {name}: {len(part)} regions in {dt:.2f} s = {len(part) / dt:,.0f} "
+            f"regions/s ({f.n_hits} hits); brute-force numpy scan {db:.2f} s = "
+            f"{len(part) / db:,.0f} regions/s ({n_brute} windows over threshold)"
+        )
 
 
 def training(world: Path, device: str) -> None:
-    data = build_get_data(read_features(world / "features.h5"),
-                          read_expression(world / "expression.tsv"), read_tss(world / "genes.bed"))  # fmt: skip
+    data = build_get_data(
+        read_features(world / "features.h5"),
+        read_expression(world / "expression.tsv"),
+        read_tss(world / "genes.bed"),
+    )
     for label, cfg, batches in (
         ("small (D 64, 3 layers, 64 regions)", GetConfig.small(data.n_features, 64), 0),
-        ("published widths (D 768, 12 layers, 200 regions)",
-         GetConfig(n_features=data.n_features, n_regions=200), 6),
-    ):  # fmt: skip
-        rec = GetRecipe(epochs=2, patience=2, batch_size=8, held_out_chroms=("chr3",),
-                        max_batches_per_epoch=batches)  # fmt: skip
+        (
+            "published widths (D 768, 12 layers, 200 regions)",
+            GetConfig(n_features=data.n_features, n_regions=200),
+            6,
+        ),
+    ):
+        rec = GetRecipe(
+            epochs=2,
+            patience=2,
+            batch_size=8,
+            held_out_chroms=("chr3",),
+            max_batches_per_epoch=batches,
+        )
         t0 = time.perf_counter()
         run = train_get(data, config=cfg, recipe=rec, device=device)
         rate = run.result.history[-1].samples_per_s
         mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        gpu = (f", GPU peak {torch.cuda.max_memory_allocated() / 2**20:,.0f} MiB"
-               if device.startswith("cuda") else "")  # fmt: skip
-        print(f"train {label} on {device}: {rate:,.1f} samples/s (epoch 2; "
-              f"{time.perf_counter() - t0:.0f} s in all), process peak RSS {mem:,.0f} MiB{gpu}")
+        gpu = (
+            f", GPU peak {torch.cuda.max_memory_allocated() / 2**20:,.0f} MiB"
+            if device.startswith("cuda")
+            else ""
+        )
+        print(
+            f"train {label} on {device}: {rate:,.1f} samples/s (epoch 2; "
+            f"{time.perf_counter() - t0:.0f} s in all), process peak RSS {mem:,.0f} MiB{gpu}"
+        )
 
 
 def main() -> None:
@@ -111,14 +131,18 @@ def main() -> None:
     torch.set_num_threads(1)
     if not (args.world / "features.h5").is_file():
         simulate_expression(out=args.world, overwrite=True, seed=0, n_chromosomes=3)
-        scan_peaks(peaks=args.world / "peaks.bed", fasta=args.world / "genome.fa",
-                   motifs=args.world / "motifs.meme", clusters=args.world / "clusters.tsv",
-                   counts=args.world / "counts.tsv", out=args.world / "features.h5",
-                   overwrite=True)  # fmt: skip
+        scan_peaks(
+            peaks=args.world / "peaks.bed",
+            fasta=args.world / "genome.fa",
+            motifs=args.world / "motifs.meme",
+            clusters=args.world / "clusters.tsv",
+            counts=args.world / "counts.tsv",
+            out=args.world / "features.h5",
+            overwrite=True,
+        )
     featurisation(args.world)
     training(args.world, args.device)
 
 
 if __name__ == "__main__":
     main()
-

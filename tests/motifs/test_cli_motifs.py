@@ -1,4 +1,5 @@
-"""`varinterp motifs scan` on a toy genome, and its bad inputs (exit 2, one line, nothing written)."""
+"""`varinterp motifs scan` on a toy genome, and its bad inputs (exit 2, one line, nothing
+written)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ def _inputs(tmp_path):
     clusters = tmp_path / "clusters.tsv"
     clusters.write_text("motif\tcluster\nAP1\tap1\nAP1b\tap1\nCTCFish\tctcf\nGATA\tgata\n")
     counts = tmp_path / "counts.tsv"
-    counts.write_text("chrom\tstart\tend\tA\tB\n" + "".join(
-        f"chr{i + 1}\t20\t220\t{10 + i}\t{3 * i}\n" for i in range(6)))  # fmt: skip
+    counts.write_text(
+        "chrom\tstart\tend\tA\tB\n"
+        + "".join(f"chr{i + 1}\t20\t220\t{10 + i}\t{3 * i}\n" for i in range(6))
+    )
     return fasta, peaks, meme, clusters, counts
 
 
@@ -32,8 +35,20 @@ def test_scan_writes_the_matrix(tmp_path):
     fasta, peaks, meme, clusters, counts = _inputs(tmp_path)
     for ext in ("h5", "npz"):
         out = tmp_path / f"f.{ext}"
-        res = _run("--peaks", peaks, "--fasta", fasta, "--motifs", meme, "--clusters", clusters,
-                   "--counts", counts, "--out", out)  # fmt: skip
+        res = _run(
+            "--peaks",
+            peaks,
+            "--fasta",
+            fasta,
+            "--motifs",
+            meme,
+            "--clusters",
+            clusters,
+            "--counts",
+            counts,
+            "--out",
+            out,
+        )
         assert res.exit_code == 0, res.output
         f = read_features(out)
         assert f.clusters == ("ap1", "ctcf", "gata") and f.features.shape == (6, 3)
@@ -43,7 +58,7 @@ def test_scan_writes_the_matrix(tmp_path):
 
 
 def test_bad_inputs(tmp_path):
-    fasta, peaks, meme, clusters, counts = _inputs(tmp_path)
+    fasta, peaks, meme, _clusters, _counts = _inputs(tmp_path)
     out = tmp_path / "x.h5"
     logodds = tmp_path / "lo.meme"
     logodds.write_text("MEME version 4\n\nMOTIF X\nlog-odds matrix: alength= 4 w= 1\n1 -1 -1 -1\n")

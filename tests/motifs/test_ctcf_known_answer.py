@@ -12,7 +12,9 @@ from varinterp.genome.encoding import codes_from_sequence, one_hot
 from varinterp.motifs.archetypes import default_motifs
 from varinterp.motifs.scan import scan_hits
 
-FASTA = Path(__file__).resolve().parents[1] / "data" / "gm12878_ctcf" / "Gm12878.CTCF.top500.w200.fa"
+FASTA = (
+    Path(__file__).resolve().parents[1] / "data" / "gm12878_ctcf" / "Gm12878.CTCF.top500.w200.fa"
+)
 
 
 def _peaks() -> np.ndarray:

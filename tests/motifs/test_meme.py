@@ -59,6 +59,8 @@ def test_the_shipped_collection_and_its_clusters():
     assert ctcf.shape == (4, 19)
     np.testing.assert_allclose(ctcf.sum(axis=0), 1.0, atol=1e-6)
     # the human CTCF matrices fall into one cluster
-    group = {clusters.clusters[clusters.motifs.index(n)] for n in
-             ("CTCF_MA0139.1", "CTCF_HUMAN.H11MO.0.A", "CTCF_C2H2_1")}  # fmt: skip
+    group = {
+        clusters.clusters[clusters.motifs.index(n)]
+        for n in ("CTCF_MA0139.1", "CTCF_HUMAN.H11MO.0.A", "CTCF_C2H2_1")
+    }
     assert len(group) == 1

@@ -38,7 +38,9 @@ def test_elements_counts_and_accessibility_column(shared_fixtures, tmp_path):
     tracks.write_text(f"cell_type\tpath\nK562\t{bw}\n")
     sums, _ = counts_from_bigwigs(tracks, peaks.iloc[::50])
     handle = pyBigWig.open(str(bw))
-    ref = [handle.stats("chr22", int(s), int(e), type="sum", exact=True)[0] or 0.0
-           for s, e in zip(peaks["start"].iloc[::50], peaks["end"].iloc[::50], strict=True)]  # fmt: skip
+    ref = [
+        handle.stats("chr22", int(s), int(e), type="sum", exact=True)[0] or 0.0
+        for s, e in zip(peaks["start"].iloc[::50], peaks["end"].iloc[::50], strict=True)
+    ]
     np.testing.assert_allclose(sums[:, 0], ref, rtol=1e-4)
     assert (sums[:, 0] > 0).mean() > 0.5

@@ -83,9 +83,10 @@ def test_hits_equal_a_brute_force_scan():
     assert merged["score_fimo"].notna().all(), merged[merged["score_fimo"].isna()]
     np.testing.assert_allclose(merged["score_fimo"], merged["score"], atol=1e-3)
     strong_ours = ours.merge(brute, on=key, how="left", suffixes=("", "_b"))
-    assert strong_ours["score_b"].notna().all() or (
-        strong_ours.loc[strong_ours["score_b"].isna(), "pvalue"] > threshold / 1.5
-    ).all()
+    assert (
+        strong_ours["score_b"].notna().all()
+        or (strong_ours.loc[strong_ours["score_b"].isna(), "pvalue"] > threshold / 1.5).all()
+    )
     assert len(ours) >= len(clear) > 20
 
 
@@ -109,9 +110,14 @@ def test_cluster_scores_equal_a_naive_loop():
 
 def test_overlapping_hits_count_once_and_separate_ones_add():
     hits = pd.DataFrame(
-        {"region": [0, 0, 0, 0], "motif": [0, 1, 0, 0], "start": [10, 12, 40, 100],
-         "end": [17, 19, 47, 107], "score": [5.0, 9.0, 4.0, -1.0]}
-    )  # fmt: skip
+        {
+            "region": [0, 0, 0, 0],
+            "motif": [0, 1, 0, 0],
+            "start": [10, 12, 40, 100],
+            "end": [17, 19, 47, 107],
+            "score": [5.0, 9.0, 4.0, -1.0],
+        }
+    )
     out = cluster_scores(hits, np.array([0, 0]), n_regions=1, n_clusters=1)
     assert out[0, 0] == pytest.approx(9.0 + 4.0 + 0.0)
 

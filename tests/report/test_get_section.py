@@ -19,22 +19,47 @@ def test_section_lists_top_get_enhancers_with_their_abc_scores(sim_locus, tmp_pa
     inside = abc[~abc["self_promoter"] & (abc["start"] < hi) & (abc["end"] > lo)]
     link = inside.sort_values("score", ascending=False).iloc[0]
     rows = [
-        {"gene": link["gene"], "cell_type": "ct", "chrom": link["chrom"], "start": int(link["start"]),
-         "end": int(link["end"]), "distance": 1000, "jacobian": 2.0, "accessibility": 1.0,
-         "score": 2.0, "score_norm": 1.0, "rank": 1},
-        {"gene": link["gene"], "cell_type": "ct", "chrom": link["chrom"], "start": 10,
-         "end": 20, "distance": 5, "jacobian": 1.0, "accessibility": 1.0, "score": 1.0,
-         "score_norm": 0.5, "rank": 2},
-    ]  # fmt: skip
+        {
+            "gene": link["gene"],
+            "cell_type": "ct",
+            "chrom": link["chrom"],
+            "start": int(link["start"]),
+            "end": int(link["end"]),
+            "distance": 1000,
+            "jacobian": 2.0,
+            "accessibility": 1.0,
+            "score": 2.0,
+            "score_norm": 1.0,
+            "rank": 1,
+        },
+        {
+            "gene": link["gene"],
+            "cell_type": "ct",
+            "chrom": link["chrom"],
+            "start": 10,
+            "end": 20,
+            "distance": 5,
+            "jacobian": 1.0,
+            "accessibility": 1.0,
+            "score": 1.0,
+            "score_norm": 0.5,
+            "rank": 2,
+        },
+    ]
     path = tmp_path / "get.tsv"
     pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
-    res = locus_report(finemap_dir=sim_locus.finemap, out=tmp_path / "r.html", abc=ev["abc_dir"],
-                       get_enhancers=path)
+    res = locus_report(
+        finemap_dir=sim_locus.finemap,
+        out=tmp_path / "r.html",
+        abc=ev["abc_dir"],
+        get_enhancers=path,
+    )
     text = res.html.read_text()
     assert 'id="get-enhancer-table"' in text and str(link["gene"]) in text
     table = read_get_enhancers(path)
-    sec = get_enhancer_section(table, chrom=str(link["chrom"]), lo=int(link["start"]),
-                               hi=int(link["end"]), abc=abc, top=1)  # fmt: skip
+    sec = get_enhancer_section(
+        table, chrom=str(link["chrom"]), lo=int(link["start"]), hi=int(link["end"]), abc=abc, top=1
+    )
     html_text = "".join(sec.parts)
     assert f"{float(link['score']):.3g}"[:4] in html_text
     missing = get_enhancer_section(None, chrom="chr1", lo=0, hi=1)

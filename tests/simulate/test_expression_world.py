@@ -8,13 +8,18 @@ import numpy as np
 import pandas as pd
 
 from varinterp.io.fasta import Reference
-from varinterp.simulate.expression import ExpressionWorldParams, make_expression_world, simulate_expression
+from varinterp.simulate.expression import (
+    ExpressionWorldParams,
+    make_expression_world,
+    simulate_expression,
+)
 
 
 def test_truth_tables_agree_with_the_files(tmp_path):
     out = tmp_path / "w"
-    world = simulate_expression(out=out, seed=5, n_chromosomes=2, chrom_length=300_000,
-                                mean_spacing=3_000, n_snps=8)  # fmt: skip
+    world = simulate_expression(
+        out=out, seed=5, n_chromosomes=2, chrom_length=300_000, mean_spacing=3_000, n_snps=8
+    )
     meta = json.loads((out / "world.json").read_text())
     ref = Reference(out / "genome.fa")
     sites = pd.read_csv(out / "truth" / "sites.tsv", sep="\t")
@@ -37,7 +42,9 @@ def test_truth_tables_agree_with_the_files(tmp_path):
     core = sites[sites["factor"] == "CORE"]
     genes = pd.read_csv(out / "genes.bed", sep="\t", header=None)
     assert len(core) == len(genes) == meta["n_genes"]
-    centres = (peaks.iloc[core["region"], 1].to_numpy() + peaks.iloc[core["region"], 2].to_numpy()) // 2
+    centres = (
+        peaks.iloc[core["region"], 1].to_numpy() + peaks.iloc[core["region"], 2].to_numpy()
+    ) // 2
     np.testing.assert_array_equal(np.sort(centres), np.sort(genes[1].to_numpy()))
     counts = pd.read_csv(out / "counts.tsv", sep="\t")
     assert list(counts.columns[3:]) == world.cell_types and world.held_out == "heldout"

@@ -21,9 +21,13 @@ from varinterp.training.settings import (
 
 def test_cosine_with_warmup_matches_the_formula():
     s = OptimizerSettings(
-        lr=1e-3, warmup_steps=10, warmup_start=0.01, schedule="cosine", cosine_steps=110,
+        lr=1e-3,
+        warmup_steps=10,
+        warmup_start=0.01,
+        schedule="cosine",
+        cosine_steps=110,
         min_lr_ratio=0.1,
-    )  # fmt: skip
+    )
     for step in (0, 5, 10, 60, 110, 200):
         ramp = 0.01 + 0.99 * step / 10 if step < 10 else 1.0
         u = min(max(step - 10, 0) / 100, 1.0)
@@ -39,7 +43,7 @@ class _TwoPart(nn.Module):
         self.low = nn.Linear(3, 3)
         self.high = nn.Linear(3, 1)
         self.frozen = nn.Linear(1, 1)
-        self.frozen.requires_grad_(False)
+        self.frozen.requires_grad_(requires_grad=False)
 
     def forward(self, x):
         return self.high(torch.relu(self.low(x)))
@@ -87,11 +91,17 @@ def test_groups_scale_the_rate_and_frozen_parameters_stay_out():
     start = _TwoPart()
     before = {k: v.clone() for k, v in start.state_dict().items()}
     result = fit(
-        make_model=lambda a: start, task=_Task(),
-        settings=FitSettings(max_epochs=3, monitor="train_loss", prefetch=0,
-                             optimizer=OptimizerSettings(name="adamw", lr=0.05)),
-        device=torch.device("cpu"), seed=0,
-    )  # fmt: skip
+        make_model=lambda a: start,
+        task=_Task(),
+        settings=FitSettings(
+            max_epochs=3,
+            monitor="train_loss",
+            prefetch=0,
+            optimizer=OptimizerSettings(name="adamw", lr=0.05),
+        ),
+        device=torch.device("cpu"),
+        seed=0,
+    )
     after = result.best_state
     assert torch.equal(after["low.weight"], before["low.weight"])  # lr scale 0
     assert not torch.equal(after["high.weight"], before["high.weight"])

@@ -38,13 +38,19 @@ def scan(
     ] = None,
     motifs: Annotated[
         Path | None,
-        typer.Option("--motifs", help="MEME file of letter-probability matrices (default: "
-                     "the shipped archetype collection)."),
+        typer.Option(
+            "--motifs",
+            help="MEME file of letter-probability matrices (default: "
+            "the shipped archetype collection).",
+        ),
     ] = None,
     clusters: Annotated[
         Path | None,
-        typer.Option("--clusters", help="motif<TAB>cluster table (default: varinterp's "
-                     "clustering; with --motifs and no table, one cluster per motif)."),
+        typer.Option(
+            "--clusters",
+            help="motif<TAB>cluster table (default: varinterp's "
+            "clustering; with --motifs and no table, one cluster per motif).",
+        ),
     ] = None,
     counts: Annotated[
         Path | None,
@@ -67,20 +73,36 @@ def scan(
     """Scan peaks for motifs and write the region x cluster matrix (+ accessibility)."""
     from varinterp.motifs.pipeline import scan_peaks
 
-    for path, what in ((peaks, "peaks"), (fasta, "FASTA"), (motifs, "motif file"),
-                       (clusters, "cluster table"), (counts, "counts table"),
-                       (bigwigs, "bigWig table")):  # fmt: skip
+    for path, what in (
+        (peaks, "peaks"),
+        (fasta, "FASTA"),
+        (motifs, "motif file"),
+        (clusters, "cluster table"),
+        (counts, "counts table"),
+        (bigwigs, "bigWig table"),
+    ):
         if path is not None:
             require_file(path, what)
     with progress_bar("scanning peaks", quiet=quiet) as on_progress:
         result = scan_peaks(
-            peaks=peaks, out=out, fasta=fasta, store=store, sample=sample, motifs=motifs,
-            clusters=clusters, counts=counts, bigwigs=bigwigs, threshold=threshold,
-            scaler=scaler, overwrite=overwrite, on_progress=on_progress,
-        )  # fmt: skip
+            peaks=peaks,
+            out=out,
+            fasta=fasta,
+            store=store,
+            sample=sample,
+            motifs=motifs,
+            clusters=clusters,
+            counts=counts,
+            bigwigs=bigwigs,
+            threshold=threshold,
+            scaler=scaler,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
     if not quiet:
-        types = f", accessibility of {len(result.cell_types)} cell type(s)" if result.cell_types \
-            else ""  # fmt: skip
+        types = (
+            f", accessibility of {len(result.cell_types)} cell type(s)" if result.cell_types else ""
+        )
         console.print(
             f"wrote {result.out}: {result.n_regions:,} regions x {result.n_clusters} clusters "
             f"({result.n_motifs:,} motifs, {result.n_hits:,} hits, "

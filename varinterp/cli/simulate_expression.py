@@ -19,8 +19,12 @@ def expression(
     out: Out,
     seed: Seed = 0,
     n_chromosomes: Annotated[int, typer.Option("--n-chromosomes", help="Contigs chr1..chrN.")] = 3,
-    chrom_length: Annotated[int, typer.Option("--chrom-length", help="Length of each contig.")] = 2_000_000,
-    mean_spacing: Annotated[int, typer.Option("--mean-spacing", help="Mean bp between peaks.")] = 4_000,
+    chrom_length: Annotated[
+        int, typer.Option("--chrom-length", help="Length of each contig.")
+    ] = 2_000_000,
+    mean_spacing: Annotated[
+        int, typer.Option("--mean-spacing", help="Mean bp between peaks.")
+    ] = 4_000,
     n_factors: Annotated[int, typer.Option("--n-factors", help="Transcription factors.")] = 12,
     n_cell_types: Annotated[
         int, typer.Option("--n-cell-types", help="Training cell types (plus one held out).")
@@ -39,10 +43,16 @@ def expression(
     from varinterp.simulate.expression import simulate_expression
 
     world = simulate_expression(
-        out=out, overwrite=overwrite, seed=seed, n_chromosomes=n_chromosomes,
-        chrom_length=chrom_length, mean_spacing=mean_spacing, n_factors=n_factors,
-        n_cell_types=n_cell_types, n_snps=n_snps,
-    )  # fmt: skip
+        out=out,
+        overwrite=overwrite,
+        seed=seed,
+        n_chromosomes=n_chromosomes,
+        chrom_length=chrom_length,
+        mean_spacing=mean_spacing,
+        n_factors=n_factors,
+        n_cell_types=n_cell_types,
+        n_snps=n_snps,
+    )
     if not quiet:
         console.print(
             f"wrote {out}: {len(world.regions):,} peaks, {len(world.genes):,} genes, "

@@ -11,8 +11,9 @@ similarity of the matrices (memelite's TOMTOM, complete-score version, both stra
 each pair's E-value is the p-value times the number of motifs, and the feature of motif
 ``i`` is its row of ``-log10(E)`` over all motifs (infinite values set to 10; every pair
 is kept: filtering pairs at a q-value of 0.5 gave 452 clusters and a lower agreement with
-the published archetypes than keeping all, 331, see ``docs/get.md``). Motifs are clustered by complete linkage on
-the correlation distance between rows and the tree is cut at `height` (0.7).
+the published archetypes than keeping all, 331, see ``docs/get.md``). Motifs are
+clustered by complete linkage on the correlation distance between rows and the tree is
+cut at `height` (0.7).
 """
 
 from __future__ import annotations
@@ -98,9 +99,12 @@ def write_cluster_table(table: ClusterTable, path: str | os.PathLike) -> Path:
 
 
 def tomtom_features(
-    motifs: MotifSet, *, n_jobs: int = 1, chunk: int = 100,
+    motifs: MotifSet,
+    *,
+    n_jobs: int = 1,
+    chunk: int = 100,
     on_progress: ProgressCallback | None = None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Each motif's row of ``-log10(E)`` against every motif ``(n, n) float64``
     (module docstring)."""
     from memelite import tomtom
@@ -134,8 +138,11 @@ def cluster_motifs(
 
     if len(motifs) < 2:
         raise InputError("clustering needs at least two motifs")
-    feats = tomtom_features(motifs, n_jobs=n_jobs, on_progress=on_progress) if features is None \
-        else np.asarray(features, dtype=np.float64)  # fmt: skip
+    feats = (
+        tomtom_features(motifs, n_jobs=n_jobs, on_progress=on_progress)
+        if features is None
+        else np.asarray(features, dtype=np.float64)
+    )
     z = linkage(feats, method="complete", metric="correlation")
     labels = fcluster(z, t=height, criterion="distance")
     return ClusterTable(motifs.names, tuple(f"C{int(c)}" for c in labels), "tomtom clustering")

@@ -112,9 +112,14 @@ def score_regions(
     use = np.flatnonzero(np.asarray(cluster_of) >= 0)
     sub = motifs.subset([motifs.names[i] for i in use])
     hits = scan_hits(
-        sub, x, lengths=lengths, threshold=settings.threshold, bin_size=settings.bin_size,
-        eps=settings.eps, on_progress=on_progress,
-    )  # fmt: skip
+        sub,
+        x,
+        lengths=lengths,
+        threshold=settings.threshold,
+        bin_size=settings.bin_size,
+        eps=settings.eps,
+        on_progress=on_progress,
+    )
     raw = cluster_scores(
         hits, np.asarray(cluster_of)[use], n_regions=x.shape[0], n_clusters=n_clusters
     )
@@ -148,9 +153,13 @@ def motif_features(
         part = peaks.iloc[lo : lo + batch]
         x, lengths = region_onehot(part, fasta=fasta, store=store, sample=sample)
         raw[lo : lo + len(part)], n = score_regions(
-            x, lengths, motifs=motifs, cluster_of=cluster_of, n_clusters=len(names),
+            x,
+            lengths,
+            motifs=motifs,
+            cluster_of=cluster_of,
+            n_clusters=len(names),
             settings=settings,
-        )  # fmt: skip
+        )
         n_hits += n
         if on_progress is not None:
             on_progress(lo + len(part), len(peaks))

@@ -1,11 +1,11 @@
 """The motif-features file: a region x cluster matrix with everything needed to reuse it.
 
-Written as HDF5 (``.h5``) or NumPy (``.npz``), chosen by the file name. Keys (``n``
-regions, ``C`` clusters, ``K`` cell types, ``M`` motifs):
+The peaks are 0-based half-open. Written as HDF5 (``.h5``) or NumPy (``.npz``), chosen
+by the file name. Keys (``n`` regions, ``C`` clusters, ``K`` cell types, ``M`` motifs):
 
 | key | shape, dtype | what |
 |---|---|---|
-| ``chrom``, ``start``, ``end``, ``name`` | ``(n,)`` str, int64, int64, str | the peaks, 0-based half-open |
+| ``chrom``, ``start``, ``end``, ``name`` | ``(n,)`` str, int64, int64, str | the peaks |
 | ``clusters`` | ``(C,)`` str | column names |
 | ``features`` | ``(n, C) float32`` | normalised motif scores (GET's input) |
 | ``raw`` | ``(n, C) float64`` | summed hit scores before normalisation |
@@ -81,7 +81,9 @@ def write_features(features: MotifFeatures, path: str | os.PathLike) -> Path:
             if value.dtype.kind == "U":
                 h5.create_dataset(key, data=value.astype(object), dtype=h5py.string_dtype())
             else:
-                h5.create_dataset(key, data=value, compression="gzip" if value.size > 1000 else None)
+                h5.create_dataset(
+                    key, data=value, compression="gzip" if value.size > 1000 else None
+                )
     return path
 
 
@@ -126,9 +128,13 @@ def read_features(path: str | os.PathLike) -> MotifFeatures:
         tuple(str(n) for n in a["motif_names"]), mats, a["background"], source=str(path)
     )
     regions = pd.DataFrame(
-        {"chrom": a["chrom"].astype(str), "start": a["start"].astype(np.int64),
-         "end": a["end"].astype(np.int64), "name": a["name"].astype(str)}
-    )  # fmt: skip
+        {
+            "chrom": a["chrom"].astype(str),
+            "start": a["start"].astype(np.int64),
+            "end": a["end"].astype(np.int64),
+            "name": a["name"].astype(str),
+        }
+    )
     k = int(a["cell_types"].size)
     return MotifFeatures(
         regions=regions,

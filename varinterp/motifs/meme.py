@@ -51,8 +51,7 @@ class MotifSet:
             return self.names.index(name)
         except ValueError:
             raise InputError(
-                f"motif {name!r} is not in {self.source or 'the motif set'} "
-                f"({len(self)} motifs)"
+                f"motif {name!r} is not in {self.source or 'the motif set'} ({len(self)} motifs)"
             ) from None
 
     def matrix(self, name: str) -> np.ndarray:
@@ -163,8 +162,17 @@ def write_meme(motifs: MotifSet, path: str | os.PathLike) -> Path:
     """Write `motifs` as a MEME (version 4) file of letter-probability matrices."""
     path = Path(path)
     bg = " ".join(f"{b} {f:.6g}" for b, f in zip("ACGT", motifs.background, strict=True))
-    out = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "",
-           "Background letter frequencies", bg, ""]  # fmt: skip
+    out = [
+        "MEME version 4",
+        "",
+        "ALPHABET= ACGT",
+        "",
+        "strands: + -",
+        "",
+        "Background letter frequencies",
+        bg,
+        "",
+    ]
     for name, m in zip(motifs.names, motifs.matrices, strict=True):
         out.append(f"MOTIF {name}")
         out.append(f"letter-probability matrix: alength= 4 w= {m.shape[1]}")

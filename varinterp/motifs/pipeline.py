@@ -77,14 +77,21 @@ def scan_peaks(
         else:
             cluster_table = read_cluster_table(clusters)
     feats = motif_features(
-        table, motifs=motif_set, clusters=cluster_table, fasta=fasta, store=store,
-        sample=sample, settings=settings, on_progress=on_progress,
-    )  # fmt: skip
+        table,
+        motifs=motif_set,
+        clusters=cluster_table,
+        fasta=fasta,
+        store=store,
+        sample=sample,
+        settings=settings,
+        on_progress=on_progress,
+    )
     if counts is not None or bigwigs is not None:
         values, types = (
-            counts_from_table(counts, table) if counts is not None
+            counts_from_table(counts, table)
+            if counts is not None
             else counts_from_bigwigs(bigwigs, table)
-        )  # fmt: skip
+        )
         feats.cell_types, feats.counts, feats.acpm = types, values, accessibility_cpm(values)
     write_features(feats, out)
     return ScanResult(

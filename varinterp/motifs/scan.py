@@ -81,9 +81,16 @@ def scan_hits(
                 )
         report(on_progress, hi, n)
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            HIT_COLUMNS, ("int64", "int64", "int64", "int64", "object", "float64", "float64"),
-            strict=True)})  # fmt: skip
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(
+                    HIT_COLUMNS,
+                    ("int64", "int64", "int64", "int64", "object", "float64", "float64"),
+                    strict=True,
+                )
+            }
+        )
     hits = pd.concat(parts, ignore_index=True)
     hits = hits[hits["end"].to_numpy() <= lens[hits["region"].to_numpy()]]
     return hits.sort_values(["region", "motif", "start", "strand"], kind="stable").reset_index(

@@ -22,8 +22,17 @@ from varinterp.report.inputs import chrom_key
 
 __all__ = ["GET_COLUMNS", "get_enhancer_section", "read_get_enhancers"]
 
-GET_COLUMNS = ("gene", "cell_type", "chrom", "start", "end", "distance", "score", "score_norm",
-               "rank")  # fmt: skip
+GET_COLUMNS = (
+    "gene",
+    "cell_type",
+    "chrom",
+    "start",
+    "end",
+    "distance",
+    "score",
+    "score_norm",
+    "rank",
+)
 
 
 def read_get_enhancers(path: str | os.PathLike) -> pd.DataFrame:
@@ -41,27 +50,43 @@ def read_get_enhancers(path: str | os.PathLike) -> pd.DataFrame:
 def _abc_score(row, abc: pd.DataFrame | None) -> float:
     if abc is None:
         return float("nan")
-    hit = abc[(abc["gene"].astype(str) == row.gene) & (abc["chrom"].map(chrom_key) == chrom_key(row.chrom))
-              & (abc["start"] < row.end) & (abc["end"] > row.start)]  # fmt: skip
+    hit = abc[
+        (abc["gene"].astype(str) == row.gene)
+        & (abc["chrom"].map(chrom_key) == chrom_key(row.chrom))
+        & (abc["start"] < row.end)
+        & (abc["end"] > row.start)
+    ]
     return float(hit["score"].max()) if len(hit) else float("nan")
 
 
-def get_enhancer_section(table: pd.DataFrame | None, *, chrom: str, lo: int, hi: int,
-                         abc: pd.DataFrame | None = None, top: int = 5) -> Section:  # fmt: skip
+def get_enhancer_section(
+    table: pd.DataFrame | None,
+    *,
+    chrom: str,
+    lo: int,
+    hi: int,
+    abc: pd.DataFrame | None = None,
+    top: int = 5,
+) -> Section:
     """The report section (module docstring); says so when no table was given."""
     sec = Section("get-enhancers", "GET enhancers beside ABC links")
     if table is None:
         return sec.missing("GET enhancer scores: not provided (give --get-enhancers).")
-    here = table[(table["chrom"].map(chrom_key) == chrom_key(chrom)) & (table["end"] > lo)
-                 & (table["start"] < hi)]  # fmt: skip
+    here = table[
+        (table["chrom"].map(chrom_key) == chrom_key(chrom))
+        & (table["end"] > lo)
+        & (table["start"] < hi)
+    ]
     genes = list(dict.fromkeys(here["gene"]))
     if not genes:
         return sec.text("No GET-scored region of any gene lies in this region.")
     rows = table[table["gene"].isin(genes)].sort_values(["gene", "cell_type", "rank"])
     rows = rows.groupby(["gene", "cell_type"], sort=False).head(top).copy()
     rows["abc_score"] = [_abc_score(r, abc) for r in rows.itertuples(index=False)]
-    rows["element"] = [f"{c}:{s + 1:,}-{e:,}" for c, s, e in
-                       zip(rows["chrom"], rows["start"], rows["end"], strict=True)]  # fmt: skip
+    rows["element"] = [
+        f"{c}:{s + 1:,}-{e:,}"
+        for c, s, e in zip(rows["chrom"], rows["start"], rows["end"], strict=True)
+    ]
     sec.text(
         f"Top {top} regions per gene by GET's Jacobian score (||dE/d embedding|| x "
         "accessibility; score_norm: divided by the gene's largest), with the ABC score of the "

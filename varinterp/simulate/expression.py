@@ -34,8 +34,9 @@ The planted truth that GET is measured against (`make_expression_world`):
 Files (`write_expression_world`): ``genome.fa``, ``peaks.bed``, ``counts.tsv`` (chrom
 start end + a column per cell type), ``expression.tsv`` (gene x cell type, TPM),
 ``genes.bed`` (TSS, BED6), ``motifs.meme``, ``clusters.tsv`` (one cluster per factor),
-``snps.vcf.gz`` (+ ``.tbi``), ``truth/activity.tsv`` (factor x cell type), ``truth/enhancers.tsv`` (gene,
-region, distance, causal, weight), ``truth/snps.tsv``, ``truth/sites.tsv``, ``world.json``.
+``snps.vcf.gz`` (+ ``.tbi``), ``truth/activity.tsv`` (factor x cell type),
+``truth/enhancers.tsv`` (gene, region, distance, causal, weight), ``truth/snps.tsv``,
+``truth/sites.tsv``, ``world.json``.
 Coordinates are 0-based half-open in BED files and 1-based in the VCF and SNP truth.
 """
 
@@ -52,8 +53,13 @@ import pandas as pd
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir
 
-__all__ = ["ExpressionWorld", "ExpressionWorldParams", "make_expression_world",
-           "simulate_expression", "write_expression_world"]  # fmt: skip
+__all__ = [
+    "ExpressionWorld",
+    "ExpressionWorldParams",
+    "make_expression_world",
+    "simulate_expression",
+    "write_expression_world",
+]
 
 _BASES = np.array(list("ACGT"))
 
@@ -157,8 +163,13 @@ def _expression(p, genes, enh, count, activity, acc, scale) -> np.ndarray:
     promoter = genes["region"].to_numpy()[gi]
     shared = count[ri] * (count[promoter] > 0)  # (links, T): the enhancer's shared-factor sites
     m_shared = activity @ shared.T  # (K, links)
-    contrib = (p.enhancer_gain * causal["weight"].to_numpy()[None, :] * (acc[:, ri] / mean_acc)
-               * m_shared * np.exp(-np.abs(causal["distance"].to_numpy()) / p.decay)[None, :])  # fmt: skip
+    contrib = (
+        p.enhancer_gain
+        * causal["weight"].to_numpy()[None, :]
+        * (acc[:, ri] / mean_acc)
+        * m_shared
+        * np.exp(-np.abs(causal["distance"].to_numpy()) / p.decay)[None, :]
+    )
     for j in range(m.shape[0]):
         np.add.at(drive[j], gi, contrib[j])
     return (scale[None, :] * drive).T
@@ -191,8 +202,11 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
             promoter = idx % p.promoter_every == 0
             n_sites = int(rng.integers(1, 4)) if promoter else int(rng.choice([0, 1, 1, 2, 2, 3]))
             for _ in range(n_sites):
-                t = int(pair[rng.integers(2)] if rng.random() < p.domain_bias
-                        else rng.integers(p.n_factors))
+                t = int(
+                    pair[rng.integers(2)]
+                    if rng.random() < p.domain_bias
+                    else rng.integers(p.n_factors)
+                )
                 site = consensus[t]
                 strand = "+" if rng.random() < 0.5 else "-"
                 if strand == "-":
@@ -217,30 +231,62 @@ def make_expression_world(params: ExpressionWorldParams | None = None) -> Expres
     counts = rng.poisson(p.depth * acc / acc.sum(axis=1, keepdims=True)).T.astype(np.int64)
     prom = np.flatnonzero(regions["promoter"].to_numpy())
     centre = (regions["start"].to_numpy() + regions["end"].to_numpy()) // 2
-    genes = pd.DataFrame({
-        "gene": [f"g{i + 1}" for i in range(prom.size)], "chrom": regions["chrom"].to_numpy()[prom],
-        "tss": centre[prom], "strand": np.where(rng.random(prom.size) < 0.5, "+", "-"),
-        "region": prom,
-    })  # fmt: skip
+    genes = pd.DataFrame(
+        {
+            "gene": [f"g{i + 1}" for i in range(prom.size)],
+            "chrom": regions["chrom"].to_numpy()[prom],
+            "tss": centre[prom],
+            "strand": np.where(rng.random(prom.size) < 0.5, "+", "-"),
+            "region": prom,
+        }
+    )
     has_motif = count.sum(axis=1) > 0
     erows = []
     chroms = regions["chrom"].to_numpy()
     for gi, (r, tss) in enumerate(zip(prom, centre[prom], strict=True)):
-        near = np.flatnonzero((chroms == chroms[r]) & (np.abs(centre - tss) <= p.max_distance)
-                              & has_motif & ~regions["promoter"].to_numpy())  # fmt: skip
+        near = np.flatnonzero(
+            (chroms == chroms[r])
+            & (np.abs(centre - tss) <= p.max_distance)
+            & has_motif
+            & ~regions["promoter"].to_numpy()
+        )
         if near.size == 0:
             continue
         causal = set(near[(tf[near] & tf[r]).any(axis=1)].tolist())  # shares a factor
         for e in near:
-            erows.append((gi, genes["gene"].iloc[gi], int(e), int(centre[e] - tss), e in causal,
-                          float(rng.uniform(0.5, 1.5)) if e in causal else 0.0))  # fmt: skip
-    enh = pd.DataFrame(erows, columns=["gene_index", "gene", "region", "distance", "causal", "weight"])
+            erows.append(
+                (
+                    gi,
+                    genes["gene"].iloc[gi],
+                    int(e),
+                    int(centre[e] - tss),
+                    e in causal,
+                    float(rng.uniform(0.5, 1.5)) if e in causal else 0.0,
+                )
+            )
+    enh = pd.DataFrame(
+        erows, columns=["gene_index", "gene", "region", "distance", "causal", "weight"]
+    )
     scale = rng.lognormal(np.log(20.0), 0.3, len(genes))
     noise = rng.lognormal(0, p.noise, (len(genes), len(cell_types)))
     tpm = _expression(p, genes, enh, count, activity, acc, scale) * noise
     snps = _snps(p, rng, genome, regions, sites, consensus, enh, count, activity, acc, genes, scale)
-    return ExpressionWorld(p, genome, factors, consensus, cell_types, activity, regions, sites,
-                           counts, genes, tpm, enh, snps, {"scale": scale})  # fmt: skip
+    return ExpressionWorld(
+        p,
+        genome,
+        factors,
+        consensus,
+        cell_types,
+        activity,
+        regions,
+        sites,
+        counts,
+        genes,
+        tpm,
+        enh,
+        snps,
+        {"scale": scale},
+    )
 
 
 def _snps(p, rng, genome, regions, sites, consensus, enh, count, activity, acc, genes, scale):
@@ -265,19 +311,39 @@ def _snps(p, rng, genome, regions, sites, consensus, enh, count, activity, acc, 
         new = _expression(p, genes, enh, c2, activity, acc, scale)
         delta = np.log10(new + 1) - np.log10(base_expr + 1)  # (G, K)
         hit = np.flatnonzero(np.abs(delta).max(axis=1) > 1e-9)
-        rows.append({
-            "chrom": chrom, "pos": at + 1, "id": f"snp{len(rows) + 1}", "ref": ref, "alt": alt,
-            "region": int(s.region), "factor": f"TF{s.factor + 1}",
-            "genes": ",".join(genes["gene"].iloc[hit]) or ".",
-            **{f"delta_{ct}": float(delta[hit, j].sum()) if hit.size else 0.0
-               for j, ct in enumerate([f"type{i + 1}" for i in range(p.n_cell_types)] + ["heldout"])},
-        })  # fmt: skip
+        rows.append(
+            {
+                "chrom": chrom,
+                "pos": at + 1,
+                "id": f"snp{len(rows) + 1}",
+                "ref": ref,
+                "alt": alt,
+                "region": int(s.region),
+                "factor": f"TF{s.factor + 1}",
+                "genes": ",".join(genes["gene"].iloc[hit]) or ".",
+                **{
+                    f"delta_{ct}": float(delta[hit, j].sum()) if hit.size else 0.0
+                    for j, ct in enumerate(
+                        [f"type{i + 1}" for i in range(p.n_cell_types)] + ["heldout"]
+                    )
+                },
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _meme(factors, consensus) -> str:
-    out = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "",
-           "Background letter frequencies", "A 0.25 C 0.25 G 0.25 T 0.25", ""]  # fmt: skip
+    out = [
+        "MEME version 4",
+        "",
+        "ALPHABET= ACGT",
+        "",
+        "strands: + -",
+        "",
+        "Background letter frequencies",
+        "A 0.25 C 0.25 G 0.25 T 0.25",
+        "",
+    ]
     for name, s in zip(factors, consensus, strict=True):
         out += [f"MOTIF {name}", f"letter-probability matrix: alength= 4 w= {len(s)}"]
         for b in s:
@@ -288,8 +354,9 @@ def _meme(factors, consensus) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_expression_world(world: ExpressionWorld, out: str | os.PathLike, *,
-                           overwrite: bool = False) -> Path:  # fmt: skip
+def write_expression_world(
+    world: ExpressionWorld, out: str | os.PathLike, *, overwrite: bool = False
+) -> Path:
     """Write the files of the module docstring into the folder `out` (atomically)."""
     out = Path(out)
     with atomic_dir(out, overwrite=overwrite) as tmp:
@@ -300,7 +367,9 @@ def write_expression_world(world: ExpressionWorld, out: str | os.PathLike, *,
                 for i in range(0, len(seq), 80):
                     fh.write(seq[i : i + 80] + "\n")
         r = world.regions
-        r[["chrom", "start", "end", "name"]].to_csv(tmp / "peaks.bed", sep="\t", header=False, index=False)
+        r[["chrom", "start", "end", "name"]].to_csv(
+            tmp / "peaks.bed", sep="\t", header=False, index=False
+        )
         counts = r[["chrom", "start", "end"]].copy()
         for j, ct in enumerate(world.cell_types):
             counts[ct] = world.counts[:, j]
@@ -309,18 +378,29 @@ def write_expression_world(world: ExpressionWorld, out: str | os.PathLike, *,
         expr.index.name = "gene"
         expr.to_csv(tmp / "expression.tsv", sep="\t", float_format="%.5g")
         g = world.genes
-        pd.DataFrame({"chrom": g["chrom"], "start": g["tss"], "end": g["tss"] + 1, "name": g["gene"],
-                      "score": 0, "strand": g["strand"]}).to_csv(
-            tmp / "genes.bed", sep="\t", header=False, index=False)  # fmt: skip
+        pd.DataFrame(
+            {
+                "chrom": g["chrom"],
+                "start": g["tss"],
+                "end": g["tss"] + 1,
+                "name": g["gene"],
+                "score": 0,
+                "strand": g["strand"],
+            }
+        ).to_csv(tmp / "genes.bed", sep="\t", header=False, index=False)
         (tmp / "motifs.meme").write_text(_meme(world.factors, world.consensus))
         pd.DataFrame({"motif": world.factors, "cluster": world.factors}).to_csv(
-            tmp / "clusters.tsv", sep="\t", index=False)
+            tmp / "clusters.tsv", sep="\t", index=False
+        )
         act = pd.DataFrame(world.activity.T, index=world.factors, columns=world.cell_types)
         act.index.name = "factor"
         act.to_csv(tmp / "truth" / "activity.tsv", sep="\t")
         enh = world.enhancers.merge(
-            r[["chrom", "start", "end"]], left_on="region", right_index=True)
-        enh.drop(columns=["gene_index"]).to_csv(tmp / "truth" / "enhancers.tsv", sep="\t", index=False)
+            r[["chrom", "start", "end"]], left_on="region", right_index=True
+        )
+        enh.drop(columns=["gene_index"]).to_csv(
+            tmp / "truth" / "enhancers.tsv", sep="\t", index=False
+        )
         world.snps.to_csv(tmp / "truth" / "snps.tsv", sep="\t", index=False)
         sites = world.sites.assign(factor=[world.factors[t] for t in world.sites["factor"]])
         sites.to_csv(tmp / "truth" / "sites.tsv", sep="\t", index=False)
@@ -333,15 +413,21 @@ def write_expression_world(world: ExpressionWorld, out: str | os.PathLike, *,
         import pysam
 
         pysam.tabix_index(str(tmp / "snps.vcf"), preset="vcf", force=True)  # -> snps.vcf.gz
-        meta = {"params": asdict(world.params), "cell_types": world.cell_types,
-                "held_out_cell_type": world.held_out, "n_regions": len(r), "n_genes": len(g),
-                "factors": dict(zip(world.factors, world.consensus, strict=True))}  # fmt: skip
+        meta = {
+            "params": asdict(world.params),
+            "cell_types": world.cell_types,
+            "held_out_cell_type": world.held_out,
+            "n_regions": len(r),
+            "n_genes": len(g),
+            "factors": dict(zip(world.factors, world.consensus, strict=True)),
+        }
         (tmp / "world.json").write_text(json.dumps(meta, indent=2) + "\n")
     return out
 
 
-def simulate_expression(*, out: str | os.PathLike, overwrite: bool = False,
-                        **params) -> ExpressionWorld:  # fmt: skip
+def simulate_expression(
+    *, out: str | os.PathLike, overwrite: bool = False, **params
+) -> ExpressionWorld:
     """`make_expression_world` + `write_expression_world` (what the CLI runs)."""
     world = make_expression_world(ExpressionWorldParams(**params))
     write_expression_world(world, out, overwrite=overwrite)

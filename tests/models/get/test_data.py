@@ -13,7 +13,7 @@ from varinterp.motifs.files import read_features
 
 
 def test_labels_equal_a_naive_loop(get_world):
-    folder, world, data = get_world
+    folder, _world, data = get_world
     tpm = pd.read_csv(folder / "expression.tsv", sep="\t", index_col=0)
     want = np.zeros_like(data.labels)
     for g in data.genes.itertuples(index=False):
@@ -36,7 +36,7 @@ def test_windows_tile_every_active_region_and_samples_normalise(get_world):
         for row in w[:5]:
             assert len(set(data.regions["chrom"].to_numpy()[row[row >= 0]])) == 1
     w = data.window_starts(0, 16, 8)[0]
-    x, y, valid, tss = data.sample(0, w)
+    x, _y, _valid, _tss = data.sample(0, w)
     acc = data.acpm[w, 0]
     np.testing.assert_allclose(x[:, -1], acc / acc.max(), rtol=1e-6)
     np.testing.assert_allclose(x[:, :-1], data.motif[w])

@@ -39,7 +39,9 @@ def test_10x_pseudobulk_against_dense_sums(tmp_path):
         feats = g.create_group("features")
         feats["name"] = np.array([b"g1", b"g2", b"g3", b"g4", b"peak1"])
         feats["feature_type"] = np.array([b"Gene Expression"] * 4 + [b"Peaks"])
-    barcodes = pd.DataFrame({"barcode": ["c0", "c1", "c2", "c4"], "cell_type": ["A", "A", "B", "B"]})
+    barcodes = pd.DataFrame(
+        {"barcode": ["c0", "c1", "c2", "c4"], "cell_type": ["A", "A", "B", "B"]}
+    )
     out = pseudobulk_10x(path, barcodes)
     assert list(out.columns) == ["A", "B"] and list(out.index) == ["g1", "g2", "g3", "g4"]
     np.testing.assert_array_equal(out["A"], dense[:4, [0, 1]].sum(axis=1))

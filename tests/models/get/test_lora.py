@@ -56,10 +56,14 @@ def test_adapter_is_at_most_two_percent_at_default_widths():
     add_lora(model, rank=8)
     trainable = freeze_base(model)
     # rank 8 on region_embed (283 -> 768) and 4 linears x 12 blocks, plus the head (1,538)
-    assert trainable == 8 * (283 + 768) + 12 * 8 * ((768 + 2304) + 2 * 768 + 2 * (768 + 3072)) + 1538
+    assert (
+        trainable == 8 * (283 + 768) + 12 * 8 * ((768 + 2304) + 2 * 768 + 2 * (768 + 3072)) + 1538
+    )
     assert trainable / total <= 0.02
-    assert all(("lora_" in n or n.startswith("head_exp")) == p.requires_grad
-               for n, p in model.named_parameters())  # fmt: skip
+    assert all(
+        ("lora_" in n or n.startswith("head_exp")) == p.requires_grad
+        for n, p in model.named_parameters()
+    )
 
 
 def test_adapter_state_round_trip_and_mismatch():

@@ -11,7 +11,9 @@ from varinterp.models.get.network import Get, GetConfig, expression_parameter_co
 def test_parameter_count_at_default_widths():
     model = Get(GetConfig())
     expression = sum(
-        p.numel() for k, p in model.named_parameters() if not k.startswith(("head_mask", "mask_token"))
+        p.numel()
+        for k, p in model.named_parameters()
+        if not k.startswith(("head_mask", "mask_token"))
     )
     # layer by layer, by hand: embedding 283*768+768, CLS 768, per block
     # 2*768 + 768*2304 + 2*768 + 768*768+768 + 2*768 + 768*3072+3072 + 3072*768+768,
@@ -49,8 +51,9 @@ def test_hand_set_weights_give_the_hand_computed_output():
 
 
 def test_no_positional_encoding_means_permutation_equivariance():
-    cfg = GetConfig(**{**GetConfig.small(n_features=5, n_regions=6).to_dict(),
-                       "head_init_scale": 1.0})  # outputs far from the flat start
+    cfg = GetConfig(
+        **{**GetConfig.small(n_features=5, n_regions=6).to_dict(), "head_init_scale": 1.0}
+    )  # outputs far from the flat start
     x = torch.randn(2, 6, 5)
     perm = torch.tensor([3, 1, 5, 0, 2, 4])
     plain = Get(cfg).eval()

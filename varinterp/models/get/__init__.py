@@ -37,13 +37,16 @@ __all__ = ["ARCHITECTURE", "LORA_ARCHITECTURE", "architectures"]
 def _outputs(config: Any, metadata: dict) -> OutputSpec:
     tasks = tuple(str(t) for t in metadata.get("tasks", ("",)))
     n = int(getattr(config, "n_regions", 0) or getattr(config, "input_length", 0))
-    return OutputSpec(input_length=n, output_length=0, n_strands=2, tasks=tasks,
-                      quantity="log10(TPM+1)")  # fmt: skip
+    return OutputSpec(
+        input_length=n, output_length=0, n_strands=2, tasks=tasks, quantity="log10(TPM+1)"
+    )
 
 
 def _predict(model, x, context):
-    raise InputError("GET predicts from region x motif features, not sequence windows; use "
-                     "varinterp score (GET's variant scorer) or varinterp.models.get.predict")
+    raise InputError(
+        "GET predicts from region x motif features, not sequence windows; use "
+        "varinterp score (GET's variant scorer) or varinterp.models.get.predict"
+    )
 
 
 def _score(ens, variants, **options):
@@ -53,18 +56,31 @@ def _score(ens, variants, **options):
 
 
 ARCHITECTURE = Architecture(
-    name="get", config_cls=GetConfig, model_cls=Get, outputs=_outputs, predict=_predict,
-    input_encoding="one-hot", variant_scorer=_score,
-    recipes={"train": "varinterp.models.get.train:train_get",
-             "pretrain": "varinterp.models.get.train:pretrain_get",
-             "finetune": "varinterp.models.get.train:lora_get"},
-    family="get", description="GET: expression per gene and cell type from region x motif "
+    name="get",
+    config_cls=GetConfig,
+    model_cls=Get,
+    outputs=_outputs,
+    predict=_predict,
+    input_encoding="one-hot",
+    variant_scorer=_score,
+    recipes={
+        "train": "varinterp.models.get.train:train_get",
+        "pretrain": "varinterp.models.get.train:pretrain_get",
+        "finetune": "varinterp.models.get.train:lora_get",
+    },
+    family="get",
+    description="GET: expression per gene and cell type from region x motif "
     "features and accessibility",
-)  # fmt: skip
+)
 LORA_ARCHITECTURE = Architecture(
-    name="get-lora", config_cls=GetLoraConfig, model_cls=GetLoraAdapter, outputs=_outputs,
-    predict=_predict, family="get", description="a LoRA adapter of a GET model",
-)  # fmt: skip
+    name="get-lora",
+    config_cls=GetLoraConfig,
+    model_cls=GetLoraAdapter,
+    outputs=_outputs,
+    predict=_predict,
+    family="get",
+    description="a LoRA adapter of a GET model",
+)
 
 
 def architectures() -> list[Architecture]:

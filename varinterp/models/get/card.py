@@ -8,9 +8,18 @@ from typing import Any
 __all__ = ["get_card"]
 
 
-def get_card(*, title: str, config: Any, cell_types: list[str], n_regions: int, n_peaks: int,
-             n_genes: int, metrics: Mapping[str, Any] | None = None, objective: str = "expression",
-             notes: str = "") -> str:  # fmt: skip
+def get_card(
+    *,
+    title: str,
+    config: Any,
+    cell_types: list[str],
+    n_regions: int,
+    n_peaks: int,
+    n_genes: int,
+    metrics: Mapping[str, Any] | None = None,
+    objective: str = "expression",
+    notes: str = "",
+) -> str:
     """Markdown: what the model is, what it was trained on, what it scored."""
     rows = "\n".join(f"| {k} | {v} |" for k, v in (metrics or {}).items())
     return (

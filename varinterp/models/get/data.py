@@ -73,7 +73,9 @@ class GetData:
 
     def type_index(self, name: str) -> int:
         if name not in self.cell_types:
-            raise InputError(f"cell type {name!r} is not in the data ({', '.join(self.cell_types)})")
+            raise InputError(
+                f"cell type {name!r} is not in the data ({', '.join(self.cell_types)})"
+            )
         return self.cell_types.index(name)
 
     def _active_by_contig(self, k: int) -> dict[str, np.ndarray]:
@@ -83,8 +85,9 @@ class GetData:
             self._by_type[k] = {c: rows[chroms == c] for c in dict.fromkeys(chroms)}
         return self._by_type[k]
 
-    def window_starts(self, k: int, n_regions: int, stride: int,
-                      chroms: set[str] | None = None) -> np.ndarray:  # fmt: skip
+    def window_starts(
+        self, k: int, n_regions: int, stride: int, chroms: set[str] | None = None
+    ) -> np.ndarray:
         """Windows tiling each contig's active regions in cell type `k` ->
         ``(m, n_regions) int64`` (the last window of a contig ends at its last region)."""
         out = []
@@ -116,8 +119,14 @@ class GetData:
         w[: part.size] = part
         return w, int(at - lo)
 
-    def sample(self, k: int, window: np.ndarray, *, binary_atac: bool = False,
-               motif: np.ndarray | None = None) -> tuple[np.ndarray, ...]:  # fmt: skip
+    def sample(
+        self,
+        k: int,
+        window: np.ndarray,
+        *,
+        binary_atac: bool = False,
+        motif: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, ...]:
         """``(x (R, C+1) float32, y (R, 2) float32, valid (R,) bool, tss (R,) bool)`` of
         one window (module docstring); `motif` replaces the motif rows ``(R, C)``."""
         valid = window >= 0
@@ -179,7 +188,9 @@ def build_get_data(
     """Join features, expression and TSS (module docstring). Every gene of `expression`
     needs a TSS row; every cell type of `expression` needs an accessibility column."""
     if features.acpm is None or not features.cell_types:
-        raise InputError("the motif features carry no accessibility; scan with --counts or --bigwigs")
+        raise InputError(
+            "the motif features carry no accessibility; scan with --counts or --bigwigs"
+        )
     missing = sorted(set(expression.index) - set(tss["gene"]))
     if missing:
         raise InputError(
@@ -209,7 +220,14 @@ def build_get_data(
     if min_promoter_acpm > 0:
         labels[acpm < min_promoter_acpm] = 0.0
     return GetData(
-        regions=regions, clusters=features.clusters, motif=features.features[order],
-        acpm=acpm, active=active, cell_types=tuple(expression.columns), labels=labels,
-        genes=genes, expression=expr, features=features,
-    )  # fmt: skip
+        regions=regions,
+        clusters=features.clusters,
+        motif=features.features[order],
+        acpm=acpm,
+        active=active,
+        cell_types=tuple(expression.columns),
+        labels=labels,
+        genes=genes,
+        expression=expr,
+        features=features,
+    )

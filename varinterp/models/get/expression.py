@@ -40,7 +40,9 @@ def read_expression(path: str | os.PathLike, *, units: str = "tpm") -> pd.DataFr
     if values.isna().any().any() or (values < 0).any().any():
         raise InputError(f"expression table {path} has a missing, non-numeric or negative value")
     if values.index.duplicated().any():
-        raise InputError(f"expression table {path}: gene {values.index[values.index.duplicated()][0]} repeats")
+        raise InputError(
+            f"expression table {path}: gene {values.index[values.index.duplicated()][0]} repeats"
+        )
     if units == "counts":
         values = values / values.sum(axis=0).replace(0, np.nan) * 1e6
     values.index = values.index.astype(str)
@@ -56,7 +58,9 @@ def pseudobulk_10x(h5: str | os.PathLike, barcodes: pd.DataFrame) -> pd.DataFram
 
     with h5py.File(h5, "r") as f:
         m = f["matrix"]
-        mat = csc_matrix((m["data"][:], m["indices"][:], m["indptr"][:]), shape=tuple(m["shape"][:]))
+        mat = csc_matrix(
+            (m["data"][:], m["indices"][:], m["indptr"][:]), shape=tuple(m["shape"][:])
+        )
         names = np.array([x.decode() for x in m["features"]["name"][:]])
         kinds = np.array([x.decode() for x in m["features"]["feature_type"][:]])
         cells = np.array([x.decode() for x in m["barcodes"][:]])
@@ -103,9 +107,13 @@ def read_tss(path: str | os.PathLike) -> pd.DataFrame:
             raise InputError(f"TSS BED {path} needs 6 columns: chrom start end name score strand")
         tss = np.where(bed["strand"] == "-", bed["end"] - 1, bed["start"])
         table = pd.DataFrame(
-            {"gene": bed["name"].astype(str), "chrom": bed["chrom"].astype(str),
-             "tss": tss.astype(np.int64), "strand": bed["strand"].astype(str)}
-        )  # fmt: skip
+            {
+                "gene": bed["name"].astype(str),
+                "chrom": bed["chrom"].astype(str),
+                "tss": tss.astype(np.int64),
+                "strand": bed["strand"].astype(str),
+            }
+        )
     if table.empty:
         raise InputError(f"TSS file {path} lists no gene")
     return table.drop_duplicates("gene").reset_index(drop=True)

@@ -74,11 +74,20 @@ def _write_inputs(tmp: Path, data: GetData) -> None:
     )
 
 
-def _save(out: Path, *, config: Any, members: Mapping[str, Any], metadata: dict, card: str,
-          data: GetData, overwrite: bool) -> Path:  # fmt: skip
+def _save(
+    out: Path,
+    *,
+    config: Any,
+    members: Mapping[str, Any],
+    metadata: dict,
+    card: str,
+    data: GetData,
+    overwrite: bool,
+) -> Path:
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        inner = save_model_dir(tmp / "_model", config=config, folds=members, metadata=metadata,
-                               card=card)  # fmt: skip
+        inner = save_model_dir(
+            tmp / "_model", config=config, folds=members, metadata=metadata, card=card
+        )
         for f in inner.iterdir():
             f.replace(tmp / f.name)
         inner.rmdir()
@@ -86,17 +95,34 @@ def _save(out: Path, *, config: Any, members: Mapping[str, Any], metadata: dict,
     return out
 
 
-def save_get_model(out: str | os.PathLike, *, models: Mapping[str, nn.Module], data: GetData,
-                   n_regions: int, binary_atac: bool = False, card: str = "# GET model\n",
-                   metadata: Mapping[str, Any] | None = None, overwrite: bool = False) -> Path:  # fmt: skip
+def save_get_model(
+    out: str | os.PathLike,
+    *,
+    models: Mapping[str, nn.Module],
+    data: GetData,
+    n_regions: int,
+    binary_atac: bool = False,
+    card: str = "# GET model\n",
+    metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write a GET model directory (module docstring); `models` maps member names to
     plain `Get` modules (merge adapters first)."""
     first = next(iter(models.values()))
-    meta = {"tasks": list(data.cell_types),
-            "get": {"n_regions": int(n_regions), "binary_atac": bool(binary_atac)},
-            **dict(metadata or {})}  # fmt: skip
-    return _save(Path(out), config=first.config, members=dict(models), metadata=meta, card=card,
-                 data=data, overwrite=overwrite)  # fmt: skip
+    meta = {
+        "tasks": list(data.cell_types),
+        "get": {"n_regions": int(n_regions), "binary_atac": bool(binary_atac)},
+        **dict(metadata or {}),
+    }
+    return _save(
+        Path(out),
+        config=first.config,
+        members=dict(models),
+        metadata=meta,
+        card=card,
+        data=data,
+        overwrite=overwrite,
+    )
 
 
 def load_get_data(path: str | os.PathLike) -> GetData:
@@ -112,7 +138,9 @@ def load_get_data(path: str | os.PathLike) -> GetData:
     return build_get_data(feats, expr, genes)
 
 
-def load_get_models(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> tuple[Any, dict[str, Get]]:
+def load_get_models(
+    path: str | os.PathLike, *, device: str | torch.device = "cpu"
+) -> tuple[Any, dict[str, Get]]:
     """``(ModelDir, {member: Get})`` of a GET model directory."""
     md = read_model_dir(path, architecture="get")
     return md, {m: load_member(md, m, device=device) for m in md.folds}
@@ -154,8 +182,14 @@ def _adapter_shapes(cfg: GetLoraConfig) -> dict[str, tuple[int, ...]]:
     layers = {"region_embed": (d, f)} if "region_embed" in cfg.targets else {}
     if "encoder" in cfg.targets:
         for i in range(base.n_layers):
-            layers.update({f"encoder.{i}.attn.qkv": (3 * d, d), f"encoder.{i}.attn.proj": (d, d),
-                           f"encoder.{i}.fc1": (h, d), f"encoder.{i}.fc2": (d, h)})  # fmt: skip
+            layers.update(
+                {
+                    f"encoder.{i}.attn.qkv": (3 * d, d),
+                    f"encoder.{i}.attn.proj": (d, d),
+                    f"encoder.{i}.fc1": (h, d),
+                    f"encoder.{i}.fc2": (d, h),
+                }
+            )
     shapes: dict[str, tuple[int, ...]] = {}
     for name, (out_f, in_f) in layers.items():
         shapes[f"{name}.lora_A"] = (r, in_f)
@@ -172,7 +206,10 @@ class GetLoraAdapter(nn.Module):
         super().__init__()
         self.config = config
         self.tensors = nn.ParameterDict(
-            {k.replace(".", "__"): nn.Parameter(torch.zeros(s)) for k, s in _adapter_shapes(config).items()}
+            {
+                k.replace(".", "__"): nn.Parameter(torch.zeros(s))
+                for k, s in _adapter_shapes(config).items()
+            }
         )
 
     def state(self) -> dict[str, torch.Tensor]:
@@ -182,15 +219,29 @@ class GetLoraAdapter(nn.Module):
         raise InputError("a LoRA adapter predicts nothing alone; attach it to its base model")
 
 
-def save_adapter(out: str | os.PathLike, *, model: Get, base_state: Mapping[str, torch.Tensor],
-                 data: GetData, rank: int, alpha: float, n_regions: int,
-                 binary_atac: bool = False, card: str = "# GET LoRA adapter\n",
-                 cell_types: list[str] | None = None,
-                 metadata: Mapping[str, Any] | None = None, overwrite: bool = False) -> Path:  # fmt: skip
+def save_adapter(
+    out: str | os.PathLike,
+    *,
+    model: Get,
+    base_state: Mapping[str, torch.Tensor],
+    data: GetData,
+    rank: int,
+    alpha: float,
+    n_regions: int,
+    binary_atac: bool = False,
+    card: str = "# GET LoRA adapter\n",
+    cell_types: list[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write the adapter of `model` (carrying live LoRA) trained from `base_state`;
     `cell_types` (default all of `data`) become the directory's tasks."""
-    cfg = GetLoraConfig(base=model.config.to_dict(), rank=rank, alpha=float(alpha),
-                        base_fingerprint=fingerprint(base_state))  # fmt: skip
+    cfg = GetLoraConfig(
+        base=model.config.to_dict(),
+        rank=rank,
+        alpha=float(alpha),
+        base_fingerprint=fingerprint(base_state),
+    )
     module = GetLoraAdapter(cfg)
     state = adapter_state(model)
     want = set(_adapter_shapes(cfg))
@@ -199,11 +250,20 @@ def save_adapter(out: str | os.PathLike, *, model: Get, base_state: Mapping[str,
     with torch.no_grad():
         for k, v in state.items():
             module.tensors[k.replace(".", "__")].copy_(v)
-    meta = {"tasks": list(cell_types or data.cell_types),
-            "get": {"n_regions": int(n_regions), "binary_atac": bool(binary_atac)},
-            **dict(metadata or {})}  # fmt: skip
-    return _save(Path(out), config=cfg, members={"adapter": module}, metadata=meta, card=card,
-                 data=data, overwrite=overwrite)  # fmt: skip
+    meta = {
+        "tasks": list(cell_types or data.cell_types),
+        "get": {"n_regions": int(n_regions), "binary_atac": bool(binary_atac)},
+        **dict(metadata or {}),
+    }
+    return _save(
+        Path(out),
+        config=cfg,
+        members={"adapter": module},
+        metadata=meta,
+        card=card,
+        data=data,
+        overwrite=overwrite,
+    )
 
 
 def attach_adapter(base: Get, adapter_dir: str | os.PathLike) -> Get:
@@ -225,22 +285,35 @@ def attach_adapter(base: Get, adapter_dir: str | os.PathLike) -> Get:
     return model
 
 
-def merge_adapter(*, base: str | os.PathLike, adapter: str | os.PathLike,
-                  out: str | os.PathLike, overwrite: bool = False) -> Path:  # fmt: skip
+def merge_adapter(
+    *,
+    base: str | os.PathLike,
+    adapter: str | os.PathLike,
+    out: str | os.PathLike,
+    overwrite: bool = False,
+) -> Path:
     """Write a plain GET model directory: `base`'s weights with `adapter` merged in and the
     adapter's inputs (its cell types)."""
-    md, members = load_get_models(base)
+    _md, members = load_get_models(base)
     if len(members) != 1:
         raise InputError(f"{base} holds {len(members)} members; merge an adapter into one model")
     merged = merge_lora(attach_adapter(next(iter(members.values())), adapter))
     amd = read_model_dir(adapter, architecture="get-lora")
     data = load_get_data(adapter)
     g = amd.metadata.get("get", {})
-    card = (Path(adapter) / "README.md").read_text() if (Path(adapter) / "README.md").is_file() else ""
+    card = (
+        (Path(adapter) / "README.md").read_text() if (Path(adapter) / "README.md").is_file() else ""
+    )
     return save_get_model(
-        out, models={"model": merged}, data=data, n_regions=int(g.get("n_regions", 200)),
-        binary_atac=bool(g.get("binary_atac", False)), card=card + "\n(merged into its base)\n",
-        metadata={"tasks": list(amd.metadata.get("tasks", data.cell_types)),
-                  "merged_from": {"base": str(base), "adapter": str(adapter)}},
+        out,
+        models={"model": merged},
+        data=data,
+        n_regions=int(g.get("n_regions", 200)),
+        binary_atac=bool(g.get("binary_atac", False)),
+        card=card + "\n(merged into its base)\n",
+        metadata={
+            "tasks": list(amd.metadata.get("tasks", data.cell_types)),
+            "merged_from": {"base": str(base), "adapter": str(adapter)},
+        },
         overwrite=overwrite,
-    )  # fmt: skip
+    )

@@ -29,17 +29,35 @@ from varinterp.errors import InputError
 from varinterp.models.get.data import GetData
 from varinterp.models.get.predict import gene_inputs, gene_predictions
 
-__all__ = ["ENHANCER_COLUMNS", "enhancer_scores", "gene_jacobians", "knockout_effects",
-           "motif_knockout_effect"]  # fmt: skip
+__all__ = [
+    "ENHANCER_COLUMNS",
+    "enhancer_scores",
+    "gene_jacobians",
+    "knockout_effects",
+    "motif_knockout_effect",
+]
 
-ENHANCER_COLUMNS = ("gene", "cell_type", "chrom", "start", "end", "distance", "jacobian",
-                    "accessibility", "score", "score_norm", "rank")  # fmt: skip
+ENHANCER_COLUMNS = (
+    "gene",
+    "cell_type",
+    "chrom",
+    "start",
+    "end",
+    "distance",
+    "jacobian",
+    "accessibility",
+    "score",
+    "score_norm",
+    "rank",
+)
 
 
-def gene_jacobians(model: nn.Module, x: np.ndarray, pos: int, strand: int) -> tuple[np.ndarray, np.ndarray]:
+def gene_jacobians(
+    model: nn.Module, x: np.ndarray, pos: int, strand: int
+) -> tuple[np.ndarray, np.ndarray]:
     """For one window ``x`` ``(R, F)``: ``(||dE/de||_2 (R,), dE/dx (R, F))`` float64."""
     model.eval()
-    xt = torch.from_numpy(x[None]).float().requires_grad_(True)
+    xt = torch.from_numpy(x[None]).float().requires_grad_(requires_grad=True)
     e = model.embed(xt)
     e.retain_grad()
     out = model.expression_from_embedding(e)
@@ -47,9 +65,15 @@ def gene_jacobians(model: nn.Module, x: np.ndarray, pos: int, strand: int) -> tu
     return (e.grad[0].norm(dim=-1).double().numpy(), xt.grad[0].double().numpy())
 
 
-def enhancer_scores(model: nn.Module, data: GetData, *, cell_type: str,
-                    genes: Sequence[str] | None = None, n_regions: int,
-                    binary_atac: bool = False) -> pd.DataFrame:  # fmt: skip
+def enhancer_scores(
+    model: nn.Module,
+    data: GetData,
+    *,
+    cell_type: str,
+    genes: Sequence[str] | None = None,
+    n_regions: int,
+    binary_atac: bool = False,
+) -> pd.DataFrame:
     """Region scores of `genes` (names; default every gene with an active region)."""
     k = data.type_index(cell_type)
     names = data.genes["gene"].astype(str).tolist()
@@ -69,13 +93,23 @@ def enhancer_scores(model: nn.Module, data: GetData, *, cell_type: str,
         reg = data.regions.iloc[idx]
         centre = (reg["start"].to_numpy() + reg["end"].to_numpy()) // 2
         top = score.max() if score.size and score.max() > 0 else 1.0
-        parts.append(pd.DataFrame({
-            "gene": names[g], "cell_type": cell_type, "chrom": reg["chrom"].to_numpy(),
-            "start": reg["start"].to_numpy(), "end": reg["end"].to_numpy(),
-            "distance": centre - int(data.genes["tss"].iloc[g]), "jacobian": jac[ok],
-            "accessibility": acc, "score": score, "score_norm": score / top,
-            "rank": (-score).argsort().argsort() + 1,
-        }))  # fmt: skip
+        parts.append(
+            pd.DataFrame(
+                {
+                    "gene": names[g],
+                    "cell_type": cell_type,
+                    "chrom": reg["chrom"].to_numpy(),
+                    "start": reg["start"].to_numpy(),
+                    "end": reg["end"].to_numpy(),
+                    "distance": centre - int(data.genes["tss"].iloc[g]),
+                    "jacobian": jac[ok],
+                    "accessibility": acc,
+                    "score": score,
+                    "score_norm": score / top,
+                    "rank": (-score).argsort().argsort() + 1,
+                }
+            )
+        )
     if not parts:
         return pd.DataFrame(columns=list(ENHANCER_COLUMNS))
     return pd.concat(parts, ignore_index=True)
@@ -88,8 +122,15 @@ def _gene_row(names: list[str], gene: str) -> int:
         raise InputError(f"gene {gene!r} is not in the model's gene table") from None
 
 
-def knockout_effects(models: Sequence[nn.Module], data: GetData, *, cell_type: str, gene: str,
-                     n_regions: int, binary_atac: bool = False) -> pd.DataFrame:  # fmt: skip
+def knockout_effects(
+    models: Sequence[nn.Module],
+    data: GetData,
+    *,
+    cell_type: str,
+    gene: str,
+    n_regions: int,
+    binary_atac: bool = False,
+) -> pd.DataFrame:
     """Predicted change of `gene` when each region of its window is knocked out:
     ``chrom, start, end, delta`` (knocked-out minus intact log10(TPM + 1))."""
     k = data.type_index(cell_type)
@@ -100,16 +141,41 @@ def knockout_effects(models: Sequence[nn.Module], data: GetData, *, cell_type: s
         raise InputError(f"gene {gene} has no active region in {cell_type}")
     base = gene_predictions(models, data, k, [g], n_regions=n_regions, binary_atac=binary_atac)[0]
     idx = w[w >= 0]
-    deltas = [gene_predictions(models, data, k, [g], n_regions=n_regions, binary_atac=binary_atac,
-                               zero_regions=[int(r)])[0] - base for r in idx]  # fmt: skip
+    deltas = [
+        gene_predictions(
+            models,
+            data,
+            k,
+            [g],
+            n_regions=n_regions,
+            binary_atac=binary_atac,
+            zero_regions=[int(r)],
+        )[0]
+        - base
+        for r in idx
+    ]
     reg = data.regions.iloc[idx]
-    return pd.DataFrame({"chrom": reg["chrom"].to_numpy(), "start": reg["start"].to_numpy(),
-                         "end": reg["end"].to_numpy(), "delta": deltas})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "chrom": reg["chrom"].to_numpy(),
+            "start": reg["start"].to_numpy(),
+            "end": reg["end"].to_numpy(),
+            "delta": deltas,
+        }
+    )
 
 
-def motif_knockout_effect(models: Sequence[nn.Module], data: GetData, *, cell_type: str,
-                          gene: str, cluster: str, n_regions: int, region: int | None = None,
-                          binary_atac: bool = False) -> float:  # fmt: skip
+def motif_knockout_effect(
+    models: Sequence[nn.Module],
+    data: GetData,
+    *,
+    cell_type: str,
+    gene: str,
+    cluster: str,
+    n_regions: int,
+    region: int | None = None,
+    binary_atac: bool = False,
+) -> float:
     """Predicted change of `gene` when motif `cluster` is removed from `region` (a row
     index) or, when None, from every region of the gene's window."""
     k = data.type_index(cell_type)
@@ -125,6 +191,7 @@ def motif_knockout_effect(models: Sequence[nn.Module], data: GetData, *, cell_ty
         row[c] = 0.0
         edited[r] = row
     base = gene_predictions(models, data, k, [g], n_regions=n_regions, binary_atac=binary_atac)[0]
-    new = gene_predictions(models, data, k, [g], n_regions=n_regions, binary_atac=binary_atac,
-                           motif_rows=edited)[0]  # fmt: skip
+    new = gene_predictions(
+        models, data, k, [g], n_regions=n_regions, binary_atac=binary_atac, motif_rows=edited
+    )[0]
     return float(new - base)

@@ -25,8 +25,8 @@ __all__ = [
     "adapter_state",
     "add_lora",
     "freeze_base",
-    "lora_targets",
     "load_adapter_state",
+    "lora_targets",
     "merge_lora",
     "unmerge_lora",
 ]
@@ -52,18 +52,22 @@ class LoraDelta(nn.Module):
 def lora_targets(model: nn.Module, targets: Sequence[str]) -> list[str]:
     """Names of the ``nn.Linear`` modules under the modules named in `targets`."""
     names = [
-        name for name, m in model.named_modules()
+        name
+        for name, m in model.named_modules()
         if isinstance(m, nn.Linear) and any(name == t or name.startswith(t + ".") for t in targets)
-    ]  # fmt: skip
+    ]
     if not names:
         raise InputError(f"no linear layer under {', '.join(targets)} to adapt")
     return names
 
 
 def add_lora(
-    model: nn.Module, *, rank: int = 8, alpha: float | None = None,
+    model: nn.Module,
+    *,
+    rank: int = 8,
+    alpha: float | None = None,
     targets: Sequence[str] = ("region_embed", "encoder"),
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Register LoRA on every linear weight under `targets`; returns the module names.
     `alpha` defaults to `rank` (scale 1)."""
     if rank < 1:
@@ -98,7 +102,9 @@ def freeze_base(model: nn.Module, *, trainable: Sequence[str] = ("head_exp",)) -
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def adapter_state(model: nn.Module, *, heads: Sequence[str] = ("head_exp",)) -> dict[str, torch.Tensor]:
+def adapter_state(
+    model: nn.Module, *, heads: Sequence[str] = ("head_exp",)
+) -> dict[str, torch.Tensor]:
     """The adapter tensors (``<module>.lora_A`` / ``.lora_B``) and the heads' weights."""
     state = {}
     for name, d in _deltas(model).items():
@@ -110,7 +116,9 @@ def adapter_state(model: nn.Module, *, heads: Sequence[str] = ("head_exp",)) -> 
     return state
 
 
-def load_adapter_state(model: nn.Module, state: Mapping[str, torch.Tensor], *, where: str = "") -> None:
+def load_adapter_state(
+    model: nn.Module, state: Mapping[str, torch.Tensor], *, where: str = ""
+) -> None:
     """Put adapter tensors from `adapter_state` into a model carrying LoRA of the same
     rank on the same layers (an `InputError` when they do not fit)."""
     deltas = _deltas(model)
@@ -142,14 +150,21 @@ def load_adapter_state(model: nn.Module, state: Mapping[str, torch.Tensor], *, w
 def merge_lora(model: nn.Module) -> nn.Module:
     """Bake every adapter into its weight (``W + BA``) and drop the parametrizations."""
     for name in list(_deltas(model)):
-        parametrize.remove_parametrizations(model.get_submodule(name), "weight",
-                                            leave_parametrized=True)  # fmt: skip
+        parametrize.remove_parametrizations(
+            model.get_submodule(name), "weight", leave_parametrized=True
+        )
     return model
 
 
-def unmerge_lora(model: nn.Module, state: Mapping[str, torch.Tensor], *, rank: int,
-                 alpha: float | None = None, heads: Sequence[str] = ("head_exp",),
-                 base_heads: Mapping[str, torch.Tensor] | None = None) -> nn.Module:  # fmt: skip
+def unmerge_lora(
+    model: nn.Module,
+    state: Mapping[str, torch.Tensor],
+    *,
+    rank: int,
+    alpha: float | None = None,
+    heads: Sequence[str] = ("head_exp",),
+    base_heads: Mapping[str, torch.Tensor] | None = None,
+) -> nn.Module:
     """Undo `merge_lora` on a merged model: re-attach the adapters of `state` and subtract
     their updates from the weights, leaving the base weights under live adapters. The
     heads are restored from `base_heads` when given."""

@@ -7,8 +7,9 @@ import torch
 __all__ = ["masked_mse", "poisson_nll"]
 
 
-def poisson_nll(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,
-                eps: float = 1e-8) -> torch.Tensor:  # fmt: skip
+def poisson_nll(
+    pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, eps: float = 1e-8
+) -> torch.Tensor:
     """Mean of ``pred - target * log(pred + eps)`` over the entries where `weight` is 1
     (PyTorch's ``PoissonNLLLoss(log_input=False)``; `pred`, `target` ``(b, R, 2)``,
     `weight` ``(b, R)``); 0 when no entry counts."""

@@ -3,14 +3,18 @@
 Input ``x`` ``(batch, n_regions, n_features) float``: per region the normalised motif
 cluster scores then the accessibility column (`varinterp.motifs.features`). Layers:
 
-| step | layer | output |
-|---|---|---|
-| region embedding | ``Linear(n_features -> d_model)`` | ``(b, R, D)`` |
-| CLS | a learned token prepended (+ a learned position embedding with ``positional``) | ``(b, R + 1, D)`` |
-| encoder | ``n_layers`` blocks: ``z + DropPath(MHA(LN(z)))``, then ``z + DropPath(FFN(LN(z)))``, FFN ``Linear(D, 4D) -> GELU -> Linear(4D, D)``; attention ``qkv`` without bias plus learned q and v biases; LayerNorm eps 1e-6; drop-path rising linearly 0 -> ``drop_path`` over the blocks | ``(b, R + 1, D)`` |
-| final norm | LayerNorm, CLS dropped | ``(b, R, D)`` |
-| expression head | ``Linear(D -> 2)`` initialised x ``head_init_scale``, softplus | ``(b, R, 2)`` (+ strand first) |
-| pretraining head | masked regions replaced by a learned mask token before the encoder; ``Linear(D -> n_features)`` | ``(b, R, n_features)`` |
+- region embedding: ``Linear(n_features -> d_model)`` -> ``(b, R, D)``;
+- CLS: a learned token prepended (+ a learned position embedding with ``positional``)
+  -> ``(b, R + 1, D)``;
+- encoder: ``n_layers`` blocks ``z + DropPath(MHA(LN(z)))`` then ``z + DropPath(FFN(LN(z)))``,
+  FFN ``Linear(D, 4D) -> GELU -> Linear(4D, D)``; attention ``qkv`` without bias plus
+  learned q and v biases; LayerNorm eps 1e-6; drop-path rising linearly 0 ->
+  ``drop_path`` over the blocks;
+- final LayerNorm, CLS dropped -> ``(b, R, D)``;
+- expression head: ``Linear(D -> 2)`` initialised x ``head_init_scale``, softplus ->
+  ``(b, R, 2)`` (plus strand first);
+- pretraining head: masked regions replaced by a learned mask token before the encoder;
+  ``Linear(D -> n_features)`` -> ``(b, R, n_features)``.
 
 No positional encoding by default (the published model); ``positional=True`` adds a
 learned embedding per position (the published positional variant). At the default widths
@@ -72,16 +76,25 @@ class GetConfig:
     @classmethod
     def small(cls, n_features: int, n_regions: int = 64) -> GetConfig:
         """A CPU-sized GET (D 64, 3 layers, 4 heads) for benchmarks and tests."""
-        return cls(n_features=n_features, n_regions=n_regions, d_model=64, n_layers=3,
-                   n_heads=4, drop_path=0.0)  # fmt: skip
+        return cls(
+            n_features=n_features,
+            n_regions=n_regions,
+            d_model=64,
+            n_layers=3,
+            n_heads=4,
+            drop_path=0.0,
+        )
 
 
-def expression_parameter_count(n_features: int, d: int, n_layers: int, mlp_ratio: float = 4.0,
-                               n_strands: int = 2) -> int:  # fmt: skip
+def expression_parameter_count(
+    n_features: int, d: int, n_layers: int, mlp_ratio: float = 4.0, n_strands: int = 2
+) -> int:
     """Parameters of the expression model, counted layer by layer (without the
     pretraining head and mask token)."""
     hidden = int(d * mlp_ratio)
-    block = 2 * d + (3 * d * d + 2 * d) + (d * d + d) + 2 * d + (d * hidden + hidden) + (hidden * d + d)
+    block = (
+        2 * d + (3 * d * d + 2 * d) + (d * d + d) + 2 * d + (d * hidden + hidden) + (hidden * d + d)
+    )
     return (n_features * d + d) + d + n_layers * block + 2 * d + (d * n_strands + n_strands)
 
 

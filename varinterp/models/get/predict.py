@@ -21,10 +21,16 @@ from varinterp.training.devices import autocast
 __all__ = ["evaluate_genes", "gene_inputs", "gene_predictions", "run_batches"]
 
 
-def gene_inputs(data: GetData, k: int, genes: Sequence[int], n_regions: int, *,
-                binary_atac: bool = False,
-                motif_rows: Mapping[int, np.ndarray] | None = None,
-                zero_regions: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def gene_inputs(
+    data: GetData,
+    k: int,
+    genes: Sequence[int],
+    n_regions: int,
+    *,
+    binary_atac: bool = False,
+    motif_rows: Mapping[int, np.ndarray] | None = None,
+    zero_regions: Sequence[int] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Inputs ``(n, R, F) float32`` of gene-centred windows, each gene's position ``(n,)``
     (-1: no active region) and strand ``(n,)`` (0 plus, 1 minus). Regions in
     `zero_regions` get all-zero features (a knock-out)."""
@@ -55,8 +61,14 @@ def gene_inputs(data: GetData, k: int, genes: Sequence[int], n_regions: int, *,
     return x, pos, strand
 
 
-def run_batches(models: Sequence[nn.Module], x: np.ndarray, *, device: torch.device,
-                batch_size: int = 32, bf16: bool = True) -> np.ndarray:  # fmt: skip
+def run_batches(
+    models: Sequence[nn.Module],
+    x: np.ndarray,
+    *,
+    device: torch.device,
+    batch_size: int = 32,
+    bf16: bool = True,
+) -> np.ndarray:
     """Ensemble-mean expression ``(n, R, 2) float32`` of inputs ``(n, R, F)``."""
     out = np.zeros((x.shape[0], x.shape[1], 2), np.float32)
     with torch.inference_mode():
@@ -72,9 +84,18 @@ def run_batches(models: Sequence[nn.Module], x: np.ndarray, *, device: torch.dev
     return out
 
 
-def gene_predictions(models: Sequence[nn.Module], data: GetData, k: int, genes: Sequence[int],
-                     *, n_regions: int, device: torch.device | str = "cpu",
-                     binary_atac: bool = False, batch_size: int = 32, **overrides) -> np.ndarray:  # fmt: skip
+def gene_predictions(
+    models: Sequence[nn.Module],
+    data: GetData,
+    k: int,
+    genes: Sequence[int],
+    *,
+    n_regions: int,
+    device: torch.device | str = "cpu",
+    binary_atac: bool = False,
+    batch_size: int = 32,
+    **overrides,
+) -> np.ndarray:
     """Predicted ``log10(TPM + 1)`` of `genes` in cell type `k` ``(n,) float64``."""
     device = torch.device(device)
     x, pos, strand = gene_inputs(data, k, genes, n_regions, binary_atac=binary_atac, **overrides)
@@ -86,9 +107,16 @@ def gene_predictions(models: Sequence[nn.Module], data: GetData, k: int, genes: 
     return out
 
 
-def evaluate_genes(models: Sequence[nn.Module], data: GetData, cell_type: str, *,
-                   chroms: set[str] | None, n_regions: int, device: torch.device | str = "cpu",
-                   binary_atac: bool = False) -> dict[str, float]:  # fmt: skip
+def evaluate_genes(
+    models: Sequence[nn.Module],
+    data: GetData,
+    cell_type: str,
+    *,
+    chroms: set[str] | None,
+    n_regions: int,
+    device: torch.device | str = "cpu",
+    binary_atac: bool = False,
+) -> dict[str, float]:
     """Pearson and Spearman of predicted vs observed expression of the genes on `chroms`
     (every contig when None) with an active TSS region in `cell_type`."""
     from scipy.stats import pearsonr, spearmanr
@@ -97,8 +125,9 @@ def evaluate_genes(models: Sequence[nn.Module], data: GetData, cell_type: str, *
     genes = np.arange(len(data.genes))
     if chroms is not None:
         genes = genes[data.genes["chrom"].astype(str).isin(chroms).to_numpy()]
-    pred = gene_predictions(models, data, k, genes, n_regions=n_regions, device=device,
-                            binary_atac=binary_atac)  # fmt: skip
+    pred = gene_predictions(
+        models, data, k, genes, n_regions=n_regions, device=device, binary_atac=binary_atac
+    )
     obs = data.expression[genes, k]
     ok = np.isfinite(pred)
     if ok.sum() < 3 or np.std(obs[ok]) == 0 or np.std(pred[ok]) == 0:

@@ -40,8 +40,17 @@ from varinterp.progress import report
 
 __all__ = ["GET_COLUMNS", "score_get_variants"]
 
-GET_COLUMNS = (*ID_COLUMNS, "task", "gene", "peak", *SCORE_COLUMNS, "expression_ref",
-               "expression_alt", "expression_delta", "flags")  # fmt: skip
+GET_COLUMNS = (
+    *ID_COLUMNS,
+    "task",
+    "gene",
+    "peak",
+    *SCORE_COLUMNS,
+    "expression_ref",
+    "expression_alt",
+    "expression_delta",
+    "flags",
+)
 _BASES = "ACGT"
 
 
@@ -51,8 +60,11 @@ def _inputs(ens) -> tuple[GetData, int, bool]:
         from varinterp.models.get.files import load_get_data
 
         g = ens.model_dir.metadata.get("get", {})
-        cached = (load_get_data(ens.model_dir.path), int(g.get("n_regions", 200)),
-                  bool(g.get("binary_atac", False)))  # fmt: skip
+        cached = (
+            load_get_data(ens.model_dir.path),
+            int(g.get("n_regions", 200)),
+            bool(g.get("binary_atac", False)),
+        )
         ens._get_inputs = cached
     return cached
 
@@ -70,8 +82,9 @@ def _genes_holding(data: GetData, k: int, region: int, n_regions: int) -> list[i
     return out
 
 
-def _allele_rows(data: GetData, region: int, pos0: int, alt: str, reference: Reference,
-                 store, sample) -> tuple[np.ndarray, str]:  # fmt: skip
+def _allele_rows(
+    data: GetData, region: int, pos0: int, alt: str, reference: Reference, store, sample
+) -> tuple[np.ndarray, str]:
     feats = data.features
     chrom, start, end = data.regions.iloc[region][["chrom", "start", "end"]]
     if store is not None:
@@ -79,20 +92,37 @@ def _allele_rows(data: GetData, region: int, pos0: int, alt: str, reference: Ref
     else:
         name = harmonize_contig(str(chrom), reference.lengths, source="peaks")
         seq = one_hot(reference.codes(name, int(start), int(end))[None]).astype(np.float32)
-    ref_base = _BASES[int(seq[0, :, pos0 - start].argmax())] if seq[0, :, pos0 - start].any() else "N"
+    ref_base = (
+        _BASES[int(seq[0, :, pos0 - start].argmax())] if seq[0, :, pos0 - start].any() else "N"
+    )
     alt_seq = seq.copy()
     alt_seq[0, :, pos0 - start] = 0.0
     alt_seq[0, _BASES.index(alt), pos0 - start] = 1.0
     both = np.concatenate([seq, alt_seq])
-    raw, _ = score_regions(both, np.full(2, int(end - start)), motifs=feats.motifs,
-                           cluster_of=feats.cluster_of, n_clusters=len(feats.clusters),
-                           settings=feats.settings)  # fmt: skip
+    raw, _ = score_regions(
+        both,
+        np.full(2, int(end - start)),
+        motifs=feats.motifs,
+        cluster_of=feats.cluster_of,
+        n_clusters=len(feats.clusters),
+        settings=feats.settings,
+    )
     return feats.normalise(raw), ref_base
 
 
-def score_get_variants(ens, variants: pd.DataFrame, *, fasta, store=None, sample=None,
-                       pseudocount: float = 1e-3, tasks=None, batch_size=None,
-                       on_progress=None, **_options: Any) -> pd.DataFrame:  # fmt: skip
+def score_get_variants(
+    ens,
+    variants: pd.DataFrame,
+    *,
+    fasta,
+    store=None,
+    sample=None,
+    pseudocount: float = 1e-3,
+    tasks=None,
+    batch_size=None,
+    on_progress=None,
+    **_options: Any,
+) -> pd.DataFrame:
     """Score `variants` (``chrom``, ``pos`` 1-based or ``pos0``, ``ref``, ``alt``, ``id``)
     with a GET model (module docstring); `tasks` picks cell types."""
     data, n_regions, binary = _inputs(ens)
@@ -105,29 +135,50 @@ def score_get_variants(ens, variants: pd.DataFrame, *, fasta, store=None, sample
     chosen = names if tasks is None else list(tasks)
     unknown = [t for t in chosen if t not in names]
     if unknown:
-        raise InputError(f"--tasks {', '.join(unknown)}: the model's cell types are {', '.join(names)}")
+        raise InputError(
+            f"--tasks {', '.join(unknown)}: the model's cell types are {', '.join(names)}"
+        )
     models = list(ens.models.values())
-    pos0s = variants["pos0"].to_numpy(np.int64) if "pos0" in variants else \
-        variants["pos"].to_numpy(np.int64) - 1  # fmt: skip
+    pos0s = (
+        variants["pos0"].to_numpy(np.int64)
+        if "pos0" in variants
+        else variants["pos"].to_numpy(np.int64) - 1
+    )
     region_names = set(data.regions["chrom"].astype(str))
     rows: list[dict[str, Any]] = []
     for i, v in enumerate(variants.itertuples(index=False)):
         chrom, pos0 = str(v.chrom), int(pos0s[i])
         ref, alt = str(v.ref).upper(), str(v.alt).upper()
         if ref not in _BASES or alt not in _BASES or ref == alt:
-            raise InputError(f"variant {chrom}:{pos0 + 1} {ref}>{alt} is not a SNV; score SNVs only")
-        ident = {"chrom": chrom, "pos": pos0 + 1, "id": str(getattr(v, "id", ".")), "ref": ref,
-                 "alt": alt, "scorer": "ensemble"}  # fmt: skip
+            raise InputError(
+                f"variant {chrom}:{pos0 + 1} {ref}>{alt} is not a SNV; score SNVs only"
+            )
+        ident = {
+            "chrom": chrom,
+            "pos": pos0 + 1,
+            "id": str(getattr(v, "id", ".")),
+            "ref": ref,
+            "alt": alt,
+            "scorer": "ensemble",
+        }
         try:
             c = harmonize_contig(chrom, region_names)
         except InputError:
             c = None
-        hit = np.array([], np.int64) if c is None else np.flatnonzero(
-            (data.regions["chrom"].to_numpy() == c) & (data.regions["start"].to_numpy() <= pos0)
-            & (data.regions["end"].to_numpy() > pos0))  # fmt: skip
+        hit = (
+            np.array([], np.int64)
+            if c is None
+            else np.flatnonzero(
+                (data.regions["chrom"].to_numpy() == c)
+                & (data.regions["start"].to_numpy() <= pos0)
+                & (data.regions["end"].to_numpy() > pos0)
+            )
+        )
         if hit.size == 0:
-            rows += [{**ident, "task": t, "gene": ".", "peak": ".", "flags": "outside_peaks"}
-                     for t in chosen]  # fmt: skip
+            rows += [
+                {**ident, "task": t, "gene": ".", "peak": ".", "flags": "outside_peaks"}
+                for t in chosen
+            ]
             report(on_progress, i + 1, len(variants))
             continue
         for region in hit:
@@ -142,20 +193,40 @@ def score_get_variants(ens, variants: pd.DataFrame, *, fasta, store=None, sample
                 if not genes:
                     rows.append({**ident, "task": t, "gene": ".", "peak": peak, "flags": "no_gene"})
                     continue
-                kw = {"n_regions": n_regions, "device": ens.device, "binary_atac": binary,
-                      "batch_size": batch_size or 32}  # fmt: skip
-                e_ref = gene_predictions(models, data, k, genes, motif_rows={r: allele_rows[0]}, **kw)
-                e_alt = gene_predictions(models, data, k, genes, motif_rows={r: allele_rows[1]}, **kw)
+                kw = {
+                    "n_regions": n_regions,
+                    "device": ens.device,
+                    "binary_atac": binary,
+                    "batch_size": batch_size or 32,
+                }
+                e_ref = gene_predictions(
+                    models, data, k, genes, motif_rows={r: allele_rows[0]}, **kw
+                )
+                e_alt = gene_predictions(
+                    models, data, k, genes, motif_rows={r: allele_rows[1]}, **kw
+                )
                 q_ref, q_alt = 10.0**e_ref - 1.0, 10.0**e_alt - 1.0
                 for j, g in enumerate(genes):
-                    rows.append({
-                        **ident, "task": t, "gene": str(data.genes["gene"].iloc[g]), "peak": peak,
-                        "quantity_ref": q_ref[j], "quantity_alt": q_alt[j],
-                        "log2fc": float(np.log2((max(q_alt[j], 0) + pseudocount)
-                                                / (max(q_ref[j], 0) + pseudocount))),
-                        "expression_ref": e_ref[j], "expression_alt": e_alt[j],
-                        "expression_delta": e_alt[j] - e_ref[j], "flags": flag,
-                    })  # fmt: skip
+                    rows.append(
+                        {
+                            **ident,
+                            "task": t,
+                            "gene": str(data.genes["gene"].iloc[g]),
+                            "peak": peak,
+                            "quantity_ref": q_ref[j],
+                            "quantity_alt": q_alt[j],
+                            "log2fc": float(
+                                np.log2(
+                                    (max(q_alt[j], 0) + pseudocount)
+                                    / (max(q_ref[j], 0) + pseudocount)
+                                )
+                            ),
+                            "expression_ref": e_ref[j],
+                            "expression_alt": e_alt[j],
+                            "expression_delta": e_alt[j] - e_ref[j],
+                            "flags": flag,
+                        }
+                    )
         report(on_progress, i + 1, len(variants))
     table = pd.DataFrame(rows)
     return table.reindex(columns=list(GET_COLUMNS))

@@ -37,8 +37,9 @@ class GetBatch:
     mask: torch.Tensor | None = None
 
 
-def windows_of(data: GetData, cell_types: Sequence[str], chroms: set[str] | None,
-               n_regions: int, stride: int) -> list[tuple[int, np.ndarray]]:  # fmt: skip
+def windows_of(
+    data: GetData, cell_types: Sequence[str], chroms: set[str] | None, n_regions: int, stride: int
+) -> list[tuple[int, np.ndarray]]:
     """``(cell type index, window (R,))`` pairs of the cell types on the contigs."""
     out = []
     for name in cell_types:
@@ -51,10 +52,16 @@ class GetTask:
     """See the module docstring."""
 
     def __init__(
-        self, data: GetData, *, train: list[tuple[int, np.ndarray]],
-        validation: list[tuple[int, np.ndarray]], batch_size: int = 8,
-        mode: str = "expression", mask_ratio: float = 0.5, binary_atac: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        data: GetData,
+        *,
+        train: list[tuple[int, np.ndarray]],
+        validation: list[tuple[int, np.ndarray]],
+        batch_size: int = 8,
+        mode: str = "expression",
+        mask_ratio: float = 0.5,
+        binary_atac: bool = False,
+    ) -> None:
         if mode not in ("expression", "pretrain"):
             raise InputError(f"GET task mode must be expression or pretrain, got {mode!r}")
         if not train:
@@ -74,21 +81,29 @@ class GetTask:
     def has_validation(self) -> bool:
         return bool(self.splits["validation"])
 
-    def batches(self, split: str, *, epoch: int, rng: np.random.Generator | None, rank: int,
-                world_size: int) -> Iterator[GetBatch]:  # fmt: skip
+    def batches(
+        self, split: str, *, epoch: int, rng: np.random.Generator | None, rank: int, world_size: int
+    ) -> Iterator[GetBatch]:
         items = self.splits[split]
         order = np.arange(len(items)) if rng is None else rng.permutation(len(items))
         mask_rng = rng if rng is not None else np.random.default_rng(12345)
         chunks = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         for chunk in chunks[rank::world_size]:
-            parts = [self.data.sample(items[i][0], items[i][1], binary_atac=self.binary_atac)
-                     for i in chunk]  # fmt: skip
+            parts = [
+                self.data.sample(items[i][0], items[i][1], binary_atac=self.binary_atac)
+                for i in chunk
+            ]
             x, y, valid, tss = (np.stack(p) for p in zip(*parts, strict=True))
             mask = None
             if self.mode == "pretrain":
                 mask = torch.from_numpy((mask_rng.random(valid.shape) < self.mask_ratio) & valid)
-            yield GetBatch(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(valid),
-                           torch.from_numpy(tss), mask)  # fmt: skip
+            yield GetBatch(
+                torch.from_numpy(x),
+                torch.from_numpy(y),
+                torch.from_numpy(valid),
+                torch.from_numpy(tss),
+                mask,
+            )
 
     def forward(self, model, batch: GetBatch, device: torch.device) -> torch.Tensor:
         x = batch.x.to(device)
@@ -96,8 +111,9 @@ class GetTask:
             return model(x, mask=batch.mask.to(device))
         return model(x)
 
-    def loss(self, prediction: torch.Tensor, batch: GetBatch, device: torch.device, *,
-             step: int) -> Loss:  # fmt: skip
+    def loss(
+        self, prediction: torch.Tensor, batch: GetBatch, device: torch.device, *, step: int
+    ) -> Loss:
         pred = prediction.float()
         n = int(batch.x.shape[0])
         if self.mode == "pretrain":

@@ -73,15 +73,19 @@ class GetRun:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _splits(data: GetData, recipe: GetRecipe, n_regions: int, stride: int,
-            cell_types: Sequence[str] | None) -> tuple[list, list]:  # fmt: skip
+def _splits(
+    data: GetData, recipe: GetRecipe, n_regions: int, stride: int, cell_types: Sequence[str] | None
+) -> tuple[list, list]:
     chroms = set(data.regions["chrom"].astype(str))
     held = set(recipe.held_out_chroms)
     unknown = held - chroms
     if unknown:
         raise InputError(f"held-out contig(s) {', '.join(sorted(unknown))} hold no region")
-    types = list(cell_types or recipe.train_cell_types or
-                 [c for c in data.cell_types if c not in recipe.held_out_cell_types])  # fmt: skip
+    types = list(
+        cell_types
+        or recipe.train_cell_types
+        or [c for c in data.cell_types if c not in recipe.held_out_cell_types]
+    )
     if not types:
         raise InputError("no cell type left to train on; check held_out_cell_types")
     train = windows_of(data, types, chroms - held, n_regions, stride)
@@ -89,27 +93,53 @@ def _splits(data: GetData, recipe: GetRecipe, n_regions: int, stride: int,
     return train, val
 
 
-def _fit(model: nn.Module, task: GetTask, recipe: GetRecipe, *, monitor: str,
-         device: torch.device, seed: int, state_path, on_epoch, on_progress) -> FitResult:  # fmt: skip
+def _fit(
+    model: nn.Module,
+    task: GetTask,
+    recipe: GetRecipe,
+    *,
+    monitor: str,
+    device: torch.device,
+    seed: int,
+    state_path,
+    on_epoch,
+    on_progress,
+) -> FitResult:
     steps = task.n_batches("train", 1)
     if recipe.max_batches_per_epoch:
         steps = min(steps, recipe.max_batches_per_epoch)
     opt = OptimizerSettings(
-        name="adamw", lr=recipe.lr, weight_decay=recipe.weight_decay,
-        warmup_steps=recipe.warmup_epochs * steps, warmup_start=1e-3, schedule="cosine",
-        cosine_steps=max(recipe.epochs * steps, 1), min_lr_ratio=recipe.min_lr_ratio,
-    )  # fmt: skip
+        name="adamw",
+        lr=recipe.lr,
+        weight_decay=recipe.weight_decay,
+        warmup_steps=recipe.warmup_epochs * steps,
+        warmup_start=1e-3,
+        schedule="cosine",
+        cosine_steps=max(recipe.epochs * steps, 1),
+        min_lr_ratio=recipe.min_lr_ratio,
+    )
     settings = FitSettings(
-        max_epochs=recipe.epochs, patience=recipe.patience,
-        monitor=monitor if task.has_validation() else "train_loss", optimizer=opt,
-        bf16=recipe.bf16, grad_clip=recipe.grad_clip,
-        max_batches_per_epoch=recipe.max_batches_per_epoch, prefetch=0,
-    )  # fmt: skip
+        max_epochs=recipe.epochs,
+        patience=recipe.patience,
+        monitor=monitor if task.has_validation() else "train_loss",
+        optimizer=opt,
+        bf16=recipe.bf16,
+        grad_clip=recipe.grad_clip,
+        max_batches_per_epoch=recipe.max_batches_per_epoch,
+        prefetch=0,
+    )
     if hasattr(model, "layer_decay"):
         model.layer_decay = recipe.layer_decay
-    result = fit(make_model=lambda attempt: model, task=task, settings=settings, device=device,
-                 seed=seed, state_path=state_path, on_epoch=on_epoch,
-                 on_progress=on_progress)  # fmt: skip
+    result = fit(
+        make_model=lambda attempt: model,
+        task=task,
+        settings=settings,
+        device=device,
+        seed=seed,
+        state_path=state_path,
+        on_epoch=on_epoch,
+        on_progress=on_progress,
+    )
     model.load_state_dict(result.best_state)
     return result
 
@@ -124,12 +154,18 @@ def _heads(model: Get, *, expression: bool) -> None:
 
 
 def train_get(
-    data: GetData, *, config: GetConfig, recipe: GetRecipe | None = None,
-    init: Mapping[str, torch.Tensor] | None = None, cell_types: Sequence[str] | None = None,
-    device: torch.device | str = "cpu", seed: int = 0, state_path=None,
+    data: GetData,
+    *,
+    config: GetConfig,
+    recipe: GetRecipe | None = None,
+    init: Mapping[str, torch.Tensor] | None = None,
+    cell_types: Sequence[str] | None = None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    state_path=None,
     on_epoch: Callable[[EpochLog, list[EpochLog]], None] | None = None,
     on_progress: ProgressCallback | None = None,
-) -> GetRun:  # fmt: skip
+) -> GetRun:
     """Train GET on expression (module docstring); `init` starts from a state dict."""
     recipe = recipe or GetRecipe()
     _check(data, config)
@@ -140,19 +176,38 @@ def train_get(
     _heads(model, expression=True)
     stride = recipe.stride or max(config.n_regions // 2, 1)
     train, val = _splits(data, recipe, config.n_regions, stride, cell_types)
-    task = GetTask(data, train=train, validation=val, batch_size=recipe.batch_size,
-                   binary_atac=recipe.binary_atac)  # fmt: skip
-    result = _fit(model, task, recipe, monitor="val_tss_loss", device=torch.device(device),
-                  seed=seed, state_path=state_path, on_epoch=on_epoch, on_progress=on_progress)  # fmt: skip
+    task = GetTask(
+        data,
+        train=train,
+        validation=val,
+        batch_size=recipe.batch_size,
+        binary_atac=recipe.binary_atac,
+    )
+    result = _fit(
+        model,
+        task,
+        recipe,
+        monitor="val_tss_loss",
+        device=torch.device(device),
+        seed=seed,
+        state_path=state_path,
+        on_epoch=on_epoch,
+        on_progress=on_progress,
+    )
     return GetRun(model.cpu(), result, recipe, {"objective": "expression"})
 
 
 def pretrain_get(
-    data: GetData, *, config: GetConfig, recipe: GetRecipe | None = None,
-    device: torch.device | str = "cpu", seed: int = 0, state_path=None,
+    data: GetData,
+    *,
+    config: GetConfig,
+    recipe: GetRecipe | None = None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    state_path=None,
     on_epoch: Callable[[EpochLog, list[EpochLog]], None] | None = None,
     on_progress: ProgressCallback | None = None,
-) -> GetRun:  # fmt: skip
+) -> GetRun:
     """Masked-region pretraining on every cell type's accessibility windows (labels unused)."""
     recipe = recipe or GetRecipe()
     _check(data, config)
@@ -161,20 +216,43 @@ def pretrain_get(
     _heads(model, expression=False)
     stride = recipe.stride or config.n_regions
     train, val = _splits(data, recipe, config.n_regions, stride, None)
-    task = GetTask(data, train=train, validation=val, batch_size=recipe.batch_size,
-                   mode="pretrain", mask_ratio=recipe.mask_ratio, binary_atac=recipe.binary_atac)  # fmt: skip
-    result = _fit(model, task, recipe, monitor="val_loss", device=torch.device(device),
-                  seed=seed, state_path=state_path, on_epoch=on_epoch, on_progress=on_progress)  # fmt: skip
+    task = GetTask(
+        data,
+        train=train,
+        validation=val,
+        batch_size=recipe.batch_size,
+        mode="pretrain",
+        mask_ratio=recipe.mask_ratio,
+        binary_atac=recipe.binary_atac,
+    )
+    result = _fit(
+        model,
+        task,
+        recipe,
+        monitor="val_loss",
+        device=torch.device(device),
+        seed=seed,
+        state_path=state_path,
+        on_epoch=on_epoch,
+        on_progress=on_progress,
+    )
     return GetRun(model.cpu(), result, recipe, {"objective": "pretrain"})
 
 
 def lora_get(
-    data: GetData, *, base: Get, cell_types: Sequence[str], recipe: GetRecipe | None = None,
-    rank: int = 8, alpha: float | None = None, device: torch.device | str = "cpu",
-    seed: int = 0, state_path=None,
+    data: GetData,
+    *,
+    base: Get,
+    cell_types: Sequence[str],
+    recipe: GetRecipe | None = None,
+    rank: int = 8,
+    alpha: float | None = None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    state_path=None,
     on_epoch: Callable[[EpochLog, list[EpochLog]], None] | None = None,
     on_progress: ProgressCallback | None = None,
-) -> GetRun:  # fmt: skip
+) -> GetRun:
     """LoRA-adapt a copy of `base` to `cell_types` (module docstring)."""
     import copy
 
@@ -186,13 +264,31 @@ def lora_get(
     n_trainable = freeze_base(model, trainable=("head_exp",))
     stride = recipe.stride or max(base.config.n_regions // 2, 1)
     train, val = _splits(data, recipe, base.config.n_regions, stride, cell_types)
-    task = GetTask(data, train=train, validation=val, batch_size=recipe.batch_size,
-                   binary_atac=recipe.binary_atac)  # fmt: skip
-    result = _fit(model, task, dataclasses.replace(recipe, layer_decay=1.0),
-                  monitor="val_tss_loss", device=torch.device(device), seed=seed,
-                  state_path=state_path, on_epoch=on_epoch, on_progress=on_progress)  # fmt: skip
-    meta = {"objective": "lora", "rank": rank, "alpha": float(rank if alpha is None else alpha),
-            "trainable_parameters": n_trainable, "cell_types": list(cell_types)}  # fmt: skip
+    task = GetTask(
+        data,
+        train=train,
+        validation=val,
+        batch_size=recipe.batch_size,
+        binary_atac=recipe.binary_atac,
+    )
+    result = _fit(
+        model,
+        task,
+        dataclasses.replace(recipe, layer_decay=1.0),
+        monitor="val_tss_loss",
+        device=torch.device(device),
+        seed=seed,
+        state_path=state_path,
+        on_epoch=on_epoch,
+        on_progress=on_progress,
+    )
+    meta = {
+        "objective": "lora",
+        "rank": rank,
+        "alpha": float(rank if alpha is None else alpha),
+        "trainable_parameters": n_trainable,
+        "cell_types": list(cell_types),
+    }
     return GetRun(model.cpu(), result, recipe, meta)
 
 
