@@ -15,7 +15,8 @@ here F -> 512 -> 256 -> 2, softplus), both through varinterp's engine. Measured:
 (d) Jacobian x accessibility ranks planted causal enhancers above decoys: AUPRC by
     distance bin vs the ABC power-law baseline (accessibility x distance power law), for
     the default GET and the positional variant;
-(e) motif-killing SNPs: predicted change of their own genes vs other genes in windows.
+(e) motif-killing SNPs: predicted change of their own genes vs other genes in windows
+    (default and positional GET); (c) is also measured with the positional variant.
 
 Writes ``<out>/seed_<s>.json`` and prints one line per claim.
 """
@@ -270,6 +271,21 @@ def run(seed: int, out: Path, epochs: int, chrom_length: int) -> dict:
         overwrite=True,
     )
     res["e"] = claim_e(mdir, folder)
+    pdir = save_get_model(
+        out / f"model_positional_{seed}",
+        models={"model": positional.model},
+        data=data,
+        n_regions=N_REGIONS,
+        overwrite=True,
+    )
+    res["e_positional"] = claim_e(pdir, folder)
+    pre_pos = pretrain_get(
+        _without(data, TEST),
+        config=pos_cfg,
+        recipe=dataclasses.replace(rec, held_out_cell_types=()),
+        seed=seed,
+    )
+    res["c_positional_mask_mse"], _ = _masked_mse(pre_pos.model, data, types, seed)
     res["seconds"] = time.perf_counter() - t0
     return res
 
