@@ -17,7 +17,12 @@ from varinterp.models.get.files import (
     save_adapter,
     save_get_model,
 )
-from varinterp.models.get.interpret import enhancer_scores, knockout_effects, motif_knockout_effect
+from varinterp.models.get.interpret import (
+    enhancer_scores,
+    knockout_effects,
+    motif_attributions,
+    motif_knockout_effect,
+)
 from varinterp.models.get.network import Get, GetConfig
 from varinterp.models.get.train import GetRecipe, lora_get, pretrain_get, train_get
 from varinterp.motifs.features import score_regions
@@ -112,6 +117,9 @@ def test_interpretation_tables(get_world, trained):
     table = enhancer_scores(run.model, data, cell_type="type1", genes=[gene], n_regions=N)
     assert len(table) == N and table["rank"].min() == 1
     np.testing.assert_allclose(table["score"], table["jacobian"] * table["accessibility"])
+    attr = motif_attributions(run.model, data, cell_type="type1", gene=gene, n_regions=N)
+    assert len(attr) == N * data.n_features
+    assert attr["attribution"].abs().is_monotonic_decreasing
     ko = knockout_effects([run.model], data, cell_type="type1", gene=gene, n_regions=N)
     assert len(ko) == N and np.isfinite(ko["delta"]).all()
     d = motif_knockout_effect(

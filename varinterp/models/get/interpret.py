@@ -5,7 +5,8 @@ with prediction ``E = f(X)[pos, strand]``:
 
 - **region score** (GET's Jacobian score): ``||dE / d e_j||_2 x acc_j`` per region ``j``,
   ``e_j`` the region's embedding (``D`` values) and ``acc_j`` its accessibility (aCPM);
-- **motif attribution**: ``dE / dx_jc x x_jc`` per region and feature (gradient x input);
+- **motif attribution** (`motif_attributions`): ``dE / dx_jc x x_jc`` per region and
+  feature (gradient x input);
 - **knock-out**: the change of ``E`` when region ``j``'s features are all set to 0;
 - **motif knock-out**: the change when one cluster's column is set to 0 in a region (or in
   every region of the window).
@@ -34,6 +35,7 @@ __all__ = [
     "enhancer_scores",
     "gene_jacobians",
     "knockout_effects",
+    "motif_attributions",
     "motif_knockout_effect",
 ]
 
@@ -120,6 +122,43 @@ def _gene_row(names: list[str], gene: str) -> int:
         return names.index(gene)
     except ValueError:
         raise InputError(f"gene {gene!r} is not in the model's gene table") from None
+
+
+def motif_attributions(
+    model: nn.Module,
+    data: GetData,
+    *,
+    cell_type: str,
+    gene: str,
+    n_regions: int,
+    binary_atac: bool = False,
+) -> pd.DataFrame:
+    """Gradient x input of `gene`'s prediction for every region and feature of its
+    window, long format: ``chrom start end feature value attribution`` (``feature`` a
+    motif cluster or ``accessibility``), largest ``|attribution|`` first."""
+    k = data.type_index(cell_type)
+    g = _gene_row(data.genes["gene"].astype(str).tolist(), gene)
+    x, pos, strand = gene_inputs(data, k, [g], n_regions, binary_atac=binary_atac)
+    if pos[0] < 0:
+        raise InputError(f"gene {gene} has no active region in {cell_type}")
+    _, grad = gene_jacobians(model, x[0], int(pos[0]), int(strand[0]))
+    w, _ = data.gene_window(k, int(data.genes["region"].iloc[g]), n_regions)
+    ok = np.flatnonzero(w >= 0)
+    reg = data.regions.iloc[w[ok]]
+    names = [*data.clusters, "accessibility"]
+    f = len(names)
+    table = pd.DataFrame(
+        {
+            "chrom": np.repeat(reg["chrom"].to_numpy(), f),
+            "start": np.repeat(reg["start"].to_numpy(), f),
+            "end": np.repeat(reg["end"].to_numpy(), f),
+            "feature": np.tile(names, ok.size),
+            "value": x[0][ok].reshape(-1),
+            "attribution": (grad[ok] * x[0][ok]).reshape(-1),
+        }
+    )
+    order = np.argsort(-np.abs(table["attribution"].to_numpy()), kind="stable")
+    return table.iloc[order].reset_index(drop=True)
 
 
 def knockout_effects(
