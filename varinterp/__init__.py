@@ -62,9 +62,12 @@ API: dict[str, str] = {
     "link_abc": "varinterp.regulatory.abc_run:link_abc",
     "finemap": "varinterp.finemap",
     "locus_report": "varinterp.report.locus:locus_report",
+    "scan_peaks": "varinterp.motifs.pipeline:scan_peaks",
+    "train_get_model": "varinterp.models.get.pipeline:train_get_model",
     # simulated worlds
     "simulate_world": "varinterp.simulate.store:simulate_world",
     "simulate_gwas": "varinterp.simulate.gwas:simulate_gwas_folder",
+    "simulate_expression": "varinterp.simulate.expression:simulate_expression",
 }
 
 __all__ = ["API", "__version__", *sorted(API)]

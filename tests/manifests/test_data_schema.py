@@ -163,6 +163,8 @@ EXPECTED = {
     "liver-encode",
     "gwas-psc",
     "abc-resources",
+    "vierstra-archetypes-v1",
+    "catlas-human-atlas",
 }
 
 

@@ -17,9 +17,11 @@ from varinterp.cli import (
     elements,
     finemap,
     genome,
+    get,
     link,
     modeling,
     models,
+    motifs,
     report,
     score,
     simulate,
@@ -76,12 +78,14 @@ app.add_typer(train.app, name="train", rich_help_panel=_MODELS)
 app.command("finetune", rich_help_panel=_MODELS)(modeling.finetune)
 app.command("evaluate", rich_help_panel=_MODELS)(modeling.evaluate)
 app.add_typer(models.app, name="models", rich_help_panel=_MODELS)
+app.add_typer(get.app, name="get", rich_help_panel=_MODELS)
 app.command("score", rich_help_panel=_EFFECTS)(score.score_command)
 app.add_typer(bench.app, name="bench", rich_help_panel=_EFFECTS)
 app.command("attribute", rich_help_panel=_EFFECTS)(attribute.attribute_command)
 app.add_typer(deconvolve.app, name="deconvolve", rich_help_panel=_MECHANISMS)
 app.add_typer(elements.app, name="elements", rich_help_panel=_MECHANISMS)
 app.add_typer(link.app, name="link", rich_help_panel=_MECHANISMS)
+app.add_typer(motifs.app, name="motifs", rich_help_panel=_MECHANISMS)
 app.command("finemap", rich_help_panel=_MECHANISMS)(finemap.finemap_command)
 app.add_typer(report.app, name="report", rich_help_panel=_MECHANISMS)
 app.add_typer(data.app, name="data", rich_help_panel=_MORE)

@@ -292,6 +292,11 @@ def score_variants(
     result = ScoreResult(out, counts.snvs, counts, 0, n_chunks, reused, None, columns)
     if not dist.is_main:
         return result
+    if ens.arch.variant_scorer is not None and n_chunks:
+        # a family scorer may add columns of its own (GET: gene, peak): its header rules
+        with open(work.part(0), encoding="utf-8") as first:
+            columns = first.readline().rstrip("\n").split("\t")
+        result.columns = columns
     work.concatenate(n_chunks, "\t".join(columns) + "\n")
     for part in pd.read_csv(out, sep="\t", usecols=["flags"], dtype=str, chunksize=1 << 16):
         result.n_edge += int((part["flags"] == "edge").sum())

@@ -54,9 +54,11 @@ def _variant_rows(table: Path, multi_task: bool) -> Iterator[dict]:
             if current is not None:
                 yield current
             current = {k: row[k] for k in ("chrom", "pos", "ref", "alt")} | {"_key": key}
-        suffix = _task_key(row["task"])
+        # a family table with a gene column (GET) has one row per task and gene
+        gene = f"_{row['gene']}" if "gene" in row else ""
+        suffix = _task_key(f"{row['task']}{gene}")
         for k, v in row.items():
-            if k not in _SKIP and k != "task":
+            if k not in _SKIP and k not in ("task", "gene"):
                 current[f"{k}_{suffix}"] = v
     if current is not None:
         yield current
@@ -95,11 +97,16 @@ def write_annotated_vcf(
         raise InputError(msg)
     header = list(pd.read_csv(table, sep="\t", nrows=0).columns)
     multi = "task" in header
-    base = [c for c in header if c not in _SKIP and c != "task"]
+    base = [c for c in header if c not in _SKIP and c not in ("task", "gene")]
+    if "gene" in header:  # a family's own columns (GET): numeric ones become INFO fields
+        sample = pd.read_csv(table, sep="\t", nrows=1000)
+        base = [c for c in base if c in _TYPES or pd.api.types.is_numeric_dtype(sample[c])]
     fields = [(c, c) for c in base]
     if multi:
-        tasks = pd.read_csv(table, sep="\t", usecols=["task"], dtype=str)["task"].unique()
-        fields = [(f"{c}_{_task_key(t)}", c) for t in tasks for c in base]
+        cols = ["task", "gene"] if "gene" in header else ["task"]
+        keys = pd.read_csv(table, sep="\t", usecols=cols, dtype=str).drop_duplicates()
+        names = ["_".join(r) for r in keys.itertuples(index=False)]
+        fields = [(f"{c}_{_task_key(t)}", c) for t in names for c in base]
     columns = [name for name, _ in fields]
     reader = open_vcf_header(vcf)
     for name, col in fields:
@@ -134,7 +141,8 @@ def write_annotated_vcf(
                 if values:
                     for col in columns:
                         vals = [
-                            _fmt(values[i][col]) if i in values else "." for i in range(len(alts))
+                            _fmt(values[i].get(col, ".")) if i in values else "."
+                            for i in range(len(alts))
                         ]
                         rec.INFO[INFO_PREFIX + col] = ",".join(vals)
                 writer.write_record(rec)

@@ -101,6 +101,7 @@ def locus_report(
     ld_variants: str | os.PathLike | None = None,
     ld_plink: str | os.PathLike | None = None,
     genes: str | os.PathLike | None = None,
+    get_enhancers: str | os.PathLike | None = None,
     top: int = 3,
     track_flank: int = 1000,
     min_pip: float = 0.01,
@@ -285,10 +286,16 @@ def locus_report(
             )
     tick()
 
+    sections = [summary, locus, table, track_sec, abc_sec]
+    if get_enhancers is not None:  # GET's enhancers beside the ABC links
+        from varinterp.report.get_enhancers import get_enhancer_section, read_get_enhancers
+
+        sections.append(get_enhancer_section(read_get_enhancers(get_enhancers), chrom=chrom,
+                                             lo=lo, hi=hi, abc=abc_table))  # fmt: skip
     html_text = render_page(
         title=title,
         subtitle="varinterp locus report",
-        sections=[summary, locus, table, track_sec, abc_sec],
+        sections=sections,
     )
     with atomic_path(cand_path, suffix=".tsv") as tmp:
         cands.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g")

@@ -4,7 +4,9 @@ A family supplies a `Task` (its batches, forward pass and loss) and a model fact
 `fit` does the rest, the same way for every family:
 
 - **Optimiser and schedule** from `FitSettings` (Adam/AdamW, epoch warm-up, step warm-up,
-  step decay; `varinterp.training.settings`), gradient accumulation and clipping.
+  step decay, cosine; the model's own parameter groups with their learning-rate scales,
+  e.g. layer-wise decay; `varinterp.training.settings`), gradient accumulation and
+  clipping.
 - **Seeds.** Attempt ``a`` seeds torch with ``seed + a`` before the model is built; the
   batch order of epoch ``e`` comes from a NumPy generator seeded with
   ``(order_seed[0] + a, *order_seed[1:], e)``, so it does not depend on where a run
@@ -392,7 +394,7 @@ class _Run:
                     s.optimizer, epoch=epoch, step=epoch * steps_per_epoch + i // accum
                 )
                 for group in optimizer.param_groups:
-                    group["lr"] = lr
+                    group["lr"] = lr * group.get("lr_scale", 1.0)
                 if s.grad_clip > 0:
                     nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip)
                 optimizer.step()

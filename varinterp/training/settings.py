@@ -13,11 +13,22 @@ the run) is ``lr x w(e) x d(e) x r(t)``:
   `torch.optim.lr_scheduler.StepLR` does;
 - ``r(t)``: a linear ramp from ``warmup_start`` to 1 over the first ``warmup_steps``
   optimizer steps (bpAI-TAC's warm-up; 0 turns it off).
+
+With ``schedule="cosine"`` (GET) the factor ``c(t) = min_lr_ratio + (1 - min_lr_ratio) x
+(1 + cos(pi x u)) / 2`` multiplies in as well, ``u`` running from 0 after the warm-up
+steps to 1 at ``cosine_steps`` (the run's total optimizer steps; held at 1 after).
+
+**Parameter groups.** A module with a ``parameter_groups()`` method returns a list of
+dicts (``params`` and an ``lr_scale``, optionally ``weight_decay``); each group then
+trains at ``lr_scale`` times the scheduled rate (layer-wise learning-rate decay: GET's
+deeper blocks at 1, shallower ones at ``decay ** depth``). Parameters that do not
+require gradients (a frozen base under LoRA) are left out of the optimiser.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +39,7 @@ from varinterp.errors import InputError
 
 __all__ = [
     "OPTIMIZERS",
+    "SCHEDULES",
     "FitSettings",
     "OptimizerSettings",
     "learning_rate",
@@ -35,6 +47,7 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("adam", "adamw")
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,9 @@ class OptimizerSettings:
     warmup_start: float = 1e-3
     decay_every: int = 0
     decay_gamma: float = 0.1
+    schedule: str = "constant"
+    cosine_steps: int = 0
+    min_lr_ratio: float = 0.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -66,6 +82,13 @@ class OptimizerSettings:
             (0 < self.warmup_start <= 1, "warmup_start must be in (0, 1]"),
             (self.decay_every >= 0, "decay_every must be >= 0"),
             (self.decay_gamma > 0, "decay_gamma must be > 0"),
+            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
+            (self.cosine_steps >= 0, "cosine_steps must be >= 0"),
+            (0 <= self.min_lr_ratio <= 1, "min_lr_ratio must be in [0, 1]"),
+            (
+                self.schedule != "cosine" or self.cosine_steps > 0,
+                "a cosine schedule needs cosine_steps > 0 (the run's optimizer steps)",
+            ),
         ]
         for ok, what in checks:
             if not ok:
@@ -118,11 +141,26 @@ class FitSettings:
         return dataclasses.asdict(self)
 
 
+def _groups(model: nn.Module, settings: OptimizerSettings) -> list[dict[str, Any]]:
+    inner = getattr(model, "module", model)  # a DDP wrapper's module
+    make = getattr(inner, "parameter_groups", None)
+    raw = make() if callable(make) else [{"params": list(inner.parameters())}]
+    groups = []
+    for g in raw:
+        params = [p for p in g["params"] if p.requires_grad]
+        if params:
+            groups.append({**g, "params": params, "lr_scale": float(g.get("lr_scale", 1.0))})
+    if not groups:
+        raise InputError("the model has no trainable parameters")
+    return groups
+
+
 def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim.Optimizer:
-    """Adam or AdamW over `model`'s parameters with the settings' lr, betas, eps, decay."""
+    """Adam or AdamW over `model`'s trainable parameters (in its parameter groups, module
+    docstring) with the settings' lr, betas, eps, decay."""
     cls = torch.optim.AdamW if settings.name == "adamw" else torch.optim.Adam
     return cls(
-        model.parameters(),
+        _groups(model, settings),
         lr=settings.lr,
         betas=tuple(settings.betas),
         eps=settings.eps,
@@ -141,4 +179,9 @@ def learning_rate(settings: OptimizerSettings, *, epoch: int, step: int) -> floa
     if settings.warmup_steps and step < settings.warmup_steps:
         start = settings.warmup_start
         lr *= start + (1.0 - start) * step / settings.warmup_steps
+    if settings.schedule == "cosine":
+        span = max(settings.cosine_steps - settings.warmup_steps, 1)
+        u = min(max(step - settings.warmup_steps, 0) / span, 1.0)
+        lo = settings.min_lr_ratio
+        lr *= lo + (1.0 - lo) * 0.5 * (1.0 + math.cos(math.pi * u))
     return lr
