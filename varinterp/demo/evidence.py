@@ -54,7 +54,7 @@ def planted_evidence(world, *, chrom: str, out: Path, overwrite: bool = True) ->
         out / "candidates.bed", "".join(f"{chrom}\t{e.start}\t{e.end}\n" for e in els)
     )
     listing = ["cell_type\tbed\n"]
-    samples = ["cell_type\taccessibility\taccessibility_total\n"]
+    samples = ["cell_type\taccessibility\taccessibility_depth\n"]
     for ct, programs in CELL_TYPES.items():
         spec = [e for e in els if e.kind == "enhancer" and e.program == programs[0]]
         atomic_write_text(
@@ -99,7 +99,7 @@ def _planted_tracks(world, *, chrom: str, elements, out: Path) -> None:
     length = int(world.reference.lengths[chrom])
     offsets = np.arange(-12, 13)
     kernel = np.exp(-0.5 * (offsets / 4.0) ** 2)
-    rows = ["cell_type\tplus_bigwig\tminus_bigwig\n"]
+    rows = ["cell_type\tplus\tminus\n"]
     for ct, programs in CELL_TYPES.items():
         tracks = np.zeros((2, length))
         for e in elements:
@@ -133,7 +133,7 @@ def evidence_from_tracks(
 ) -> dict[str, Path]:
     """Specific elements and ABC links of `chrom` from a cell-type track table.
 
-    `tracks`: TSV ``cell_type plus_bigwig minus_bigwig`` (one track pair per cell type).
+    `tracks`: a track table (`varinterp.io.tracks`; one plus/minus pair per cell type).
     Candidate regions are the world's planted elements (the simulated equivalent of
     ATAC peaks). ``elements call`` runs with 10 bins per region (one track per cell type).
     ``link abc`` (power law, genes = planted promoters) takes its activity from the
@@ -151,11 +151,9 @@ def evidence_from_tracks(
     specs = read_tracks_table(tracks)
     length = int(world.reference.lengths[chrom])
     regions = _world_elements_bed(world, chrom, out / "regions.bed")
-    call_rows = ["cell_type\tpath\tminus\n"]
+    call_rows = ["cell_type\tplus\tminus\n"]
     abc_rows = [
-        "cell_type\taccessibility\tinitiation\tinitiation_minus\n"
-        if accessibility
-        else "cell_type\taccessibility\n"
+        "cell_type\taccessibility\tplus\tminus\n" if accessibility else "cell_type\taccessibility\n"
     ]
     for spec in specs:
         call_rows.append(f"{spec.cell_type}\t{spec.plus}\t{spec.minus or ''}\n")

@@ -104,12 +104,11 @@ def _accessibility(folder) -> dict[str, Path] | None:
     """Per-cell-type accessibility bigWigs of a ``simulate celltypes`` folder, if any."""
     if folder is None or not (Path(folder) / "tracks.tsv").is_file():
         return None
-    import pandas as pd
+    from varinterp.io.tracks import read_track_table
 
-    table = pd.read_csv(Path(folder) / "tracks.tsv", sep="\t", dtype=str)
-    if "accessibility" not in table.columns:
+    table = read_track_table(Path(folder) / "tracks.tsv", require=("cell_type",))
+    if not table["accessibility"].astype(bool).all():
         return None
     return {
-        ct: Path(folder) / acc
-        for ct, acc in zip(table["cell_type"], table["accessibility"], strict=True)
+        ct: Path(acc) for ct, acc in zip(table["cell_type"], table["accessibility"], strict=True)
     }
