@@ -222,6 +222,9 @@ def test_import_h5(cli, tmp_path):
     assert (d.bulk >= 0).all() and list(d.regions["start"]) == [0, 100, 200]
     assert not d.regions["background"].any() and d.peaks_only().n == 3
     res = cli("import-h5", "--h5", src, "--cell-type", "X", "--chrom-sizes", sizes, "--out", out)
+    assert res.exit_code == 2 and "already exists" in res.output
+    res = cli("import-h5", "--h5", src, "--cell-type", "X", "--chrom-sizes", sizes, "--out", out,
+              "--overwrite")  # fmt: skip
     assert res.exit_code == 2 and "2 cell types" in res.output
 
 
@@ -243,7 +246,8 @@ def test_import_h5_marks_background_and_reads_norm_pairs(cli, tmp_path):
     assert peaks.n == 2 and list(peaks.regions["start"]) == [0, 200]
     np.testing.assert_allclose(d.norm, [2.5, 4.0])
     bad = _reference_h5(tmp_path / "bad.h5", n=2, norm=np.array([1.0, 2.0, 3.0]))
-    res = cli("import-h5", "--h5", bad, *args[3:], "--chrom-sizes", sizes, "--out", out)
+    res = cli("import-h5", "--h5", bad, *args[3:], "--chrom-sizes", sizes, "--out", out,
+              "--overwrite")  # fmt: skip
     assert res.exit_code == 2 and "scatac_norm" in res.output
 
 

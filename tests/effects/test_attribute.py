@@ -165,4 +165,4 @@ def test_cli_ref_mismatch(world):
     wrong = "ACGT".replace(seq[99], "")[0]
     alt = "ACGT".replace(seq[99], "").replace(wrong, "")[0]
     r = _run(world, "--out", str(world["tmp"] / "x.npz"), "--variant", f"chr1:100:{wrong}:{alt}")
-    assert r.exit_code == 2 and f"has {seq[99]} there" in r.output
+    assert r.exit_code == 2 and f"FASTA has {seq[99]}" in r.output

@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from varinterp.errors import InputError
-from varinterp.io.tables import read_table, resolve_path
+from varinterp.io.tables import resolve_path
 
 __all__ = [
     "COLUMNS",
@@ -96,7 +96,7 @@ def read_track_table(
     floats (NaN when empty); ``library`` is filled in. Former column names are renamed.
     """
     path = Path(path)
-    raw = read_table(path, required=(), what=what)
+    raw = _read(path, what)
     renamed = {c: _FORMER[c] for c in raw.columns if c in _FORMER and _FORMER[c] not in raw}
     table = raw.rename(columns=renamed)
     if "cell_type" not in table and "library" in table:
@@ -137,6 +137,33 @@ def read_track_table(
     table["cell_type"] = table["cell_type"].astype(str).str.strip()
     if not table["library"].astype(bool).all():
         table["library"] = _library_names(table)
+    return table
+
+
+def _read(path: Path, what: str) -> pd.DataFrame:
+    """The table's cells as text; ``#`` starts a comment only at the start of a line (a
+    colour like ``#ff0000`` is a value)."""
+    import io
+
+    if not path.is_file():
+        msg = f"{what} {path} does not exist; check the path"
+        raise InputError(msg)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        msg = f"{what} {path} is not a text table (tab-separated, with a header)"
+        raise InputError(msg) from None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    if len(lines) < 2:
+        msg = f"{what} {path} has no rows; it needs a header line and one row per library"
+        raise InputError(msg)
+    try:
+        table = pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", dtype=str,
+                            keep_default_na=False)  # fmt: skip
+    except pd.errors.ParserError as exc:
+        msg = f"{what} {path} is not a tab-separated table with a header ({exc})"
+        raise InputError(msg.splitlines()[0]) from None
+    table.columns = [str(c).strip() for c in table.columns]
     return table
 
 

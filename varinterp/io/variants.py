@@ -117,8 +117,8 @@ def variant_source(spec: str | os.PathLike | Sequence[str]) -> VariantSource:
         path = Path(items[0])
         if not path.is_file():
             msg = (
-                f"variants {path} is neither a file nor chrom:pos:ref:alt (1-based), "
-                "e.g. chr1:12345:A:G; check the path"
+                f"variants {path}: not a file, and not chrom:pos:ref:alt (1-based, e.g. "
+                "chr1:12345:A:G); check the path"
             )
             raise InputError(msg)
         return VariantSource("vcf" if _is_vcf(path) else "table", path=path)
@@ -224,6 +224,13 @@ def _rows(source: VariantSource, schema: str) -> Iterator[tuple[str, str, int, s
                     columns = _columns(header, len(fields), schema, where)
                     continue
                 columns = _columns(None, len(fields), schema, where)
+                third = fields[2].strip() if len(fields) > 2 else ""
+                if schema == "tsv" and len(fields) >= 5 and third.isdigit():
+                    msg = (
+                        f"{where}: the third column is a number, as in a BED (chrom start end "
+                        "ref alt); pass --schema bed, or give chrom pos ref alt [id]"
+                    )
+                    raise InputError(msg)
             try:
                 chrom = fields[columns["chrom"]].strip()
                 if "pos" in columns:
