@@ -132,15 +132,25 @@ def locus(
         float, _Opt("--effect-scale", help="|log2FC| that counts as full effect evidence.")
     ] = 1.0,
     title: Annotated[str | None, _Opt("--title", metavar="TEXT", help="Page title.")] = None,
+    genome_build: Annotated[
+        str,
+        _Opt(
+            "--genome-build",
+            metavar="UCSC_DB",
+            help="The assembly's UCSC name, for the links that open the locus (hg38, hg19...).",
+        ),
+    ] = "hg38",
     threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Write a locus report: OUT (HTML, self-contained) and the candidate TSV.
+    """Write a locus report: OUT (HTML, self-contained), the candidate TSV, and every
+    figure as SVG and PDF in OUT_figures/ beside it.
 
     Candidates (PIP >= --min-pip or in a credible set) are ranked by score = PIP x (1 +
-    in a cell-type-specific element + ABC-linked + min(|log2FC| / --effect-scale, 1)).
+    in a cell-type-specific element + ABC-linked + min(|log2FC| / --effect-scale, 1));
+    variants added only for context are marked so and not ranked.
 
     The TSV has the evidence and the reason for each candidate. Every input but
     --finemap is optional; a missing one is shown as 'not provided'.
@@ -160,7 +170,8 @@ def locus(
             effects=effects, ld_matrix=ld_matrix, ld_variants=ld_variants, ld_plink=ld_plink,
             genes=genes,
             top=top, track_flank=track_flank, min_pip=min_pip, effect_scale=effect_scale,
-            title=title, overwrite=overwrite, on_progress=on_progress,
+            title=title, genome_build=genome_build, overwrite=overwrite,
+            on_progress=on_progress,
         )  # fmt: skip
     if not quiet:
         c = result.candidates
