@@ -129,11 +129,14 @@ def build(
 
 @app.command("info")
 def info(store: StorePath, verbose: Verbose = False) -> None:
-    """Describe a store: samples, contigs, variant counts, inputs and their checksums."""
+    """Describe a store: samples, contigs, variant counts, the share of REF alleles that
+    disagreed with the FASTA, the genome build, and the inputs with their checksums."""
     from varinterp.genome.store import GenomeStore
 
     gs = GenomeStore.open(store)
     meta = gs.meta
+    checked = meta["counts"].get("snvs", 0) + meta["counts"].get("skipped_ref_mismatch", 0)
+    mismatched = meta["counts"].get("skipped_ref_mismatch", 0)
     console.print(f"[bold]{gs.path}[/] ({meta['format']} v{meta['version']}, {meta['created_by']})")
     shown = ", ".join(gs.samples[:8]) + (" ..." if len(gs.samples) > 8 else "")
     console.print(f"samples: {len(gs.samples):,} ({shown})")
@@ -144,6 +147,12 @@ def info(store: StorePath, verbose: Verbose = False) -> None:
         console.print(f"  {key}: {value:,}")
     for role, source in meta["inputs"].items():
         console.print(f"{role}: {source['name']} ({source['bytes']:,} B) sha256 {source['sha256']}")
+    rate = mismatched / checked if checked else 0.0
+    build = gs.assembly or "no assembly varinterp knows (by contig lengths)"
+    console.print(
+        f"REF alleles disagreeing with the FASTA: {rate:.2%} ({mismatched:,} of {checked:,}); "
+        f"genome build: {build}"
+    )
 
 
 @app.command("export")

@@ -7,6 +7,7 @@ library (specific elements and ABC links), as a real analysis would.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -155,8 +156,12 @@ def evidence_from_tracks(
     abc_rows = [
         "cell_type\taccessibility\tplus\tminus\n" if accessibility else "cell_type\taccessibility\n"
     ]
+
+    def rel(path) -> str:  # relative to the tables' folder: the demo folder can be moved
+        return os.path.relpath(Path(path).resolve(), out.resolve()) if path else ""
+
     for spec in specs:
-        call_rows.append(f"{spec.cell_type}\t{spec.plus}\t{spec.minus or ''}\n")
+        call_rows.append(f"{spec.cell_type}\t{rel(spec.plus)}\t{rel(spec.minus)}\n")
         signal = np.zeros(length)
         for path in (spec.plus, spec.minus):
             if path is not None:
@@ -167,9 +172,8 @@ def evidence_from_tracks(
         write_bigwig(both, chrom_sizes={chrom: length}, tracks=[(chrom, 0, signal)])
         if accessibility:
             abc_rows.append(
-                f"{spec.cell_type}\t{Path(accessibility[spec.cell_type]).resolve()}\t"
-                f"{Path(spec.plus).resolve()}\t"
-                f"{Path(spec.minus).resolve() if spec.minus else ''}\n"
+                f"{spec.cell_type}\t{rel(accessibility[spec.cell_type])}\t{rel(spec.plus)}\t"
+                f"{rel(spec.minus)}\n"
             )
         else:
             abc_rows.append(f"{spec.cell_type}\t{both.name}\n")

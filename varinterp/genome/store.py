@@ -94,6 +94,14 @@ class GenomeStore:
         return int(self.positions.shape[0])
 
     @property
+    def assembly(self) -> str | None:
+        """The assembly (GRCh38, GRCh37, T2T-CHM13, mm10, mm39) whose chromosome lengths
+        the store's contigs have, or None (`varinterp.genome.assembly.guess_assembly`)."""
+        from varinterp.genome.assembly import guess_assembly
+
+        return guess_assembly(self.contig_lengths)
+
+    @property
     def contig_lengths(self) -> dict[str, int]:
         return {c.name: c.length for c in self.contigs}
 
