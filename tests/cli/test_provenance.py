@@ -109,8 +109,8 @@ def test_a_file_output_gets_a_sidecar_describing_its_inputs(world, tmp_path):
 def test_a_writer_refuses_an_existing_output_without_overwrite(world, tmp_path):
     out = tmp_path / "x.tsv"
     out.write_text("mine")
-    enrich = CliRunner().invoke(app, ["elements", "enrich", "--variants", str(out), "--peaks",
-                                      str(out), "--elements", str(out), "-o", str(out)])  # fmt: skip
+    args = ["--variants", out, "--peaks", out, "--elements", out, "-o", out]
+    enrich = CliRunner().invoke(app, ["elements", "enrich", *map(str, args)])
     assert enrich.exit_code == 2 and "already exists" in enrich.output
     assert out.read_text() == "mine"
     bed = tmp_path / "r.bed"

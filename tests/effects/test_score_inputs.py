@@ -93,9 +93,8 @@ def test_unsorted_vcf(world):
     pysam.tabix_compress(str(world["tmp"] / "u2.vcf"), str(vcf), force=True)
     assert gzip.decompress(vcf.read_bytes()) == text
     # the annotated VCF copies the input in order: it must be sorted
-    _one_line_error(
-        _run(world, "--vcf-out", str(world["tmp"] / "uu.vcf.gz"), vcf=vcf), "is not sorted at chr1:20"
-    )
+    annotated = str(world["tmp"] / "uu.vcf.gz")
+    _one_line_error(_run(world, "--vcf-out", annotated, vcf=vcf), "is not sorted at chr1:20")
     # a plain table keeps the file's order
     assert _run(world, vcf=vcf).exit_code == 0
     assert pd.read_csv(world["tmp"] / "e.tsv", sep="\t")["pos"].tolist() == [50, 20]

@@ -53,12 +53,15 @@ def test_context_rows_are_marked_and_never_ranked():
 
 def test_the_summary_says_when_and_why_a_set_was_dropped():
     cs = pd.DataFrame(
-        {"coverage": [0.95, 0.95, 0.99], "cs_id": [1, 2, 1], "cs_size": [2, 3, 5],
-         "lead_variant": ["a", "b", "a"]}  # fmt: skip
+        {
+            "coverage": [0.95, 0.95, 0.99],
+            "cs_id": [1, 2, 1],
+            "cs_size": [2, 3, 5],
+            "lead_variant": ["a", "b", "a"],
+        }
     )
-    info = {"min_abs_corr": 0.5,
-            "cs_dropped_for_purity": {"0.95": [], "0.99": [{"effect": 2, "size": 40,
-                                                            "min_abs_r": 0.12}]}}  # fmt: skip
+    dropped = [{"effect": 2, "size": 40, "min_abs_r": 0.12}]
+    info = {"min_abs_corr": 0.5, "cs_dropped_for_purity": {"0.95": [], "0.99": dropped}}
     at95, at99 = credible_set_summary(cs, info)
     assert at95.startswith("2 credible set(s) at 95%; set 1: 2 variant(s), lead a")
     assert at99.startswith("1 credible set(s) at 99%")

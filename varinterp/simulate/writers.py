@@ -29,9 +29,9 @@ import numpy as np
 
 from varinterp.io.atomic import atomic_dir
 from varinterp.progress import ProgressCallback, report
+from varinterp.provenance import vcf_header_lines
 from varinterp.simulate.motifs import decode
 from varinterp.simulate.world import World
-from varinterp.provenance import vcf_header_lines
 
 __all__ = ["FASTA_LINE_WIDTH", "WorldFiles", "fasta_chunks", "write_world"]
 
