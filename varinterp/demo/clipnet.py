@@ -319,6 +319,7 @@ def clipnet_step(ctx: DemoContext) -> list[str]:
         clipnet_eval=out / "clipnet_eval",
     )
     ctx.objects["clipnet_metrics"] = clipnet_metrics(ev.metrics)
+    ctx.objects["clipnet_figures_of"] = ev.figures_of
     held = held_out_metrics(ev.metrics)
     baseline = mean_shape_baseline(config, folds, fold_table=table)
     lines = [

@@ -54,10 +54,12 @@ __all__ = ["EvalResult", "evaluate_clipnet"]
 
 @dataclass
 class EvalResult:
-    """The evaluation folder and its metrics table."""
+    """The evaluation folder, its metrics table, and what the figures show (None when
+    there were no held-out windows to draw)."""
 
     out: Path
     metrics: pd.DataFrame
+    figures_of: str | None = None
 
 
 def evaluate_clipnet(
@@ -121,9 +123,10 @@ def evaluate_clipnet(
         _windows_table(data, ensemble).to_csv(
             tmp / "windows_fold0.tsv", sep="\t", index=False, float_format="%.6g"
         )
-        if shown.profile.shape[0] > 0:
+        drawn = shown.profile.shape[0] > 0
+        if drawn:
             _plots(tmp, data, shown, n_examples, shown_title)
-    return EvalResult(out, metrics)
+    return EvalResult(out, metrics, shown_title if drawn else None)
 
 
 def _row(model: str, fold: int, pred: Predictions) -> dict:
