@@ -217,7 +217,7 @@ def mpra(
         typer.Option(
             "--insert-end",
             min=0,
-            help="Replace backbone[insert-at:insert-end] by the oligo (default: insert only).",
+            help="Replace backbone\\[insert-at:insert-end] by the oligo (default: insert only).",
         ),
     ] = None,
     backbone_record: Annotated[

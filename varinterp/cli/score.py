@@ -57,8 +57,8 @@ def score_command(
         Schema,
         typer.Option(
             "--schema",
-            help="A variant list's columns: tsv = chrom pos ref alt [id] with 1-based pos "
-            "(variant-scorer's); bed = chrom start end ref alt [id] with 0-based start. An "
+            help="A variant list's columns: tsv = chrom pos ref alt \\[id] with 1-based pos "
+            "(variant-scorer's); bed = chrom start end ref alt \\[id] with 0-based start. An "
             "empty or '.' ref is filled in from the FASTA.",
         ),
     ] = Schema.tsv,
@@ -114,7 +114,7 @@ def score_command(
             "--tasks",
             metavar="NAME[,NAME...]",
             help="Multi-task models (one task per cell type): score only these tasks "
-            "[default: all; one row per variant and task].",
+            "\\[default: all; one row per variant and task].",
         ),
     ] = None,
     context_tracks: Annotated[
@@ -133,7 +133,7 @@ def score_command(
     batch_size: Annotated[
         int | None,
         typer.Option(
-            "--batch-size", min=1, help="Windows per forward pass [default: 256 CUDA, 32 CPU]."
+            "--batch-size", min=1, help="Windows per forward pass \\[default: 256 CUDA, 32 CPU]."
         ),
     ] = None,
     device: Device = "auto",
