@@ -1,5 +1,7 @@
 # Set-up and the two everyday commands. Each target installs what a fresh Debian 12 /
-# Python 3.11 machine lacks, into a virtual environment inside the repository.
+# Python 3.11 machine lacks, into a virtual environment inside the repository. System
+# tools already on PATH are used as they are; missing ones are installed with apt-get
+# when running as root, otherwise tools/install-missing.sh says how to get them (conda).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,12 +10,12 @@ DEMO_OUT ?= demo_out
 # CPU wheel of torch; a GPU user installs a CUDA build into .venv first (see README).
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test lint format system-deps browser venv clean
+.PHONY: demo test lint format system-deps test-deps venv clean
 
 demo: $(STAMP)
-	$(VENV)/bin/varinterp demo --out $(DEMO_OUT)
+	$(VENV)/bin/varinterp demo --out $(DEMO_OUT) --threads 2 --overwrite
 
-test: $(STAMP) browser
+test: $(STAMP) test-deps
 	$(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)
@@ -25,20 +27,12 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix varinterp tests benchmarks
 
 system-deps:
-	@missing=""; \
-	for pair in bedtools:bedtools bcftools:bcftools tabix:tabix; do \
-	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
-	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	@sh tools/install-missing.sh bedtools:bedtools bcftools:bcftools tabix:tabix
 
-# Headless Chromium renders the locus report in its test.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian package: chromium"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+# What only the tests need: headless Chromium renders the locus report, and R's susieR
+# is the live oracle of the fine-mapping tests.
+test-deps:
+	@sh tools/install-missing.sh chromium:chromium R=susieR:r-cran-susier
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -126,7 +126,7 @@ def test_no_stage_imports_the_demo_or_the_simulator() -> None:
 
 
 def test_the_simulator_imports_nothing_above_io_and_genome() -> None:
-    allowed = {"simulate", "io", "genome", "errors", "progress", "bases"}
+    allowed = {"simulate", "io", "genome", "errors", "progress", "provenance", "bases"}
 
     def ok(module: str) -> bool:
         return _stage(module) in allowed or module == "varinterp"  # __version__
@@ -152,9 +152,15 @@ def test_io_imports_nothing_from_genome_or_any_stage() -> None:
     assert not bad_genome, "varinterp/io must not import varinterp.genome:\n" + "\n".join(
         bad_genome
     )
-    allowed = {"io", "errors", "progress", "bases"}
+    allowed = {"io", "errors", "progress", "provenance", "bases"}
     bad = _violations(_files("io"), lambda m: _stage(m) in allowed)
     assert not bad, f"varinterp/io may import only {sorted(allowed)}:\n" + "\n".join(bad)
+
+
+def test_provenance_is_a_bottom_module() -> None:
+    """Every writer may stamp its outputs: provenance imports only the root package."""
+    bad = _violations(_files("provenance.py"), lambda m: m == "varinterp")
+    assert not bad, "\n".join(bad)
 
 
 def test_bases_is_the_bottom() -> None:

@@ -296,3 +296,17 @@ def test_gzip_bed_is_read(tmp_path):
         == 0
     )
     assert shutil.which("bcftools")
+
+
+def test_samples_take_a_comma_list_or_a_file_everywhere(tmp_path):
+    fasta, vcf = write_cohort(tmp_path, GOOD)
+    listing = tmp_path / "samples.txt"
+    listing.write_text("s2\n")
+    for spec, name in ((listing, "file.vgs"), ("s2", "list.vgs")):
+        out = tmp_path / name
+        result = invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out,
+                        "--samples", spec)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "3 SNVs x 1 samples" in result.output
+        info = invoke("genome", "info", "-s", out)
+        assert "samples: 1 (s2)" in info.output

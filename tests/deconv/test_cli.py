@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,24 @@ def test_prep_train_predict_eval(cli, synthetic_tracks, tmp_path):
     assert res.exit_code == 0, res.output
     counts = pd.read_csv(tmp_path / "pred" / "counts.tsv", sep="\t")
     assert len(counts) == 4 and "A.mn" in counts.columns
+    # predict writes the track table of its bigWigs; prep reads the same table
+    from varinterp.deconv.prep import load_data
+    from varinterp.io.tracks import read_track_table
+
+    written = read_track_table(tmp_path / "pred" / "tracks.tsv")
+    assert written["cell_type"].tolist() == list(CELL_TYPES)
+    assert all(Path(p).is_file() for p in [*written["plus"], *written["minus"]])
+    table = tmp_path / "tracks.tsv"
+    table.write_text("cell_type\taccessibility\tplus\tminus\n" + "".join(
+        f"{ct}\t{f['acc'][ct]}\t{f['truth'][ct][0]}\t{f['truth'][ct][1]}\n" for ct in CELL_TYPES
+    ))  # fmt: skip
+    res = cli("prep", "--bulk-pl", f["bulk_pl"], "--bulk-mn", f["bulk_mn"], "--tracks", table,
+              "--regions", bed, "--out", tmp_path / "data2.h5", "-q")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    a, b = load_data(data), load_data(tmp_path / "data2.h5")
+    assert a.cell_types == b.cell_types
+    np.testing.assert_array_equal(a.acc, b.acc)
+    np.testing.assert_array_equal(a.truth, b.truth)
     res = cli(
         "predict",
         "--data",
@@ -222,6 +241,9 @@ def test_import_h5(cli, tmp_path):
     assert (d.bulk >= 0).all() and list(d.regions["start"]) == [0, 100, 200]
     assert not d.regions["background"].any() and d.peaks_only().n == 3
     res = cli("import-h5", "--h5", src, "--cell-type", "X", "--chrom-sizes", sizes, "--out", out)
+    assert res.exit_code == 2 and "already exists" in res.output
+    res = cli("import-h5", "--h5", src, "--cell-type", "X", "--chrom-sizes", sizes, "--out", out,
+              "--overwrite")  # fmt: skip
     assert res.exit_code == 2 and "2 cell types" in res.output
 
 
@@ -243,7 +265,8 @@ def test_import_h5_marks_background_and_reads_norm_pairs(cli, tmp_path):
     assert peaks.n == 2 and list(peaks.regions["start"]) == [0, 200]
     np.testing.assert_allclose(d.norm, [2.5, 4.0])
     bad = _reference_h5(tmp_path / "bad.h5", n=2, norm=np.array([1.0, 2.0, 3.0]))
-    res = cli("import-h5", "--h5", bad, *args[3:], "--chrom-sizes", sizes, "--out", out)
+    res = cli("import-h5", "--h5", bad, *args[3:], "--chrom-sizes", sizes, "--out", out,
+              "--overwrite")  # fmt: skip
     assert res.exit_code == 2 and "scatac_norm" in res.output
 
 

@@ -49,6 +49,10 @@ def test_step_trains_two_held_out_fold_models_and_reports_their_metrics(demo):
             [row["median_profile_pearson"], row["log_quantity_pearson"]], abs=6e-4
         )
     assert (ctx.files["procap"] / "variant_effects.tsv").is_file()
+    # no contig is fold 0: the evaluation figures show a fold model on its own held-out
+    # fold, not an empty "no fold-0 windows" panel
+    assert ctx.objects["clipnet_figures_of"] == "fold_1 on its held-out fold 1"
+    assert (ctx.files["clipnet_eval"] / "tracks.png").stat().st_size > 10_000
 
 
 def test_quantity_head_starts_at_the_training_quantities(demo, monkeypatch):

@@ -20,9 +20,12 @@ def test_demo_step_deconvolves_and_lists_tracks(tmp_path):
     text = "\n".join(lines)
     assert "3 cell types" in text
     table = pd.read_csv(ctx.files["celltype_tracks"], sep="\t")
-    assert list(table.columns) == ["cell_type", "plus_bigwig", "minus_bigwig"]
+    assert list(table.columns) == ["cell_type", "plus", "minus"]  # the one track table
     assert table["cell_type"].tolist() == ["hepatocyte", "kupffer", "endothelial"]
-    for path in [*table["plus_bigwig"], *table["minus_bigwig"]]:
+    folder = ctx.files["celltype_tracks"].parent
+    for path in [*table["plus"], *table["minus"]]:
+        assert not path.startswith("/")  # relative: the demo folder can be moved
+        path = str(folder / path)
         bw = pyBigWig.open(path)
         assert bw is not None and bw.isBigWig()
         bw.close()

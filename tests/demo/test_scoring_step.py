@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 from tests.demo._tiny_demo import patch_demo_training, tiny_clipnet_demo
 from varinterp.demo.scoring import NON_CAUSAL_CLASSES, scoring_step, separation
+from varinterp.effects.frame import frame_columns
 
 TINY = {"max_epochs": 1, "max_batches_per_epoch": 3, "batch_size": 16}
 
@@ -21,7 +22,13 @@ def scored(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     ctx, _ = tiny_clipnet_demo(out, seed=5, n_individuals=10, training=TINY, individuals=4)
     lines = scoring_step(ctx)
-    return ctx, lines, pd.read_csv(ctx.files["effects"], sep="\t")
+    effects = pd.read_csv(ctx.files["effects"], sep="\t")
+    truth = pd.read_csv(ctx.out / "effects_truth.tsv", sep="\t")
+    # effects.tsv is in the schema of varinterp score; the truth is in its own file
+    assert list(effects.columns) == frame_columns()
+    assert effects["id"].tolist() == truth["id"].tolist()
+    table = effects.assign(**{c: truth[c] for c in truth.columns if c != "id"})
+    return ctx, lines, table.rename(columns={"id": "variant_id"})
 
 
 def test_table_has_the_designed_snps_and_the_reported_auroc(scored):

@@ -165,4 +165,26 @@ def test_cli_ref_mismatch(world):
     wrong = "ACGT".replace(seq[99], "")[0]
     alt = "ACGT".replace(seq[99], "").replace(wrong, "")[0]
     r = _run(world, "--out", str(world["tmp"] / "x.npz"), "--variant", f"chr1:100:{wrong}:{alt}")
-    assert r.exit_code == 2 and f"has {seq[99]} there" in r.output
+    assert r.exit_code == 2 and f"FASTA has {seq[99]}" in r.output
+
+
+def test_cli_variants_in_any_form(world):
+    """A REF-less list and strings give the same windows: ref then alt of each variant."""
+    seq = world["seq"]
+    picks = [(100, "G" if seq[99] in "AT" else "A"), (120, "C" if seq[119] != "C" else "T")]
+    listing = world["tmp"] / "v.tsv"
+    listing.write_text("chrom\tpos\talt\n" + "".join(f"chr1\t{p}\t{a}\n" for p, a in picks))
+    strings = ",".join(f"chr1:{p}:{seq[p - 1]}:{a}" for p, a in picks)
+    got = []
+    for name, spec in (("list", str(listing)), ("strings", strings)):
+        out = world["tmp"] / f"{name}.npz"
+        r = _run(world, "--out", str(out), "--variants", spec, "--method", "ixg")
+        assert r.exit_code == 0, r.output
+        got.append(np.load(out))
+    for z in got:
+        assert z["label"].tolist() == ["ref", "alt", "ref", "alt"]
+        names = [f"chr1:{p}:{seq[p - 1]}:{a}" for p, a in picks]
+        assert z["variant"].tolist() == [names[0], names[0], names[1], names[1]]
+        # the alt window carries the alt base at the centre (offset L // 2 = 20)
+        assert z["x"][1, "ACGT".index(picks[0][1]), 20] == 1
+    np.testing.assert_array_equal(got[0]["attributions"], got[1]["attributions"])

@@ -249,6 +249,10 @@ def test_l2_and_pearson_match_independent_computation(world, tmp_path):
     assert (res.out / "scatter.png").stat().st_size > 1000
     written = pd.read_csv(res.out / "qtl_effects.tsv", sep="\t")
     assert len(written) == 7 and "pred_l2_reference" in written.columns
+    # the written table states 1-based positions, as every varinterp table does
+    assert "pos0" not in written.columns
+    ok = res.table["status"] == "ok"
+    assert (written.loc[ok, "pos"] == res.table.loc[ok, "pos0"] + 1).all()
     summary = pd.read_csv(res.out / "summary.tsv", sep="\t")
     assert summary["model"].tolist() == ["personal", "reference"]
 

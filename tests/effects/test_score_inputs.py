@@ -64,15 +64,21 @@ def test_cli_happy_path(world):
     t = pd.read_csv(world["tmp"] / "e.tsv", sep="\t")
     assert len(t) == 2 and "pval_profile_l2" in t.columns
     assert "scored 2 SNVs" in r.output
+    assert "null-shuffles 2: each variant is also scored in 2 shuffled contexts" in r.stderr
+    assert "3x that of plain scoring" in r.stderr
     # the output exists now: refusing to overwrite is a bad-input error
     _one_line_error(_run(world), "already exists")
     assert _run(world, "--overwrite").exit_code == 0
 
 
-def test_unindexed_vcf(world):
-    plain = write_vcf(world["tmp"] / "p.vcf", [("chr1", 5, ".", world["seq"][4], "N")],
+def test_unindexed_vcf_is_read_in_order(world):
+    seq = world["seq"]
+    plain = write_vcf(world["tmp"] / "p.vcf", [("chr1", 5, ".", seq[4], "N"),
+                      ("chr1", 9, ".", seq[8], "ACGT".replace(seq[8], "")[0])],
                       contigs={"chr1": 300})  # fmt: skip
-    _one_line_error(_run(world, vcf=plain), "has no index")
+    r = _run(world, vcf=plain)
+    assert r.exit_code == 0, r.output
+    assert "scored 1 SNVs from 2 records" in r.stdout
 
 
 def test_unsorted_vcf(world):
@@ -86,7 +92,12 @@ def test_unsorted_vcf(world):
 
     pysam.tabix_compress(str(world["tmp"] / "u2.vcf"), str(vcf), force=True)
     assert gzip.decompress(vcf.read_bytes()) == text
-    _one_line_error(_run(world, vcf=vcf), "is not sorted at chr1:20")
+    # the annotated VCF copies the input in order: it must be sorted
+    annotated = str(world["tmp"] / "uu.vcf.gz")
+    _one_line_error(_run(world, "--vcf-out", annotated, vcf=vcf), "is not sorted at chr1:20")
+    # a plain table keeps the file's order
+    assert _run(world, vcf=vcf).exit_code == 0
+    assert pd.read_csv(world["tmp"] / "e.tsv", sep="\t")["pos"].tolist() == [50, 20]
 
 
 def test_contig_mismatch(world):

@@ -101,7 +101,7 @@ def test_unphased_haplotypes_refused(tmp_path):
 def test_windows_match_naive_python(store):
     _, gs = store
     rng = np.random.default_rng(1)
-    starts = rng.integers(-5, 45, size=50)
+    starts = rng.integers(-5, 40, size=50)  # windows overlapping chr1 (40 bp), edges N
     samples = rng.integers(0, 2, size=50)
     fast = gs.windows(samples, "chr1", starts, 7)
     table = gs.variants("chr1")
@@ -124,3 +124,13 @@ def test_windows_match_naive_python(store):
                 if c in "ACGT":
                     naive["ACGT".index(c), j] += 1
         np.testing.assert_array_equal(fast[i], naive)
+
+
+def test_a_window_outside_its_contig_names_the_length_and_the_build(store):
+    _, gs = store
+    with pytest.raises(InputError, match=r"chr1:57 is past the end of chr1 \(40 bp"):
+        gs.windows(0, "chr1", 50, 7)
+    with pytest.raises(InputError, match="another genome build"):
+        gs.haplotypes(0, "chr1", -10, 7, allow_unphased=True)
+    # a window over the edge is still N-padded, not an error
+    assert gs.windows(0, "chr1", 37, 7)[0, :, 3:].sum() == 0

@@ -261,7 +261,7 @@ def test_cli_link_abc_bad_inputs(abc_world, cli):
         ["link", "abc", "--elements", str(d / "elements.bed"), "--genes", str(d / "genes.bed"),
          "--samples", str(d / "s2.tsv"), "--out", str(d / "o3")],
     )  # fmt: skip
-    assert r.exit_code == 2 and "accessibility_total" in r.output
+    assert r.exit_code == 2 and "accessibility_depth" in r.output
     assert "Traceback" not in r.output
 
 

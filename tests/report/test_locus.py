@@ -36,13 +36,20 @@ def _images(text: str) -> list[bytes]:
 def test_full_report(sim_locus, tmp_path) -> None:
     res = _full(sim_locus, tmp_path / "r.html", top=2)
     text = res.html.read_text()
-    for ident in ("report-title", "locus-plot", "candidate-table", "tracks-1", "tracks-2",
-                  "abc-arcs"):  # fmt: skip
+    # track panels for the top ranked candidates only (context rows are never ranked)
+    n_panels = min(2, int((res.candidates["role"] == "candidate").sum()))
+    panels = [f"tracks-{k}" for k in range(1, n_panels + 1)]
+    for ident in ("report-title", "locus-plot", "candidate-table", *panels, "abc-arcs"):
         assert f'id="{ident}"' in text
+    assert f'id="tracks-{n_panels + 1}"' not in text
     pngs = _images(text)
-    assert len(pngs) == 4 and all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert len(pngs) == 2 + n_panels and all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     assert "not provided" in text  # effects were not given
-    assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing external
+    assert not re.search(r'src="(https?:)?//', text)  # nothing external is loaded
+    links = re.findall(r'href="((?:https?:)?//[^"]+)"', text)  # only the genome browsers
+    assert links and all(
+        u.startswith(("https://genome.ucsc.edu/", "http://localhost:60151/")) for u in links
+    )
     assert "<script" not in text
     cands = pd.read_csv(res.candidates_tsv, sep="\t")
     assert list(cands.columns) == CANDIDATE_COLUMNS

@@ -68,7 +68,7 @@ def test_bulk_is_exact_sum_of_truth_tracks(world_dir, sim):
     _, world = world_dir
     sizes = world.reference.lengths
     tracks = pd.read_csv(sim.tracks, sep="\t")
-    for strand, col in (("pl", "plus_bigwig"), ("mn", "minus_bigwig")):
+    for strand, col in (("pl", "plus"), ("mn", "minus")):
         bulk = _all(sim.out_dir / f"bulk.{strand}.bw", sizes)
         parts = [_all(sim.out_dir / p, sizes) for p in tracks[col]]
         for c in sizes:
@@ -80,7 +80,7 @@ def test_bulk_is_exact_sum_of_truth_tracks(world_dir, sim):
     for _, row in tracks.iterrows():
         for c in sizes:
             lib = _values(sim.out_dir / row["library_plus"], c, sizes[c])
-            thin = _values(sim.out_dir / row["plus_bigwig"], c, sizes[c])
+            thin = _values(sim.out_dir / row["plus"], c, sizes[c])
             assert (thin <= lib).all()
 
 
@@ -91,7 +91,7 @@ def test_thinning_hits_proportions_of_depth(sim):
     bw_totals = []
     for _, row in tracks.iterrows():
         total = 0.0
-        for col in ("plus_bigwig", "minus_bigwig"):
+        for col in ("plus", "minus"):
             bw = pyBigWig.open(str(sim.out_dir / row[col]))
             total += sum(
                 abs(v) * (e - s) for c in bw.chroms() for s, e, v in (bw.intervals(c) or ())

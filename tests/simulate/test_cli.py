@@ -5,6 +5,7 @@ from typer.testing import CliRunner
 
 from varinterp.cli import simulate
 from varinterp.cli._common import ErrorHandlingGroup
+from varinterp.cli._conventions import apply_conventions
 
 
 def _app() -> typer.Typer:
@@ -15,6 +16,7 @@ def _app() -> typer.Typer:
         """test root"""
 
     root.add_typer(simulate.app, name="simulate")
+    apply_conventions(root)
     return root
 
 
@@ -35,8 +37,22 @@ def test_world_is_reproducible_through_the_cli(tmp_path):
     for name in ("a", "b"):
         args = ["simulate", "world", "-o", str(tmp_path / name), "--seed", "11", "-q", *SMALL]
         assert runner.invoke(_app(), args).exit_code == 0
-    for f in ("reference.fa", "cohort.vcf.gz", "truth.tsv", "elements.bed"):
+    for f in ("reference.fa", "truth.tsv", "elements.bed"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+    # the VCFs differ only in the command line each records (-o a, -o b)
+    import gzip
+
+    a, b = (
+        gzip.decompress((tmp_path / n / "cohort.vcf.gz").read_bytes()).decode().splitlines()
+        for n in ("a", "b")
+    )
+    assert [x for x in a if x.startswith("##varinterp_command=")] == [
+        f"##varinterp_command=varinterp simulate world -o {tmp_path / 'a'} --seed 11 -q "
+        + " ".join(SMALL)
+    ]
+    assert [x for x in a if not x.startswith("##varinterp_command")] == [
+        x for x in b if not x.startswith("##varinterp_command")
+    ]
 
 
 def test_existing_out_without_overwrite_is_exit_2(tmp_path):

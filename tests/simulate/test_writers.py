@@ -22,6 +22,7 @@ FILES = {
     "cohort.vcf.gz.tbi",
     "elements.bed",
     "elements.tsv",
+    "genes.bed",
     "motifs.bed",
     "tss.bed",
     "truth.tsv",
@@ -176,3 +177,15 @@ def test_bcftools_norm_finds_no_ref_mismatch(written):
         text=True,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_genes_are_the_promoters_at_their_sense_tss(tmp_path, small_world):
+    """genes.bed (for link abc --genes): one BED6 row per planted promoter, 1 bp at its
+    sense TSS, named by element id, on its strand."""
+    write_world(small_world, tmp_path / "w")
+    rows = [line.split("\t") for line in (tmp_path / "w" / "genes.bed").read_text().splitlines()]
+    promoters = [e for e in small_world.elements if e.kind == "promoter"]
+    assert len(rows) == len(promoters) > 0
+    for row, e in zip(rows, promoters, strict=True):
+        sense = next(t for t in e.tss if t.role == "sense")
+        assert row == [e.chrom, str(sense.pos), str(sense.pos + 1), e.element_id, "0", e.strand]

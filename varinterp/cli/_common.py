@@ -39,12 +39,31 @@ __all__ = [
     "console",
     "err_console",
     "file_system_error",
+    "milestone",
     "progress_bar",
     "require_file",
     "set_threads",
 ]
 
-console = Console(soft_wrap=True)
+
+class _LoggedConsole(Console):
+    """The stdout console; what it prints also goes to the ``--log-file`` (plain text)."""
+
+    def print(self, *objects, **kwargs) -> None:  # type: ignore[override]
+        super().print(*objects, **kwargs)
+        if _state.log_file is not None:
+            from rich.text import Text
+
+            parts = []
+            for o in objects:
+                try:
+                    parts.append(Text.from_markup(o).plain if isinstance(o, str) else str(o))
+                except Exception:  # not rich markup after all: log it as written
+                    parts.append(str(o))
+            _state.log_line(" ".join(parts))
+
+
+console = _LoggedConsole(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
@@ -202,63 +221,92 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-class _LogLines:
-    """Plain progress lines on stderr, at most one per `interval` seconds (the first
-    after `interval`, so short runs stay silent), and a last one when a line was shown."""
+def _rate(per_second: float, unit: str) -> str:
+    per = f" {unit}/s" if unit else "/s"
+    if per_second >= 10:
+        return f"{per_second:,.0f}{per}"
+    return f"{per_second:.2g}{per}"
 
-    def __init__(self, description: str, interval: float) -> None:
+
+class _LogLines:
+    """Plain progress lines (counts, rate, elapsed, ETA) for a log: on stderr when `echo`,
+    and in the ``--log-file``. At most one per `interval` seconds (the first after
+    `interval`), and a last one at the end of the work (`finish`)."""
+
+    def __init__(self, description: str, interval: float, *, unit: str, echo: bool) -> None:
         self.description = description
         self.interval = interval
+        self.unit = unit
+        self.echo = echo
         self.start = self.last = time.monotonic()
-        self.shown = False
         self.state: tuple[int, int | None] | None = None
         self.printed: tuple[int, int | None] | None = None
 
-    def line(self, done: int, total: int | None) -> str:
+    def line(self, done: int, total: int | None, *, final: bool = False) -> str:
         elapsed = time.monotonic() - self.start
+        unit = f" {self.unit}" if self.unit else ""
+        rate = f", {_rate(done / elapsed, self.unit)}" if done and elapsed > 0 else ""
+        if final:
+            count = f"{done:,}/{total:,}" if total else f"{done:,}"
+            return f"{self.description}: {count}{unit} done in {_clock(elapsed)}{rate}"
         if total:
             eta = elapsed / done * (total - done) if done else float("nan")
             eta_text = _clock(eta) if eta == eta else "?"
             return (
-                f"{self.description}: {done:,}/{total:,} ({100 * done / total:.0f}%), "
-                f"{_clock(elapsed)} elapsed, about {eta_text} left"
+                f"{self.description}: {done:,}/{total:,}{unit} ({100 * done / total:.0f}%)"
+                f"{rate}, {_clock(elapsed)} elapsed, about {eta_text} left"
             )
-        return f"{self.description}: {done:,} done, {_clock(elapsed)} elapsed"
+        return f"{self.description}: {done:,}{unit} done{rate}, {_clock(elapsed)} elapsed"
+
+    def _write(self, text: str) -> None:
+        if self.echo:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+        _state.log_line(text)
 
     def __call__(self, done: int, total: int | None) -> None:
         self.state = (done, total)
         now = time.monotonic()
         if now - self.last >= self.interval:
             self.last = now
-            self.shown = True
             self.printed = self.state
-            sys.stderr.write(self.line(done, total) + "\n")
-            sys.stderr.flush()
+            self._write(self.line(done, total))
 
-    def close(self) -> None:
-        if self.shown and self.state is not None and self.state != self.printed:
-            sys.stderr.write(self.line(*self.state) + "\n")
-            sys.stderr.flush()
+    def finish(self) -> None:
+        """The milestone line at the end of the work: counts, time and rate."""
+        if self.state is not None and self.state[0] > 0:
+            self._write(self.line(*self.state, final=True))
+
+
+def milestone(text: str, *, quiet: bool) -> None:
+    """A line marking a step of the work (an epoch, a demo step): on stdout unless
+    `quiet`, and in the ``--log-file``."""
+    if not quiet:
+        console.print(text, highlight=False)
+    elif _state.log_file is not None:
+        _state.log_line(text)
 
 
 @contextlib.contextmanager
-def progress_bar(description: str, *, quiet: bool) -> Iterator[ProgressCallback]:
-    """Yield a progress callback: a rich bar on a terminal's stderr; otherwise (a cluster
-    log, a pipe) a plain line at most every `LOG_INTERVAL_S` seconds; nothing when quiet."""
-    if quiet:
-        yield lambda done, total: None
-        return
-    if not err_console.is_terminal:
-        lines = _LogLines(description, LOG_INTERVAL_S)
-        try:
-            yield lines
-        finally:
-            lines.close()
+def progress_bar(description: str, *, quiet: bool, unit: str = "") -> Iterator[ProgressCallback]:
+    """Yield a progress callback ``(done, total)`` counting `unit` (variants, windows...).
+
+    On a terminal's stderr: a rich bar with the count, elapsed time and ETA. Otherwise (a
+    cluster log, a pipe): a plain line at most every `LOG_INTERVAL_S` seconds and one
+    when the work is done. `quiet` silences both; the ``--log-file`` gets the plain lines
+    either way. Nothing is printed for work that fails.
+    """
+    terminal = err_console.is_terminal
+    lines = _LogLines(description, LOG_INTERVAL_S, unit=unit, echo=not quiet and not terminal)
+    if quiet or not terminal:
+        yield lines
+        lines.finish()
         return
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn(unit),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
@@ -267,5 +315,7 @@ def progress_bar(description: str, *, quiet: bool) -> Iterator[ProgressCallback]
 
         def update(done: int, total: int | None) -> None:
             progress.update(task, completed=done, total=total)
+            lines(done, total)
 
         yield update
+    lines.finish()

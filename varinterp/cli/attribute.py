@@ -11,7 +11,8 @@ import typer
 from varinterp.cli._common import console, require_file, set_threads
 from varinterp.cli._options import (
     Device,
-    Out,
+    Fasta,
+    Model,
     Overwrite,
     Quiet,
     Seed,
@@ -34,21 +35,36 @@ class Target(StrEnum):
 
 
 def attribute_command(
-    model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model directory (config.json + fold_*).")
+    model: Model,
+    fasta: Fasta,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="FILE", help="Attributions (.npz; see below)."),
     ],
-    fasta: Annotated[Path, typer.Option("--fasta", help="Reference genome FASTA.")],
-    out: Out,
     region: Annotated[
         list[str] | None,
-        typer.Option("--region", help="chrom:start-end (1-based); window centred on it. Repeat."),
+        typer.Option(
+            "--region",
+            metavar="CHROM:START-END",
+            help="1-based; a window centred on it. Repeat.",
+        ),
     ] = None,
     bed: Annotated[
-        Path | None, typer.Option("--bed", help="BED of regions; one window per row.")
+        Path | None,
+        typer.Option(
+            "--regions", "--bed", metavar="BED", help="BED of regions; one window per row."
+        ),
     ] = None,
-    variant: Annotated[
-        str | None,
-        typer.Option("--variant", help="chrom:pos:ref:alt (1-based): ref and alt windows."),
+    variants: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--variants",
+            "--variant",
+            metavar="FILE|CHROM:POS:REF:ALT",
+            help="Variants: ref and alt windows of each. A VCF/BCF, a TSV/BED list "
+            "(chrom pos ref alt, 1-based) or chrom:pos:ref:alt strings (repeat or "
+            "comma-separate).",
+        ),
     ] = None,
     method: Annotated[
         Method,
@@ -67,9 +83,13 @@ def attribute_command(
     ] = 20,
     bigwig: Annotated[
         Path | None,
-        typer.Option("--bigwig", help="Also write per-base attributions as a bigWig (.bw)."),
+        typer.Option(
+            "--bigwig", metavar="FILE", help="Also write per-base attributions as a bigWig (.bw)."
+        ),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Windows per forward pass.")
+    ] = 32,
     device: Device = "auto",
     threads: Threads = 1,
     seed: Seed = 0,
@@ -81,7 +101,7 @@ def attribute_command(
 
     Writes an npz (attributions and hypothetical scores (N, 4, L), one-hot x, chrom,
     start, label; for tfmodisco-lite and plots) and, with --bigwig, a bigWig of the
-    observed bases' scores (ALT windows of --variant in NAME.alt.bw).
+    observed bases' scores (ALT windows of --variants in NAME.alt.bw).
     """
     require_file(fasta, "reference FASTA")
     if bed is not None:
@@ -90,7 +110,7 @@ def attribute_command(
     from varinterp.effects.attribute_run import run_attribution
 
     result = run_attribution(
-        model=model, fasta=fasta, out=out, regions=region, bed=bed, variant=variant,
+        model=model, fasta=fasta, out=out, regions=region, bed=bed, variants=variants,
         method=method.value, target=target.value, n_shuffles=n_shuffles, seed=seed,
         bigwig=bigwig, batch_size=batch_size, device=device, overwrite=overwrite,
     )  # fmt: skip

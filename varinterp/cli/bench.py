@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
-from varinterp.cli._options import Device, Out, Overwrite, Quiet, Seed, Threads, Verbose
+from varinterp.cli._options import Device, OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 from varinterp.errors import InputError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ ModelOpt = Annotated[
     typer.Option(
         "--model",
         "-m",
+        metavar="[LABEL=]DIR",
         help=(
             "LABEL=MODEL_DIR (repeatable), e.g. personal=models/clipnet-lcl "
             "reference=models/clipnet-ref; a bare MODEL_DIR is labelled by its folder name."
@@ -86,6 +87,7 @@ def qtl(
         Path,
         typer.Option(
             "--qtls",
+            metavar="FILE",
             help=(
                 "QTL list: one rsID (a VCF ID) or chrom:pos (1-based) or chrom:pos:ref:alt "
                 "per line, or a TSV with a 'qtl' column."
@@ -93,20 +95,29 @@ def qtl(
         ),
     ],
     store: Annotated[
-        Path, typer.Option("--store", help="Genome store (varinterp genome build) of the cohort.")
+        Path,
+        typer.Option(
+            "--store",
+            "-s",
+            metavar="DIR",
+            help="Genome store (varinterp genome build) of the cohort.",
+        ),
     ],
     sample_sheet: Annotated[
         Path,
         typer.Option(
+            "--tracks",
             "--sample-sheet",
+            metavar="TSV",
             help=(
-                "TSV with columns library, sample (store sample), plus, minus (bigWigs; "
-                "minus may be negative), optional total (reads for RPM)."
+                "Track table (docs/tracks.md), one row per library: library, sample (store "
+                "sample), plus, minus (bigWigs; minus may be negative), optional depth "
+                "(reads for RPM)."
             ),
         ),
     ],
     model: ModelOpt,
-    out: Out,
+    out: OutDir,
     holdout_composite: Composite = True,
     rc_average: RcAverage = True,
     device: Device = "auto",
@@ -123,11 +134,11 @@ def qtl(
     takes the L2 norm of the difference; the same on the observed RPM tracks averaged
     over each group's libraries. Reports Pearson's r of log10(L2 + 1e-3) per model.
 
-    Writes OUT/qtl_effects.tsv (one row per QTL), OUT/summary.tsv (one row per model)
-    and OUT/scatter.png.
+    Writes OUT/qtl_effects.tsv (one row per QTL, 1-based pos), OUT/summary.tsv (one row
+    per model) and OUT/scatter.png.
     """
     require_file(qtls, "QTL list")
-    require_file(sample_sheet, "sample sheet")
+    require_file(sample_sheet, "track table")
     if not store.is_dir():
         msg = f"genome store {store} does not exist; build it with varinterp genome build"
         raise InputError(msg)
@@ -135,7 +146,7 @@ def qtl(
     set_threads(threads)
     from varinterp.effects.qtl import qtl_benchmark
 
-    with progress_bar("QTL benchmark", quiet=quiet) as on_progress:
+    with progress_bar("QTL benchmark", quiet=quiet, unit="steps") as on_progress:
         result = qtl_benchmark(
             qtls=qtls,
             store=store,
@@ -166,6 +177,7 @@ def mpra(
         Path,
         typer.Option(
             "--oligos",
+            metavar="TSV",
             help=(
                 "Oligo table (TSV): id, chrom, pos (1-based), ref, alt, oligo (ref-allele "
                 "sequence); optional offset, active, emvar, log2fc and other columns."
@@ -176,6 +188,7 @@ def mpra(
         Path,
         typer.Option(
             "--backbone",
+            metavar="FILE",
             help="Reporter plasmid FASTA (e.g. pMPRAv3:minP-GFP, Addgene #109035), circular.",
         ),
     ],
@@ -185,12 +198,13 @@ def mpra(
             "--insert-at", min=0, help="0-based backbone position where the oligo is inserted."
         ),
     ],
-    out: Out,
+    out: OutDir,
     model: ModelOpt = [],  # noqa: B006 - typer needs a list default
     score_column: Annotated[
         list[str],
         typer.Option(
             "--score-column",
+            metavar="LABEL=COLUMN",
             help=(
                 "LABEL=COLUMN (repeatable): an oligo-table column with another model's "
                 "predicted log2FC (ref/alt), compared like the models."
@@ -203,12 +217,16 @@ def mpra(
         typer.Option(
             "--insert-end",
             min=0,
-            help="Replace backbone[insert-at:insert-end] by the oligo (default: insert only).",
+            help="Replace backbone\\[insert-at:insert-end] by the oligo (default: insert only).",
         ),
     ] = None,
     backbone_record: Annotated[
         str | None,
-        typer.Option("--backbone-record", help="FASTA record of the backbone (if several)."),
+        typer.Option(
+            "--backbone-record",
+            metavar="NAME",
+            help="FASTA record of the backbone (if several).",
+        ),
     ] = None,
     upstream: Annotated[
         int | None,
@@ -226,12 +244,15 @@ def mpra(
         str | None,
         typer.Option(
             "--chroms",
+            metavar="CHROM,CHROM...",
             help="Comma-separated chromosomes to keep, e.g. the held-out chr9,chr13,chr20,chr21.",
         ),
     ] = None,
     baseline: Annotated[
         str | None,
-        typer.Option("--baseline", help="Label that auPRC differences are taken against."),
+        typer.Option(
+            "--baseline", metavar="LABEL", help="Label that auPRC differences are taken against."
+        ),
     ] = None,
     n_boot: Annotated[
         int, typer.Option("--bootstraps", min=0, help="Bootstrap draws for auPRC.")
@@ -282,7 +303,7 @@ def mpra(
     set_threads(threads)
     from varinterp.effects.mpra import mpra_benchmark
 
-    with progress_bar("MPRA benchmark", quiet=quiet) as on_progress:
+    with progress_bar("MPRA benchmark", quiet=quiet, unit="steps") as on_progress:
         result = mpra_benchmark(
             oligos=oligos,
             backbone=backbone,

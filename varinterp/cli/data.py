@@ -26,6 +26,7 @@ Manifests = Annotated[
     Path | None,
     typer.Option(
         "--manifests",
+        metavar="DIR",
         help=(
             "Folder of *.toml manifests (default: $VARINTERP_MANIFESTS or the manifests "
             "installed with varinterp, data_manifests/ in the repository)."
@@ -34,7 +35,11 @@ Manifests = Annotated[
 ]
 Cache = Annotated[
     Path | None,
-    typer.Option("--cache", help="Cache folder (default: $VARINTERP_DATA or ~/.cache/varinterp)."),
+    typer.Option(
+        "--cache",
+        metavar="DIR",
+        help="Cache folder (default: $VARINTERP_DATA or ~/.cache/varinterp).",
+    ),
 ]
 
 
@@ -77,7 +82,12 @@ def fetch_cmd(
     names: Annotated[list[str], typer.Argument(help="Dataset names (see 'varinterp data list').")],
     file: Annotated[
         list[str] | None,
-        typer.Option("--file", "-f", help="Only files matching this pattern (repeatable)."),
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="PATTERN",
+            help="Only files matching this pattern (repeatable).",
+        ),
     ] = None,
     include_optional: Annotated[
         bool, typer.Option("--all", help="Also fetch the files marked optional.")

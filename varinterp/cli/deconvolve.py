@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._conventions import refuse_existing
 from varinterp.cli._options import (
     Device,
-    Out,
+    OutDir,
+    OutFile,
     Overwrite,
     Quiet,
     Threads,
@@ -32,6 +35,12 @@ app = typer.Typer(
 )
 
 
+class Rescale(StrEnum):
+    counts = "counts"
+    per_bp = "per-bp"
+    none = "none"
+
+
 def _pairs(values: list[str], what: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for v in values:
@@ -47,45 +56,70 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
 
 @app.command("prep")
 def prep(
-    bulk_pl: Annotated[Path, typer.Option("--bulk-pl", help="Bulk plus-strand bigWig.")],
-    acc: Annotated[
-        list[str],
-        typer.Option("--acc", help="NAME=accessibility.bw, once per cell type (order kept)."),
+    bulk_pl: Annotated[
+        Path, typer.Option("--bulk-pl", metavar="FILE", help="Bulk plus-strand bigWig.")
     ],
-    out: Out,
+    out: OutFile,
+    tracks: Annotated[
+        Path | None,
+        typer.Option(
+            "--tracks",
+            metavar="TSV",
+            help="Track table (docs/tracks.md): each cell type's accessibility (+ "
+            "accessibility_depth) and, for eval, its ground truth as plus/minus. Or give "
+            "--acc (and --truth).",
+        ),
+    ] = None,
+    acc: Annotated[
+        list[str] | None,
+        typer.Option("--acc", metavar="NAME=BW", help="NAME=accessibility.bw, once per cell type."),
+    ] = None,
     bulk_mn: Annotated[
         Path | None,
-        typer.Option("--bulk-mn", help="Bulk minus-strand bigWig (values may be negative)."),
+        typer.Option(
+            "--bulk-mn", metavar="FILE", help="Bulk minus-strand bigWig (values may be negative)."
+        ),
     ] = None,
     truth: Annotated[
         list[str] | None,
         typer.Option(
-            "--truth", help="NAME=plus.bw,minus.bw ground truth per cell type (for eval)."
+            "--truth",
+            metavar="NAME=PLUS[,MINUS]",
+            help="NAME=plus.bw,minus.bw ground truth per cell type (for eval).",
         ),
     ] = None,
     regions: Annotated[
         Path | None,
-        typer.Option("--regions", help="BED of regions to centre windows on; default: bulk peaks."),
+        typer.Option(
+            "--regions",
+            metavar="BED",
+            help="BED of regions to centre windows on; default: bulk peaks.",
+        ),
     ] = None,
     n_peaks: Annotated[
         int, typer.Option("--n-peaks", min=1, help="Bulk peaks to call when no --regions.")
     ] = 2000,
     chroms: Annotated[
-        list[str] | None, typer.Option("--chrom", help="Contig to call peaks on (repeatable).")
+        list[str] | None,
+        typer.Option("--chrom", metavar="CHROM", help="Contig to call peaks on (repeatable)."),
     ] = None,
     fasta: Annotated[
-        Path | None, typer.Option("--fasta", help="Reference FASTA; without it sequence is N.")
+        Path | None,
+        typer.Option("--fasta", metavar="FILE", help="Reference FASTA; without it sequence is N."),
     ] = None,
     library_size: Annotated[
         list[str] | None,
         typer.Option(
-            "--library-size", help="NAME=N fragments per cell type (default: track total)."
+            "--library-size",
+            metavar="NAME=N",
+            help="NAME=N fragments per cell type (default: track total).",
         ),
     ] = None,
     library_sizes: Annotated[
         Path | None,
         typer.Option(
             "--library-sizes",
+            metavar="TSV",
             help="library_sizes.tsv from `pseudobulk` (cell_type, n_fragments); instead of "
             "--library-size.",
         ),
@@ -101,7 +135,9 @@ def prep(
     ] = 0.0,
     exclude: Annotated[
         Path | None,
-        typer.Option("--exclude", help="BED (e.g. blacklist) background windows must avoid."),
+        typer.Option(
+            "--exclude", metavar="BED", help="BED (e.g. blacklist) background windows must avoid."
+        ),
     ] = None,
     tile_step: Annotated[
         int | None,
@@ -116,6 +152,8 @@ def prep(
     background_seed: Annotated[
         int, typer.Option("--background-seed", help="Seed of the background draw.")
     ] = 1234567,
+    threads: Threads = 1,
+    overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -123,11 +161,16 @@ def prep(
     from varinterp.deconv.run import prepare_data
 
     require_file(bulk_pl, "bulk plus-strand bigWig")
+    refuse_existing(out, overwrite=overwrite)
+    set_threads(threads)
     if bulk_mn is not None:
         require_file(bulk_mn, "bulk minus-strand bigWig")
-    accessibility = _pairs(acc, "acc")
-    for name, path in accessibility.items():
-        require_file(Path(path), f"accessibility bigWig of {name}")
+    if (tracks is None) == (not acc):
+        raise InputError("give the cell types' accessibility as --tracks TABLE or as --acc")
+    accessibility: dict[str, str] | Path = tracks if tracks is not None else _pairs(acc, "acc")
+    if isinstance(accessibility, dict):
+        for name, path in accessibility.items():
+            require_file(Path(path), f"accessibility bigWig of {name}")
     truth_map = None
     if truth:
         truth_map = {}
@@ -161,7 +204,7 @@ def prep(
     for path, what in ((regions, "regions BED"), (exclude, "exclusion BED"), (fasta, "FASTA")):
         if path is not None:
             require_file(path, what)
-    with progress_bar("preparing windows", quiet=quiet) as on_progress:
+    with progress_bar("preparing windows", quiet=quiet, unit="steps") as on_progress:
         result = prepare_data(
             bulk_pl=bulk_pl,
             bulk_mn=bulk_mn,
@@ -187,14 +230,21 @@ def prep(
 
 @app.command("import-h5")
 def import_h5(
-    h5: Annotated[Path, typer.Option("--h5", help="data.h5 written by DeepDETAILS prep-data.")],
+    h5: Annotated[
+        Path,
+        typer.Option("--h5", metavar="FILE", help="data.h5 written by DeepDETAILS prep-data."),
+    ],
     cell_type: Annotated[
-        list[str], typer.Option("--cell-type", help="Cell-type names in the file's order.")
+        list[str],
+        typer.Option("--cell-type", metavar="NAME", help="Cell-type names in the file's order."),
     ],
     chrom_sizes: Annotated[
-        Path, typer.Option("--chrom-sizes", help="chrom<TAB>length file of the genome.")
+        Path,
+        typer.Option("--chrom-sizes", metavar="FILE", help="chrom<TAB>length file of the genome."),
     ],
-    out: Out,
+    out: OutFile,
+    threads: Threads = 1,
+    overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -203,6 +253,8 @@ def import_h5(
     from varinterp.deconv.reference_h5 import read_deepdetails_h5
 
     require_file(h5, "DeepDETAILS data file")
+    refuse_existing(out, overwrite=overwrite)
+    set_threads(threads)
     require_file(chrom_sizes, "contig sizes file")
     data = read_deepdetails_h5(h5, cell_types=cell_type, chrom_sizes=chrom_sizes)
     save_data(data=data, path=out)
@@ -215,28 +267,35 @@ app.command("train")(train)
 
 @app.command("predict")
 def predict(
-    data: Annotated[Path, typer.Option("--data", help="data.h5 from `deconvolve prep`.")],
+    data: Annotated[
+        Path, typer.Option("--data", metavar="FILE", help="data.h5 from `deconvolve prep`.")
+    ],
     model: Annotated[
         list[Path],
         typer.Option(
             "--model",
+            "-m",
+            metavar="DIR",
             help="Model directory (OUT/model of train); repeat for replicate runs. Every "
             "model of every directory predicts; their mean is rescaled and exported.",
         ),
     ],
-    out: Out,
+    out: OutDir,
     rescale: Annotated[
-        str, typer.Option("--rescale", help="counts (default), per-bp or none.")
-    ] = "counts",
+        Rescale, typer.Option("--rescale", help="counts (default), per-bp or none.")
+    ] = Rescale.counts,
     min_abs: Annotated[float, typer.Option("--min-abs", help="Drop |values| below this.")] = 0.0,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Windows per forward pass.")
+    ] = 32,
     device: Device = "auto",
     threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Write per-cell-type <ct>.pl.bw / <ct>.mn.bw (minus negative), counts.tsv, predictions.h5."""
+    """Write per-cell-type <ct>.pl.bw / <ct>.mn.bw (minus negative), tracks.tsv (the track
+    table of those bigWigs, docs/tracks.md), counts.tsv and predictions.h5 into --out."""
     from varinterp.deconv.run import predict_run
 
     require_file(data, "deconvolution data")
@@ -244,12 +303,12 @@ def predict(
         if not path.is_dir():
             raise InputError(f"model directory {path} does not exist; pass OUT/model of train")
     set_threads(threads)
-    with progress_bar("predicting", quiet=quiet) as on_progress:
+    with progress_bar("predicting", quiet=quiet, unit="windows") as on_progress:
         result = predict_run(
             data=data,
             models=model,
             out=out,
-            rescale=rescale,
+            rescale=rescale.value,
             min_abs=min_abs,
             batch_size=batch_size,
             device=device,
@@ -266,19 +325,33 @@ def predict(
 
 @app.command("eval")
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="data.h5 with ground truth (--truth).")],
-    out: Out,
+    data: Annotated[
+        Path,
+        typer.Option("--data", metavar="FILE", help="data.h5 with ground truth (--truth)."),
+    ],
+    out: OutFile,
     predictions: Annotated[
-        Path | None, typer.Option("--predictions", help="predictions.h5 from predict.")
+        Path | None,
+        typer.Option("--predictions", metavar="FILE", help="predictions.h5 from predict."),
     ] = None,
-    label: Annotated[str, typer.Option("--label", help="Name of the predictions.")] = "deepdetails",
+    label: Annotated[
+        str, typer.Option("--label", metavar="NAME", help="Name of the predictions.")
+    ] = "deepdetails",
+    threads: Threads = 1,
+    overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Score predictions and the baselines: OUT.tsv (long) and OUT.summary.tsv (medians)."""
+    """Score predictions and the baselines: OUT (long table, e.g. eval.tsv) and beside it
+    the medians (eval.summary.tsv)."""
     from varinterp.deconv.run import evaluate_files
 
     require_file(data, "deconvolution data")
+    refuse_existing(out, overwrite=overwrite)
+    refuse_existing(
+        out.with_name(out.name.removesuffix(".tsv") + ".summary.tsv"), overwrite=overwrite
+    )
+    set_threads(threads)
     if predictions is not None:
         require_file(predictions, "predictions")
     result = evaluate_files(data=data, out=out, predictions=predictions, label=label)

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, err_console, progress_bar, require_file
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, err_console, progress_bar, require_file, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 from varinterp.errors import InputError
 
 __all__ = ["preflight", "pseudobulk"]
@@ -29,27 +29,37 @@ Fragments = Annotated[
     Path,
     typer.Option(
         "--fragments",
+        metavar="FILE",
         help="scATAC fragments: chrom, start, end, barcode[, count] (TSV, plain or bgzipped).",
     ),
 ]
 Barcodes = Annotated[
     Path,
-    typer.Option("--barcodes", help="Barcode table: barcode<TAB>cell_type, no header."),
+    typer.Option(
+        "--barcodes", metavar="TSV", help="Barcode table: barcode<TAB>cell_type, no header."
+    ),
 ]
 BulkPl = Annotated[
     Path | None,
-    typer.Option("--bulk-pl", help="Bulk plus-strand bigWig (preflight; contig names)."),
+    typer.Option(
+        "--bulk-pl", metavar="FILE", help="Bulk plus-strand bigWig (preflight; contig names)."
+    ),
 ]
 BulkMn = Annotated[
-    Path | None, typer.Option("--bulk-mn", help="Bulk minus-strand bigWig (preflight).")
+    Path | None,
+    typer.Option("--bulk-mn", metavar="FILE", help="Bulk minus-strand bigWig (preflight)."),
 ]
 ChromSizes = Annotated[
     Path | None,
-    typer.Option("--chrom-sizes", help="chrom<TAB>length file (default: the bulk's header)."),
+    typer.Option(
+        "--chrom-sizes", metavar="FILE", help="chrom<TAB>length file (default: the bulk's header)."
+    ),
 ]
 Peaks = Annotated[
     Path | None,
-    typer.Option("--peaks", help="ATAC peaks (BED) for the preflight's signature regions."),
+    typer.Option(
+        "--peaks", metavar="BED", help="ATAC peaks (BED) for the preflight's signature regions."
+    ),
 ]
 Cutoff = Annotated[
     float,
@@ -59,6 +69,7 @@ MergeInto = Annotated[
     str | None,
     typer.Option(
         "--merge-into",
+        metavar="NAME",
         help="Preflight: merge low-fraction types into one type of this name (e.g. others) "
         "instead of dropping them.",
     ),
@@ -84,7 +95,7 @@ def _check(*paths: tuple[Path | None, str]) -> None:
 def pseudobulk(
     fragments: Fragments,
     barcodes: Barcodes,
-    out: Out,
+    out: OutDir,
     bulk_pl: BulkPl = None,
     bulk_mn: BulkMn = None,
     chrom_sizes: ChromSizes = None,
@@ -105,6 +116,7 @@ def pseudobulk(
     merge_into: MergeInto = None,
     seed: Seed = 0,
     strict: StrictInput = False,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -112,11 +124,11 @@ def pseudobulk(
     """Per-cell-type pseudo-bulk accessibility bigWigs from scATAC fragments.
 
     Writes into the folder --out: <cell type>.bw (raw counts per base), library_sizes.tsv
-    (cell_type, n_cells, n_fragments, norm = 1e6 / n_fragments, bigwig) and, unless
-    --skip-preflight, preflight/ (preflight.tsv, signatures.tsv, signatures.png,
-    barcodes.tsv). The preflight needs --peaks and --bulk-pl. Pass the tracks to
-    `deconvolve prep` as --acc NAME=<out>/<cell type>.bw and the fragment counts as
-    --library-size NAME=n_fragments.
+    (cell_type, n_cells, n_fragments, norm = 1e6 / n_fragments, bigwig), tracks.tsv (the
+    track table: accessibility and accessibility_depth per cell type, docs/tracks.md)
+    and, unless --skip-preflight, preflight/ (preflight.tsv, signatures.tsv,
+    signatures.png, barcodes.tsv). The preflight needs --peaks and --bulk-pl. Pass the
+    tracks to `deconvolve prep` as --tracks <out>/tracks.tsv.
     """
     _check(
         (fragments, "fragments file"),
@@ -131,6 +143,7 @@ def pseudobulk(
         raise InputError(msg)
     from varinterp.deconv.pseudobulk import make_pseudobulk
 
+    set_threads(threads)
     with progress_bar("writing pseudo-bulk tracks", quiet=quiet) as on_progress:
         result = make_pseudobulk(
             fragments=fragments,
@@ -173,9 +186,13 @@ def pseudobulk(
 def preflight(
     fragments: Fragments,
     barcodes: Barcodes,
-    peaks: Annotated[Path, typer.Option("--peaks", help="ATAC peaks (BED): candidate regions.")],
-    bulk_pl: Annotated[Path, typer.Option("--bulk-pl", help="Bulk plus-strand bigWig.")],
-    out: Out,
+    peaks: Annotated[
+        Path, typer.Option("--peaks", metavar="BED", help="ATAC peaks (BED): candidate regions.")
+    ],
+    bulk_pl: Annotated[
+        Path, typer.Option("--bulk-pl", metavar="FILE", help="Bulk plus-strand bigWig.")
+    ],
+    out: OutDir,
     bulk_mn: BulkMn = None,
     chrom_sizes: ChromSizes = None,
     cutoff: Cutoff = 0.035,
@@ -187,11 +204,21 @@ def preflight(
     max_per_type: Annotated[
         int, typer.Option("--max-per-type", min=1, help="Most signature regions per type.")
     ] = 1000,
-    q_cutoff: Annotated[float, typer.Option("--q", help="BH q-value cutoff.")] = 0.01,
+    q_cutoff: Annotated[
+        float,
+        typer.Option(
+            "--fdr",
+            "--q",
+            min=0.0,
+            max=1.0,
+            help="Benjamini-Hochberg FDR cut-off for signature regions (q < FDR).",
+        ),
+    ] = 0.01,
     fold_change: Annotated[float, typer.Option("--fold-change", help="Fold-change cutoff.")] = 2.0,
     nu: Annotated[float, typer.Option("--nu", min=0.01, max=1.0, help="NuSVR nu.")] = 0.85,
     seed: Seed = 0,
     strict: StrictInput = False,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -213,6 +240,7 @@ def preflight(
     )
     from varinterp.deconv.preflight import preflight_files
 
+    set_threads(threads)
     with progress_bar("preflight", quiet=quiet) as on_progress:
         result = preflight_files(
             fragments=fragments,

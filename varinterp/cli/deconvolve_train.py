@@ -5,15 +5,16 @@ Registered on the `deconvolve` group by `varinterp.cli.deconvolve`.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._common import console, milestone, progress_bar, require_file, set_threads
 from varinterp.cli._options import (
     Device,
-    Out,
+    OutDir,
     Quiet,
     Seed,
     Threads,
@@ -22,9 +23,23 @@ from varinterp.cli._options import (
 from varinterp.errors import InputError
 
 
+class ScalePlacement(StrEnum):
+    late_ch = "late-ch"
+    late = "late"
+    early = "early"
+    disable = "disable"
+
+
+class PenaltyWeighting(StrEnum):
+    counts = "counts"
+    none = "none"
+
+
 def train(
-    data: Annotated[Path, typer.Option("--data", help="data.h5 from `deconvolve prep`.")],
-    out: Out,
+    data: Annotated[
+        Path, typer.Option("--data", metavar="FILE", help="data.h5 from `deconvolve prep`.")
+    ],
+    out: OutDir,
     seq_only: Annotated[
         bool, typer.Option("--seq-only", help="Seq-only model (default fused).")
     ] = False,
@@ -34,8 +49,9 @@ def train(
         int, typer.Option("--profile-shrinkage", min=1, help="GRU hidden = filters / this.")
     ] = 8,
     scale_placement: Annotated[
-        str, typer.Option("--scale-placement", help="late-ch (default), late, early, disable.")
-    ] = "late-ch",
+        ScalePlacement,
+        typer.Option("--scale-placement", help="Where the counts scale enters the network."),
+    ] = ScalePlacement.late_ch,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Maximum epochs.")] = 50,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-3,
@@ -53,13 +69,13 @@ def train(
         ),
     ] = True,
     penalty_weighting: Annotated[
-        str,
+        PenaltyWeighting,
         typer.Option(
             "--penalty-weighting",
             help="counts (default): each window's penalty is weighted by its predicted "
             "share of the bulk (capped at 1); none: unweighted.",
         ),
-    ] = "counts",
+    ] = PenaltyWeighting.counts,
     redundancy_warmup: Annotated[
         float,
         typer.Option(
@@ -92,20 +108,31 @@ def train(
         bool, typer.Option("--holdout", help="Hold out chr22 (validation) and chr19 (test).")
     ] = False,
     max_retry: Annotated[int, typer.Option("--max-retry", min=0, help="Retries on collapse.")] = 3,
-    no_resume: Annotated[bool, typer.Option("--no-resume", help="Ignore a checkpoint.")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            "--no-resume",
+            help="Start afresh, ignoring a checkpoint, and replace a finished run.",
+        ),
+    ] = False,
     seed: Seed = 0,
     device: Device = "auto",
     threads: Threads = 1,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Train a DeepDETAILS model; writes OUT/model, metrics.jsonl, checkpoint.pt, train.json."""
+    """Train a DeepDETAILS model; writes OUT/model, metrics.jsonl, checkpoint.pt, train.json.
+
+    Started again with the same --out, a killed run resumes from its checkpoint; a
+    finished one is refused unless --overwrite (which starts afresh).
+    """
     from varinterp.models.deepdetails.train import TrainSettings, train_deconv
 
-    if penalty_weighting not in ("counts", "none"):
-        msg = f"--penalty-weighting must be counts or none, got {penalty_weighting!r}"
-        raise InputError(msg)
     require_file(data, "deconvolution data")
+    if (out / "train.json").is_file() and not overwrite:
+        msg = f"output {out} holds a finished run; remove it or pass --overwrite"
+        raise InputError(msg)
     set_threads(threads)
     settings = TrainSettings(
         epochs=epochs,
@@ -116,7 +143,7 @@ def train(
         redundancy=redundancy_gradient,
         redundancy_warmup=redundancy_warmup,
         redundancy_ramp=redundancy_ramp,
-        penalty_sample_weight=penalty_weighting,
+        penalty_sample_weight=penalty_weighting.value,
         count_scale=count_scale or None,
         patience=patience,
         seed=seed,
@@ -128,18 +155,18 @@ def train(
         "filters": filters,
         "gru_layers": gru_layers,
         "profile_shrinkage": profile_shrinkage,
-        "scale_placement": scale_placement,
+        "scale_placement": scale_placement.value,
     }
-    with progress_bar("training", quiet=quiet) as on_progress:
+    with progress_bar("training (this epoch)", quiet=quiet, unit="batches") as on_progress:
         result = train_deconv(
             data=data,
             config=architecture,
             out=out,
             settings=settings,
             device=device,
-            resume=not no_resume,
+            resume=not overwrite,
             on_progress=on_progress,
-            on_epoch=None if quiet else _print_epoch,
+            on_epoch=_epoch_printer(quiet),
         )
     if not quiet:
         qc = "passed" if result.qc_passed else "FAILED (collapsed branch)"
@@ -149,15 +176,19 @@ def train(
         )
 
 
-def _print_epoch(log, history) -> None:
-    """One line per epoch: epoch, learning rate, losses, and whether it is the best."""
-    del history
-    attempt = f"attempt {log.attempt} " if log.attempt else ""
-    val = log.metrics.get("val_loss")
-    val_text = f"  val loss {val:.4f}" if val is not None else ""
-    best = "  *best" if log.best else ""
-    console.print(
-        f"{attempt}epoch {log.epoch}  lr {log.lr:.3g}  train loss "
-        f"{log.metrics['train_loss']:.4f}{val_text}{best}",
-        highlight=False,
-    )
+def _epoch_printer(quiet: bool):
+    """A milestone line per epoch: epoch, learning rate, losses, whether it is the best."""
+
+    def show(log, history) -> None:
+        del history
+        attempt = f"attempt {log.attempt} " if log.attempt else ""
+        val = log.metrics.get("val_loss")
+        val_text = f"  val loss {val:.4f}" if val is not None else ""
+        best = "  *best" if log.best else ""
+        milestone(
+            f"{attempt}epoch {log.epoch}  lr {log.lr:.3g}  train loss "
+            f"{log.metrics['train_loss']:.4f}{val_text}{best}",
+            quiet=quiet,
+        )
+
+    return show

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar, require_file
-from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._conventions import refuse_existing
+from varinterp.cli._options import Fdr, OutDir, OutFile, Overwrite, Quiet, Threads, Verbose
 
 app = typer.Typer(
     help=(
@@ -39,14 +40,16 @@ def call(
         Path,
         typer.Option(
             "--tracks",
-            help="Track table (TSV with header): cell_type, path (bigWig), optional minus "
-            "(minus-strand bigWig) and depth (total for CPM). Several rows per cell type are "
-            "replicates.",
+            metavar="TSV",
+            help="Track table (docs/tracks.md): cell_type, plus (bigWig), optional minus and "
+            "depth (total for CPM). Several rows per cell type are replicates.",
         ),
     ],
-    regions: Annotated[Path, typer.Option("--regions", help="Regions to test (BED).")],
-    out: Out,
-    fdr: Annotated[float, typer.Option("--fdr", help="BH FDR cutoff (q < FDR).")] = 0.05,
+    regions: Annotated[
+        Path, typer.Option("--regions", metavar="BED", help="Regions to test (BED).")
+    ],
+    out: OutDir,
+    fdr: Fdr = 0.05,
     log2fc: Annotated[
         float, typer.Option("--log2fc", help="log2 fold change cutoff (cell type vs rest, >).")
     ] = 2.0,
@@ -65,6 +68,7 @@ def call(
     alternative: Annotated[
         Alternative, typer.Option("--alternative", help="Welch t-test alternative.")
     ] = Alternative.greater,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -75,7 +79,8 @@ def call(
     require_file(regions, "region BED")
     from varinterp.regulatory.elements import call_elements
 
-    with progress_bar("reading tracks", quiet=quiet) as on_progress:
+    set_threads(threads)
+    with progress_bar("reading tracks", quiet=quiet, unit="region sums") as on_progress:
         result = call_elements(
             tracks=tracks,
             regions=regions,
@@ -100,21 +105,24 @@ def enrich(
         Path,
         typer.Option(
             "--variants",
+            metavar="TSV",
             help="GWAS variants (TSV with header): chrom, pos (1-based) or start (0-based), "
             "trait. One row per variant and trait.",
         ),
     ],
-    peaks: Annotated[Path, typer.Option("--peaks", help="Bulk peak regions (BED).")],
+    peaks: Annotated[Path, typer.Option("--peaks", metavar="BED", help="Bulk peak regions (BED).")],
     elements: Annotated[
         Path,
         typer.Option(
             "--elements",
+            metavar="TSV",
             help="elements.tsv from 'elements call', or a TSV with cell_type and bed columns.",
         ),
     ],
-    out: Out,
+    out: OutFile,
     heatmap: Annotated[
-        Path | None, typer.Option("--heatmap", help="Heatmap image (.png, .pdf or .svg).")
+        Path | None,
+        typer.Option("--heatmap", metavar="FILE", help="Heatmap image (.png, .pdf or .svg)."),
     ] = None,
     background: Annotated[
         Background,
@@ -126,7 +134,18 @@ def enrich(
     alternative: Annotated[
         Alternative, typer.Option("--alternative", help="Fisher exact test alternative.")
     ] = Alternative.two_sided,
-    alpha: Annotated[float, typer.Option("--alpha", help="BH q-value cutoff.")] = 0.05,
+    fdr: Annotated[
+        float,
+        typer.Option(
+            "--fdr",
+            "--alpha",
+            min=0.0,
+            max=1.0,
+            help="Benjamini-Hochberg FDR cut-off over trait x cell type (q < FDR).",
+        ),
+    ] = 0.05,
+    threads: Threads = 1,
+    overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -135,8 +154,12 @@ def enrich(
     require_file(variants, "variant table")
     require_file(peaks, "peak BED")
     require_file(elements, "elements table")
+    refuse_existing(out, overwrite=overwrite)
+    if heatmap is not None:
+        refuse_existing(heatmap, overwrite=overwrite)
     from varinterp.regulatory.enrichment import enrich as run_enrich
 
+    set_threads(threads)
     result = run_enrich(
         variants=variants,
         peaks=peaks,
@@ -145,7 +168,7 @@ def enrich(
         heatmap=heatmap,
         background=background.value,
         alternative=alternative.value,
-        alpha=alpha,
+        alpha=fdr,
     )
     if not quiet:
         console.print(

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar, require_file
-from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Threads, Verbose
 from varinterp.errors import InputError
 
 __all__ = ["finemap_command"]
@@ -47,12 +47,13 @@ def finemap_command(
         Path,
         typer.Option(
             "--sumstats",
+            metavar="FILE",
             help="GWAS summary statistics, whitespace-separated (gzip ok): chrom, pos "
             "(1-based), ref, alt (effect allele), z or beta+se, optional n and id. "
             "Common names (CHR BP A1 A2 Z N SNP ...) are recognised.",
         ),
     ],
-    out: Out,
+    out: OutDir,
     method: Annotated[
         Method,
         typer.Option("--method", help="susie (SuSiE-RSS, L effects) or abf (one causal)."),
@@ -60,25 +61,32 @@ def finemap_command(
     plink: Annotated[
         Path | None,
         typer.Option(
+            "--ld-plink",
             "--plink",
+            metavar="PREFIX",
             help="LD panel as PLINK 1 genotypes: the prefix of .bed/.bim/.fam; the .bim "
             "5th column is taken as alt.",
         ),
     ] = None,
     ld_matrix: Annotated[
         Path | None,
-        typer.Option("--ld-matrix", help="LD correlation matrix (.npy, .npz, or whitespace text)."),
+        typer.Option(
+            "--ld-matrix",
+            metavar="FILE",
+            help="LD correlation matrix (.npy, .npz, or whitespace text).",
+        ),
     ] = None,
     ld_variants: Annotated[
         Path | None,
         typer.Option(
             "--ld-variants",
+            metavar="FILE",
             help="Variants of --ld-matrix, same order: header with chrom pos ref alt, id optional.",
         ),
     ] = None,
     region: Annotated[
         str | None,
-        typer.Option("--region", help="Locus CHROM:START-END, 1-based inclusive."),
+        typer.Option("--region", metavar="CHROM:START-END", help="The locus, 1-based inclusive."),
     ] = None,
     n: Annotated[
         float | None,
@@ -91,12 +99,17 @@ def finemap_command(
         str | None,
         typer.Option(
             "--prior-weights",
+            metavar="COLUMN",
             help="Column of per-variant prior weights (e.g. SNPVAR), normalised to sum 1.",
         ),
     ] = None,
     columns: Annotated[
         str | None,
-        typer.Option("--columns", help="Column names for roles, e.g. alt=A1,ref=A2,z=Z."),
+        typer.Option(
+            "--columns",
+            metavar="ROLE=NAME,...",
+            help="Column names for roles, e.g. alt=A1,ref=A2,z=Z.",
+        ),
     ] = None,
     min_abs_corr: Annotated[
         float,
@@ -135,6 +148,7 @@ def finemap_command(
         ),
     ] = LdFix.refuse,
     max_iter: Annotated[int, typer.Option("--max-iter", min=1, help="SuSiE: max sweeps.")] = 100,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -152,6 +166,7 @@ def finemap_command(
         require_file(ld_variants, "LD variants table")
     from varinterp.finemap.run import finemap
 
+    set_threads(threads)
     with progress_bar(f"fine-mapping ({method.value})", quiet=quiet) as on_progress:
         res = finemap(
             sumstats=sumstats,

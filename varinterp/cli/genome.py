@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
-from varinterp.cli._options import Out, Overwrite, Quiet, Strict, Threads, Verbose
+from varinterp.cli._conventions import refuse_existing
+from varinterp.cli._options import (
+    Fasta,
+    Force,
+    OutDir,
+    OutFile,
+    Overwrite,
+    Quiet,
+    Samples,
+    Store,
+    Strict,
+    Threads,
+    Verbose,
+)
 
 app = typer.Typer(
     help=(
@@ -23,9 +37,13 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-StorePath = Annotated[
-    Path, typer.Option("--store", "-s", help="Genome store folder (from genome build).")
-]
+StorePath = Store
+
+
+class ExportFormat(StrEnum):
+    fasta_iupac = "fasta-iupac"
+    fasta_haplotypes = "fasta-haplotypes"
+    npz = "npz"
 
 
 @app.command("build")
@@ -38,14 +56,13 @@ def build(
             "records are split; indels, SVs and symbolic alleles are skipped and counted.",
         ),
     ],
-    fasta: Annotated[
-        Path, typer.Option("--fasta", help="Reference FASTA (a .fai is built when missing).")
-    ],
-    out: Out,
+    fasta: Fasta,
+    out: OutDir,
     regions: Annotated[
         Path | None,
         typer.Option(
             "--regions",
+            metavar="BED",
             help="BED of regions (e.g. peaks): keep only variants within --flank bp of "
             "them. Needs the VCF's .tbi/.csi index.",
         ),
@@ -53,11 +70,10 @@ def build(
     flank: Annotated[
         int, typer.Option("--flank", min=0, help="Bases added on each side of --regions.")
     ] = 0,
-    samples: Annotated[
-        Path | None,
-        typer.Option("--samples", help="File of sample IDs, one per line (default: all)."),
-    ] = None,
+    samples: Samples = None,
     strict: Strict = False,
+    force: Force = False,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -66,24 +82,27 @@ def build(
 
     Missing genotypes (./.) are read as the reference allele and counted; haploid calls
     count as homozygous; REF alleles that disagree with the FASTA are counted and
-    skipped (fatal with --strict). Phase is kept. The folder appears only when complete.
+    skipped (fatal with --strict; when more than 10% mismatch, the build stops as the FASTA
+    is likely another genome build, unless --force). Phase is kept. The folder appears
+    only when complete.
     """
     require_file(vcf, "VCF")
     require_file(fasta, "reference FASTA")
     if regions is not None:
         require_file(regions, "regions BED")
-    from varinterp.genome.build import build_store, read_sample_list
+    from varinterp.genome.build import build_store
 
-    names = None if samples is None else read_sample_list(samples)
-    with progress_bar("reading VCF records", quiet=quiet) as on_progress:
+    set_threads(threads)
+    with progress_bar("reading VCF", quiet=quiet, unit="records") as on_progress:
         summary = build_store(
             vcf=vcf,
             fasta=fasta,
             out=out,
             regions=regions,
             flank=flank,
-            samples=names,
+            samples=samples,
             strict=strict,
+            force=force,
             overwrite=overwrite,
             on_progress=on_progress,
         )
@@ -110,11 +129,14 @@ def build(
 
 @app.command("info")
 def info(store: StorePath, verbose: Verbose = False) -> None:
-    """Describe a store: samples, contigs, variant counts, inputs and their checksums."""
+    """Describe a store: samples, contigs, variant counts, the share of REF alleles that
+    disagreed with the FASTA, the genome build, and the inputs with their checksums."""
     from varinterp.genome.store import GenomeStore
 
     gs = GenomeStore.open(store)
     meta = gs.meta
+    checked = meta["counts"].get("snvs", 0) + meta["counts"].get("skipped_ref_mismatch", 0)
+    mismatched = meta["counts"].get("skipped_ref_mismatch", 0)
     console.print(f"[bold]{gs.path}[/] ({meta['format']} v{meta['version']}, {meta['created_by']})")
     shown = ", ".join(gs.samples[:8]) + (" ..." if len(gs.samples) > 8 else "")
     console.print(f"samples: {len(gs.samples):,} ({shown})")
@@ -125,44 +147,51 @@ def info(store: StorePath, verbose: Verbose = False) -> None:
         console.print(f"  {key}: {value:,}")
     for role, source in meta["inputs"].items():
         console.print(f"{role}: {source['name']} ({source['bytes']:,} B) sha256 {source['sha256']}")
+    rate = mismatched / checked if checked else 0.0
+    build = gs.assembly or "no assembly varinterp knows (by contig lengths)"
+    console.print(
+        f"REF alleles disagreeing with the FASTA: {rate:.2%} ({mismatched:,} of {checked:,}); "
+        f"genome build: {build}"
+    )
 
 
 @app.command("export")
 def export(
     store: StorePath,
-    regions: Annotated[Path, typer.Option("--regions", help="BED of regions to export.")],
-    out: Out,
+    regions: Annotated[
+        Path, typer.Option("--regions", metavar="BED", help="BED of regions to export.")
+    ],
+    out: OutFile,
     fmt: Annotated[
-        str,
+        ExportFormat,
         typer.Option(
             "--format",
             help="fasta-iupac (one record per sample and region, hets as IUPAC codes), "
             "fasta-haplotypes (two records each, needs phased genotypes) or npz "
             "(two_hot (samples, regions, 4, max_len) uint8).",
         ),
-    ] = "fasta-iupac",
-    samples: Annotated[
-        str | None,
-        typer.Option("--samples", help="Comma-separated sample IDs, or a file of IDs."),
-    ] = None,
+    ] = ExportFormat.fasta_iupac,
+    samples: Samples = None,
     reference_only: Annotated[
         bool, typer.Option("--reference-only", help="Ignore genotypes: export the reference.")
     ] = False,
     threads: Threads = 1,
+    overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Write personal sequences over BED regions for interoperability or checking."""
     require_file(regions, "regions BED")
+    refuse_existing(out, overwrite=overwrite)
     from varinterp.genome.export import export_sequences
 
     set_threads(threads)
-    with progress_bar("exporting", quiet=quiet) as on_progress:
+    with progress_bar("exporting", quiet=quiet, unit="samples") as on_progress:
         summary = export_sequences(
             store=store,
             regions=regions,
             out=out,
-            fmt=fmt,
+            fmt=fmt.value,
             samples=samples,
             reference_only=reference_only,
             on_progress=on_progress,

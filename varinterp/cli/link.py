@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar, require_file
-from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Threads, Verbose
 
 app = typer.Typer(
     help=(
@@ -33,31 +33,40 @@ class HicKind(StrEnum):
 
 @app.command("abc")
 def abc(
-    elements: Annotated[Path, typer.Option("--elements", help="Candidate elements (BED).")],
+    elements: Annotated[
+        Path, typer.Option("--elements", metavar="BED", help="Candidate elements (BED).")
+    ],
     genes: Annotated[
-        Path, typer.Option("--genes", help="Genes (BED6 with unique names and strand).")
+        Path,
+        typer.Option("--genes", metavar="BED", help="Genes (BED6 with unique names and strand)."),
     ],
     samples: Annotated[
         Path,
         typer.Option(
+            "--tracks",
             "--samples",
-            help="Sample table (TSV with header): cell_type, accessibility, optional h3k27ac, "
-            "accessibility_total, h3k27ac_total, initiation, initiation_minus. Signals are "
-            "bigWigs or per-element count bedGraphs (which need *_total).",
+            metavar="TSV",
+            help="Track table (docs/tracks.md), one row per cell type: cell_type, "
+            "accessibility, optional h3k27ac, accessibility_depth, h3k27ac_depth, and plus / "
+            "minus (initiation, for pruning). Signals are bigWigs or per-element count "
+            "bedGraphs (which need *_depth).",
         ),
     ],
-    out: Out,
+    out: OutDir,
     accessibility_kind: Annotated[
         AccessKind, typer.Option("--accessibility-kind", help="What the accessibility is.")
     ] = AccessKind.ATAC,
     qnorm: Annotated[
         Path | None,
-        typer.Option("--qnorm", help="Quantile-normalisation reference (ABC format)."),
+        typer.Option(
+            "--qnorm", metavar="FILE", help="Quantile-normalisation reference (ABC format)."
+        ),
     ] = None,
     hic: Annotated[
         str | None,
         typer.Option(
             "--hic",
+            metavar="FILE[::/resolutions/N]",
             help="Hi-C: .cool, .mcool::/resolutions/N, or a BEDPE contact table "
             "(chr1 x1 x2 chr2 y1 y2 contact). Omit for the power law.",
         ),
@@ -87,6 +96,7 @@ def abc(
     all_putative: Annotated[
         bool, typer.Option("--all-putative", help="Also write every pair, unfiltered.")
     ] = False,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -95,13 +105,14 @@ def abc(
     OUT/<cell_type>.abc.bedpe (OUT is a folder)."""
     require_file(elements, "element BED")
     require_file(genes, "gene BED")
-    require_file(samples, "sample table")
+    require_file(samples, "track table")
     if qnorm is not None:
         require_file(qnorm, "quantile reference")
     from varinterp.regulatory.abc import AbcParams
     from varinterp.regulatory.abc_run import link_abc
 
-    with progress_bar("scoring cell types", quiet=quiet) as on_progress:
+    set_threads(threads)
+    with progress_bar("scoring", quiet=quiet, unit="cell types") as on_progress:
         result = link_abc(
             elements=elements,
             genes=genes,

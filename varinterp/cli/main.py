@@ -28,6 +28,7 @@ from varinterp.cli import (
     train,
 )
 from varinterp.cli._common import ErrorHandlingGroup
+from varinterp.cli._conventions import apply_conventions
 
 app = typer.Typer(
     cls=ErrorHandlingGroup,
@@ -91,6 +92,7 @@ app.add_typer(report.app, name="report", rich_help_panel=_MECHANISMS)
 app.add_typer(data.app, name="data", rich_help_panel=_MORE)
 app.add_typer(simulate.app, name="simulate", rich_help_panel=_MORE)
 app.command("demo", rich_help_panel=_MORE)(demo.demo)
+apply_conventions(app)
 
 
 def main() -> None:

@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
-from varinterp.cli._options import Out, Overwrite, Quiet, Threads, Verbose
+from varinterp.cli._options import Model, OutDir, Overwrite, Quiet, Threads, Verbose
 from varinterp.cli.train import ConfigPath, DeviceOpt, FoldsOpt, epoch_printer, parse_folds
 
 __all__ = ["evaluate", "finetune"]
 
-ModelPath = Annotated[Path, typer.Option("--model", "-m", help="Model directory (config.json).")]
+ModelPath = Model
 ReferenceOnly = Annotated[
     bool,
     typer.Option(
@@ -34,14 +34,17 @@ def _model_dir(path: Path) -> Path:
 
 def finetune(
     source: Annotated[
-        Path, typer.Option("--from", help="Source model directory (e.g. a trained LCL CLIPNET).")
+        Path,
+        typer.Option(
+            "--from", metavar="DIR", help="Source model directory (e.g. a trained LCL CLIPNET)."
+        ),
     ],
     config: ConfigPath,
-    out: Out,
+    out: OutDir,
     folds: FoldsOpt = None,
     reference_only: ReferenceOnly = False,
     device: DeviceOpt = None,
-    threads: Threads = 2,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -58,7 +61,7 @@ def finetune(
     set_threads(threads)
     from varinterp.models.clipnet.finetune import finetune_clipnet
 
-    with progress_bar("fine-tuning (batches of this epoch)", quiet=quiet) as on_progress:
+    with progress_bar("fine-tuning", quiet=quiet, unit="batches") as on_progress:
         result = finetune_clipnet(
             source=source,
             config=config,
@@ -77,7 +80,7 @@ def finetune(
 def evaluate(
     model: ModelPath,
     config: ConfigPath,
-    out: Out,
+    out: OutDir,
     reference_only: ReferenceOnly = False,
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", min=1, help="Default: the config's.")
@@ -86,7 +89,7 @@ def evaluate(
         int, typer.Option("--examples", min=0, help="Loci drawn in tracks.png.")
     ] = 6,
     device: DeviceOpt = None,
-    threads: Threads = 2,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -103,7 +106,7 @@ def evaluate(
     set_threads(threads)
     from varinterp.models.clipnet.evaluate import evaluate_clipnet
 
-    with progress_bar("predicting", quiet=quiet) as on_progress:
+    with progress_bar("predicting", quiet=quiet, unit="windows") as on_progress:
         result = evaluate_clipnet(
             model=model,
             config=config,

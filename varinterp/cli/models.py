@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file
-from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Verbose
 from varinterp.cli.data import Cache, Manifests
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ Zoo = Annotated[
     Path | None,
     typer.Option(
         "--zoo",
+        metavar="DIR",
         help="Model zoo folder (default: $VARINTERP_ZOO or the zoo installed with varinterp).",
     ),
 ]
@@ -73,7 +74,7 @@ def fetch_cmd(
         str,
         typer.Argument(help="Zoo model name (see 'varinterp models list').", show_default=False),
     ],
-    out: Out,
+    out: OutDir,
     overwrite: Overwrite = False,
     zoo: Zoo = None,
     manifests: Manifests = None,
@@ -122,7 +123,7 @@ def import_clipnet(
             show_default=False,
         ),
     ],
-    out: Out,
+    out: OutDir,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,

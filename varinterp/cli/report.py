@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar, require_file
-from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._options import Overwrite, Quiet, Threads, Verbose
 
 app = typer.Typer(
     help=(
@@ -28,20 +28,43 @@ _Opt = typer.Option
 @app.command("locus")
 def locus(
     finemap_dir: Annotated[
-        Path, _Opt("--finemap", help="Output folder of 'varinterp finemap' (variants.tsv ...).")
+        Path,
+        _Opt(
+            "--finemap",
+            metavar="DIR",
+            help="Output folder of 'varinterp finemap' (variants.tsv ...).",
+        ),
     ],
-    out: Out,
+    out: Annotated[
+        Path,
+        _Opt(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="The report (.html); its figures are also written beside it as SVG and PDF.",
+        ),
+    ],
     candidates: Annotated[
         Path | None,
-        _Opt("--candidates", help="Candidate TSV (default: OUT with .candidates.tsv)."),
+        _Opt(
+            "--candidates",
+            metavar="FILE",
+            help="Candidate TSV (default: OUT with .candidates.tsv).",
+        ),
     ] = None,
     region: Annotated[
-        str | None, _Opt("--region", help="CHROM:START-END, 1-based inclusive (default: all).")
+        str | None,
+        _Opt(
+            "--region",
+            metavar="CHROM:START-END",
+            help="1-based inclusive (default: all).",
+        ),
     ] = None,
     lead: Annotated[
         str | None,
         _Opt(
             "--lead",
+            metavar="ID",
             help="Lead variant id (default: smallest p); without --region the "
             "report covers lead +- --flank.",
         ),
@@ -50,34 +73,61 @@ def locus(
     tracks: Annotated[
         Path | None,
         _Opt(
-            "--tracks", help="TSV: cell_type plus_bigwig minus_bigwig, optional color (any source)."
+            "--tracks",
+            metavar="TSV",
+            help="Track table (docs/tracks.md): cell_type, plus, minus, optional color.",
         ),
     ] = None,
     elements: Annotated[
         Path | None,
         _Opt(
             "--elements",
+            metavar="PATH",
             help="elements.tsv of 'elements call' (or its folder), or a TSV of cell_type and bed.",
         ),
     ] = None,
     abc: Annotated[
-        Path | None, _Opt("--abc", help="Folder of 'link abc' (*.abc.tsv / *.abc.bedpe) or a file.")
+        Path | None,
+        _Opt(
+            "--abc",
+            metavar="PATH",
+            help="Folder of 'link abc' (*.abc.tsv / *.abc.bedpe) or a file.",
+        ),
     ] = None,
     effects: Annotated[
-        Path | None, _Opt("--effects", help="effects.tsv of 'varinterp score' (log2fc ...).")
+        Path | None,
+        _Opt(
+            "--effects",
+            metavar="FILE",
+            help="Output of 'varinterp score': TSV, scored VCF (.vcf.gz) or Parquet.",
+        ),
     ] = None,
     ld_matrix: Annotated[
-        Path | None, _Opt("--ld-matrix", help="LD matrix (.npy/.npz/text) for r² colouring.")
+        Path | None,
+        _Opt("--ld-matrix", metavar="FILE", help="LD matrix (.npy/.npz/text) for r² colouring."),
     ] = None,
     ld_variants: Annotated[
-        Path | None, _Opt("--ld-variants", help="Variants of --ld-matrix in row order.")
+        Path | None,
+        _Opt("--ld-variants", metavar="FILE", help="Variants of --ld-matrix in row order."),
     ] = None,
     ld_plink: Annotated[
-        Path | None, _Opt("--ld-plink", help="PLINK 1 prefix (.bed/.bim/.fam) for r² colouring.")
+        Path | None,
+        _Opt(
+            "--ld-plink",
+            metavar="PREFIX",
+            help="PLINK 1 prefix (.bed/.bim/.fam) for r² colouring.",
+        ),
     ] = None,
-    genes: Annotated[Path | None, _Opt("--genes", help="Genes BED6 (name, strand).")] = None,
+    genes: Annotated[
+        Path | None, _Opt("--genes", metavar="BED", help="Genes BED6 (name, strand).")
+    ] = None,
     get_enhancers: Annotated[
-        Path | None, _Opt("--get-enhancers", help="'varinterp get enhancers' table (GET section).")
+        Path | None,
+        _Opt(
+            "--get-enhancers",
+            metavar="FILE",
+            help="'varinterp get enhancers' table (GET section).",
+        ),
     ] = None,
     top: Annotated[int, _Opt("--top", min=1, help="Candidates with track panels.")] = 3,
     track_flank: Annotated[
@@ -89,15 +139,26 @@ def locus(
     effect_scale: Annotated[
         float, _Opt("--effect-scale", help="|log2FC| that counts as full effect evidence.")
     ] = 1.0,
-    title: Annotated[str | None, _Opt("--title", help="Page title.")] = None,
+    title: Annotated[str | None, _Opt("--title", metavar="TEXT", help="Page title.")] = None,
+    genome_build: Annotated[
+        str,
+        _Opt(
+            "--genome-build",
+            metavar="UCSC_DB",
+            help="The assembly's UCSC name, for the links that open the locus (hg38, hg19...).",
+        ),
+    ] = "hg38",
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Write a locus report: OUT (HTML, self-contained) and the candidate TSV.
+    """Write a locus report: OUT (HTML, self-contained), the candidate TSV, and every
+    figure as SVG and PDF in OUT_figures/ beside it.
 
     Candidates (PIP >= --min-pip or in a credible set) are ranked by score = PIP x (1 +
-    in a cell-type-specific element + ABC-linked + min(|log2FC| / --effect-scale, 1)).
+    in a cell-type-specific element + ABC-linked + min(|log2FC| / --effect-scale, 1));
+    variants added only for context are marked so and not ranked.
 
     The TSV has the evidence and the reason for each candidate. Every input but
     --finemap is optional; a missing one is shown as 'not provided'.
@@ -109,14 +170,16 @@ def locus(
             require_file(path, what)
     from varinterp.report.locus import locus_report
 
-    with progress_bar("writing locus report", quiet=quiet) as on_progress:
+    set_threads(threads)
+    with progress_bar("writing locus report", quiet=quiet, unit="steps") as on_progress:
         result = locus_report(
             finemap_dir=finemap_dir, out=out, candidates_out=candidates, region=region,
             lead=lead, flank=flank, tracks=tracks, elements=elements, abc=abc,
             effects=effects, ld_matrix=ld_matrix, ld_variants=ld_variants, ld_plink=ld_plink,
             genes=genes, get_enhancers=get_enhancers,
             top=top, track_flank=track_flank, min_pip=min_pip, effect_scale=effect_scale,
-            title=title, overwrite=overwrite, on_progress=on_progress,
+            title=title, genome_build=genome_build, overwrite=overwrite,
+            on_progress=on_progress,
         )  # fmt: skip
     if not quiet:
         c = result.candidates

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, progress_bar, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 from varinterp.cli.simulate_celltypes import celltypes
 from varinterp.cli.simulate_expression import expression
 from varinterp.cli.simulate_gwas import gwas
@@ -29,7 +29,7 @@ app = typer.Typer(
 
 @app.command("world")
 def world(
-    out: Out,
+    out: OutDir,
     seed: Seed = 0,
     n_individuals: Annotated[
         int, typer.Option("--n-individuals", "-n", help="Cohort size (2-2000).")
@@ -60,6 +60,7 @@ def world(
         int,
         typer.Option("--enhancer-spacing", help="One planted enhancer per this many bp."),
     ] = 12_000,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -75,6 +76,7 @@ def world(
     """
     from varinterp.simulate.store import simulate_world
 
+    set_threads(threads)
     with progress_bar("simulating world", quiet=quiet) as on_progress:
         built, files = simulate_world(
             out=out,

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, progress_bar, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 from varinterp.errors import InputError
 
 __all__ = ["celltypes"]
@@ -44,14 +44,20 @@ def _numbers(values: list[str] | None, option: str, kind: type) -> dict | None:
 def celltypes(
     world: Annotated[
         Path,
-        typer.Option("--world", "-w", help="World folder written by 'varinterp simulate world'."),
+        typer.Option(
+            "--world",
+            "-w",
+            metavar="DIR",
+            help="World folder written by 'varinterp simulate world'.",
+        ),
     ],
-    out: Out,
+    out: OutDir,
     seed: Seed = 0,
     cell_type: Annotated[
         list[str] | None,
         typer.Option(
             "--cell-type",
+            metavar="NAME[=TF,TF...]",
             help="NAME (built-in: hepatocyte, kupffer, endothelial) or NAME=TF,TF,... "
             "(expressed factors among SP1 ETS NRF1 AP1 CEBP NFKB SPI1 HNF4A); repeat. "
             "Default: the three built-in types.",
@@ -61,6 +67,7 @@ def celltypes(
         list[str] | None,
         typer.Option(
             "--proportion",
+            metavar="NAME=X",
             help="NAME=x mixture proportion (normalised to sum 1). Default hepatocyte 0.6, "
             "kupffer 0.1, endothelial 0.3 (equal for other types).",
         ),
@@ -68,7 +75,9 @@ def celltypes(
     cells: Annotated[
         list[str] | None,
         typer.Option(
-            "--cells", help="NAME=n scATAC cells of a type. Default 400 / 150 / 300 (else 300)."
+            "--cells",
+            metavar="NAME=N",
+            help="NAME=n scATAC cells of a type. Default 400 / 150 / 300 (else 300).",
         ),
     ] = None,
     fragments_per_cell: Annotated[
@@ -88,6 +97,7 @@ def celltypes(
             "cell type's library.",
         ),
     ] = None,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -111,6 +121,7 @@ def celltypes(
             types = {k: [f for f in v.split(",") if f] for k, v in pairs.items()}
         else:
             types = list(dict.fromkeys(cell_type))
+    set_threads(threads)
     with progress_bar("simulating cell types", quiet=quiet) as on_progress:
         result = simulate_celltypes(
             world_dir=world,

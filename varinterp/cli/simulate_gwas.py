@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, progress_bar, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 
 __all__ = ["gwas"]
+
+
+class Program(StrEnum):
+    shared = "shared"
+    hepatocyte = "hepatocyte"
+    myeloid = "myeloid"
+
+
+class Trait(StrEnum):
+    quantitative = "quantitative"
+    case_control = "case-control"
 
 
 def gwas(
     world: Annotated[
         Path,
-        typer.Option("--world", "-w", help="World folder written by 'varinterp simulate world'."),
+        typer.Option(
+            "--world",
+            "-w",
+            metavar="DIR",
+            help="World folder written by 'varinterp simulate world'.",
+        ),
     ],
-    out: Out,
+    out: OutDir,
     seed: Seed = 0,
     n_individuals: Annotated[
         int,
@@ -27,11 +44,11 @@ def gwas(
         ),
     ] = 10_000,
     program: Annotated[
-        str,
+        Program,
         typer.Option(
             "--program", help="Enhancer program of the causal SNP (myeloid = Kupffer-like)."
         ),
-    ] = "myeloid",
+    ] = Program.myeloid,
     window: Annotated[
         int, typer.Option("--window", help="Width of the locus in bp, centred on the causal SNP.")
     ] = 200_000,
@@ -39,8 +56,8 @@ def gwas(
         float, typer.Option("--h2", help="Trait variance explained by the causal SNP, in (0, 1).")
     ] = 0.005,
     trait: Annotated[
-        str, typer.Option("--trait", help="'quantitative' or 'case-control' (liability threshold).")
-    ] = "quantitative",
+        Trait, typer.Option("--trait", help="case-control draws cases by a liability threshold.")
+    ] = Trait.quantitative,
     prevalence: Annotated[
         float, typer.Option("--prevalence", help="Share of cases for --trait case-control.")
     ] = 0.1,
@@ -49,8 +66,13 @@ def gwas(
     ] = 0.01,
     causal_variant: Annotated[
         str | None,
-        typer.Option("--causal", help="Use this cohort variant id (chrom:pos:ref:alt) as causal."),
+        typer.Option(
+            "--causal",
+            metavar="CHROM:POS:REF:ALT",
+            help="Use this cohort variant id as causal.",
+        ),
     ] = None,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -65,16 +87,17 @@ def gwas(
     """
     from varinterp.simulate.gwas import simulate_gwas_folder
 
+    set_threads(threads)
     with progress_bar("simulating GWAS", quiet=quiet) as on_progress:
         locus = simulate_gwas_folder(
             world_dir=world,
             out=out,
             seed=seed,
             n_individuals=n_individuals,
-            program=program,
+            program=program.value,
             window=window,
             h2=h2,
-            trait=trait,
+            trait=trait.value,
             prevalence=prevalence,
             min_maf=min_maf,
             causal_variant=causal_variant,

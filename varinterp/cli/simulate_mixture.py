@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, err_console, progress_bar, require_file
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, err_console, progress_bar, require_file, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 from varinterp.errors import InputError
 
 __all__ = ["mixture"]
@@ -39,11 +39,12 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 
 def mixture(
-    out: Out,
+    out: OutDir,
     track: Annotated[
         list[str] | None,
         typer.Option(
             "--track",
+            metavar="NAME=PLUS[,MINUS]",
             help="NAME=plus.bw,minus.bw (or NAME=track.bw unstranded): a cell type's raw "
             "count track; repeat per cell type.",
         ),
@@ -52,6 +53,7 @@ def mixture(
         list[str] | None,
         typer.Option(
             "--proportion",
+            metavar="NAME=X",
             help="NAME=x mixture proportion per cell type (normalised to sum 1; default equal).",
         ),
     ] = None,
@@ -61,10 +63,13 @@ def mixture(
     ] = None,
     fragments: Annotated[
         Path | None,
-        typer.Option("--fragments", help="scATAC fragments to sample a reference from."),
+        typer.Option(
+            "--fragments", metavar="FILE", help="scATAC fragments to sample a reference from."
+        ),
     ] = None,
     barcodes: Annotated[
-        Path | None, typer.Option("--barcodes", help="barcode<TAB>cell_type table.")
+        Path | None,
+        typer.Option("--barcodes", metavar="TSV", help="barcode<TAB>cell_type table."),
     ] = None,
     quality: Annotated[
         Quality,
@@ -80,12 +85,15 @@ def mixture(
     ] = None,
     chrom_sizes: Annotated[
         Path | None,
-        typer.Option("--chrom-sizes", help="chrom<TAB>length (default: the first track's)."),
+        typer.Option(
+            "--chrom-sizes", metavar="FILE", help="chrom<TAB>length (default: the first track's)."
+        ),
     ] = None,
     seed: Seed = 0,
     strict: Annotated[
         bool, typer.Option("--strict", help="Too few cells or unknown contigs are errors.")
     ] = False,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -120,6 +128,7 @@ def mixture(
         require_file(barcodes, "barcode table")
     if chrom_sizes is not None:
         require_file(chrom_sizes, "chrom sizes file")
+    set_threads(threads)
     with progress_bar("simulating mixture", quiet=quiet) as on_progress:
         result = simulate_mixture_folder(
             out=out,

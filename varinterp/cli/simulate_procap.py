@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, progress_bar, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 
 __all__ = ["procap"]
 
@@ -16,9 +16,14 @@ __all__ = ["procap"]
 def procap(
     world: Annotated[
         Path,
-        typer.Option("--world", "-w", help="World folder written by 'varinterp simulate world'."),
+        typer.Option(
+            "--world",
+            "-w",
+            metavar="DIR",
+            help="World folder written by 'varinterp simulate world'.",
+        ),
     ],
-    out: Out,
+    out: OutDir,
     seed: Seed = 0,
     reads_per_mb: Annotated[
         float,
@@ -43,6 +48,7 @@ def procap(
             help="Mean reads per library over an element's initiation window to call a peak.",
         ),
     ] = 100.0,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -64,6 +70,7 @@ def procap(
     """
     from varinterp.simulate.procap import simulate_procap
 
+    set_threads(threads)
     with progress_bar("simulating PRO-cap", quiet=quiet) as on_progress:
         result = simulate_procap(
             world_dir=world,

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar, require_file, set_threads
-from varinterp.cli._options import DeviceOrConfig, Out, Overwrite, Quiet, Threads, Verbose
+from varinterp.cli._common import console, milestone, progress_bar, require_file, set_threads
+from varinterp.cli._options import DeviceOrConfig, OutDir, Overwrite, Quiet, Threads, Verbose
 from varinterp.errors import InputError
 
 app = typer.Typer(
@@ -29,12 +29,17 @@ ConfigPath = Annotated[
     typer.Option(
         "--config",
         "-c",
+        metavar="TOML",
         help="TOML run config (\\[data], \\[model], \\[training] tables; docs/training.md).",
     ),
 ]
 FoldsOpt = Annotated[
     str | None,
-    typer.Option("--folds", help="Model folds to train, e.g. 1,2,5 or 1-3 (default: 1-9)."),
+    typer.Option(
+        "--folds",
+        metavar="K,K-K...",
+        help="Model folds to train, e.g. 1,2,5 or 1-3 (default: 1-9).",
+    ),
 ]
 DeviceOpt = DeviceOrConfig
 
@@ -59,11 +64,11 @@ def parse_folds(text: str | None) -> list[int] | None:
 
 
 def epoch_printer(quiet: bool):
-    """A status callback printing one line per epoch/fold unless quiet."""
+    """A status callback: one milestone line per epoch or fold (stdout unless quiet, and
+    the --log-file)."""
 
     def say(msg: str) -> None:
-        if not quiet:
-            console.print(msg, highlight=False)
+        milestone(msg, quiet=quiet)
 
     return say
 
@@ -71,7 +76,7 @@ def epoch_printer(quiet: bool):
 @app.command("clipnet")
 def clipnet(
     config: ConfigPath,
-    out: Out,
+    out: OutDir,
     folds: FoldsOpt = None,
     reference_only: Annotated[
         bool,
@@ -93,7 +98,7 @@ def clipnet(
         typer.Option("--replicate", min=0, help="Which random draw of --subsample-individuals."),
     ] = 0,
     device: DeviceOpt = None,
-    threads: Threads = 2,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -110,7 +115,7 @@ def clipnet(
     set_threads(threads)
     from varinterp.models.clipnet.train import train_clipnet
 
-    with progress_bar("training (batches of this epoch)", quiet=quiet) as on_progress:
+    with progress_bar("training (this epoch)", quiet=quiet, unit="batches") as on_progress:
         result = train_clipnet(
             config=config,
             out=out,

@@ -1,6 +1,7 @@
 """The sample sheet of a PRO-cap cohort: one row per library.
 
-A tab-separated file with a header and these columns (extra columns are ignored)::
+It is the track table (`varinterp.io.tracks`, ``docs/tracks.md``) with ``library``,
+``sample``, ``plus`` and ``minus`` filled in on every row (extra columns are ignored)::
 
     library   sample    plus                    minus
     lib01     NA18486   bw/lib01.plus.bw        bw/lib01.minus.bw
@@ -47,7 +48,15 @@ def read_sample_sheet(path: str | os.PathLike, *, check_files: bool = True) -> l
     bigWigs that do not exist are an `InputError` naming the sheet and row.
     """
     path = Path(path)
-    table = read_table(path, required=SHEET_COLUMNS, what="sample sheet")
+    table = read_table(path, required=(), what="sample sheet")
+    table = table.rename(columns={"plus_bigwig": "plus", "minus_bigwig": "minus"})
+    missing = [c for c in SHEET_COLUMNS if c not in table.columns]
+    if missing:
+        msg = (
+            f"sample sheet {path} lacks column(s) {', '.join(missing)} (has "
+            f"{', '.join(table.columns)}); it needs {', '.join(SHEET_COLUMNS)} (docs/tracks.md)"
+        )
+        raise InputError(msg)
     libraries: list[Library] = []
     seen: set[str] = set()
     for i, row in enumerate(table.itertuples(index=False), start=2):

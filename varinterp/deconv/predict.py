@@ -253,7 +253,8 @@ def export_tracks(
     min_abs: float = 0.0,
     chunk: int = 1_000_000,
 ) -> list[Path]:
-    """Write bigWigs, ``counts.tsv`` and ``predictions.h5`` into folder `out`.
+    """Write bigWigs, ``tracks.tsv`` (their track table, `varinterp.io.tracks`),
+    ``counts.tsv`` and ``predictions.h5`` into folder `out`.
 
     Values with ``|value| < min_abs`` are left out of the bigWigs. Where window centres
     overlap (e.g. sliding windows), the bigWigs hold the base-wise mean of the
@@ -284,6 +285,17 @@ def export_tracks(
             path = out / f"{ct}.{STRAND_NAMES[s]}.bw"
             write_bigwig(path, chrom_sizes=data.chrom_sizes, tracks=tracks())
             files.append(path)
+    from varinterp.io.tracks import write_track_table
+
+    rows = [
+        {
+            "cell_type": ct,
+            "plus": f"{ct}.{STRAND_NAMES[0]}.bw",
+            "minus": f"{ct}.{STRAND_NAMES[1]}.bw" if pred.shape[2] > 1 else "",
+        }
+        for ct in data.cell_types
+    ]
+    files.append(write_track_table(rows, out / "tracks.tsv"))
     table = regions.copy()
     totals = pred.sum(axis=-1, dtype=np.float64)
     for k, ct in enumerate(data.cell_types):

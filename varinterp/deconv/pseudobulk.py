@@ -62,7 +62,8 @@ def write_pseudobulk(
     extra: Callable[[Path], None] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> PseudobulkResult:
-    """Write ``<cell type>.bw`` per cell type and ``library_sizes.tsv`` into the folder `out`.
+    """Write ``<cell type>.bw`` per cell type, ``library_sizes.tsv`` and ``tracks.tsv`` (the
+    track table of those bigWigs, `varinterp.io.tracks`) into the folder `out`.
 
     A cell type with fewer than `min_cells` cells (barcodes with a fragment) is dropped and
     listed in the result (an `InputError` when `strict`). A cell type whose track is all zero
@@ -118,6 +119,15 @@ def write_pseudobulk(
             rows, columns=["cell_type", "n_cells", "n_fragments", "norm", "bigwig"]
         )
         result_table.to_csv(tmp / "library_sizes.tsv", sep="\t", index=False)
+        from varinterp.io.tracks import write_track_table
+
+        write_track_table(
+            [
+                {"cell_type": ct, "accessibility": bw, "accessibility_depth": n}
+                for ct, _, n, _, bw in rows
+            ],
+            tmp / "tracks.tsv",
+        )
         if extra is not None:
             extra(tmp)
     return PseudobulkResult(

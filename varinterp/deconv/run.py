@@ -143,7 +143,7 @@ def _with_background(
 def prepare_data(
     *,
     bulk_pl: PathLike,
-    accessibility: Mapping[str, PathLike],
+    accessibility: Mapping[str, PathLike] | PathLike,
     out: PathLike,
     bulk_mn: PathLike | None = None,
     truth: Mapping[str, tuple[PathLike, PathLike | None]] | None = None,
@@ -160,8 +160,11 @@ def prepare_data(
 ) -> PrepResult:
     """Build the windows of a deconvolution run and save them to `out` (``data.h5``).
 
-    `accessibility` maps each cell type (in order) to its bigWig; `truth` maps them to
-    their (plus, minus) ground-truth bigWigs (for ``eval``). Regions: `window_regions`.
+    `accessibility` maps each cell type (in order) to its bigWig, or is a track table
+    (`varinterp.io.tracks`: ``accessibility`` per cell type; its ``plus``/``minus`` are
+    the ground truth and its ``accessibility_depth`` the library sizes, when `truth` and
+    `library_sizes` are not given); `truth` maps cell types to their (plus, minus)
+    ground-truth bigWigs (for ``eval``). Regions: `window_regions`.
     `library_sizes` is a mapping or a ``library_sizes.tsv`` (default: each accessibility
     track's total). `background_ratio` > 0 adds that many GC-matched background windows
     per region (they train but are not exported or scored; needs `fasta`), avoiding the
@@ -176,6 +179,10 @@ def prepare_data(
         raise InputError(msg)
     if background_ratio > 0 and tile_step is not None:
         raise InputError("tiles are prediction windows; build them without background")
+    if not isinstance(accessibility, Mapping):
+        accessibility, table_truth, table_sizes = _from_track_table(accessibility)
+        truth = truth if truth is not None else table_truth
+        library_sizes = library_sizes if library_sizes is not None else table_sizes
     sizes = library_sizes
     if sizes is not None and not isinstance(sizes, Mapping):
         sizes = read_library_sizes(sizes)
@@ -211,6 +218,26 @@ def prepare_data(
     if "background" in table:
         data.regions["background"] = table["background"].to_numpy(dtype=bool)
     return PrepResult(save_data(data, out), data, n_background)
+
+
+def _from_track_table(path: PathLike):
+    """``(accessibility, truth or None, library sizes or None)`` from a track table."""
+    from varinterp.io.tracks import read_track_table
+
+    table = read_track_table(path, require=("cell_type", "accessibility"))
+    if table["cell_type"].duplicated().any():
+        msg = f"track table {path}: each cell type must appear once for deconvolution"
+        raise InputError(msg)
+    names = table["cell_type"].tolist()
+    accessibility = dict(zip(names, table["accessibility"], strict=True))
+    truth = None
+    if table["plus"].astype(bool).all():
+        truth = {
+            n: (p, m or None) for n, p, m in zip(names, table["plus"], table["minus"], strict=True)
+        }
+    depth = table["accessibility_depth"]
+    sizes = dict(zip(names, depth.astype(float), strict=True)) if depth.notna().all() else None
+    return accessibility, truth, sizes
 
 
 @dataclass

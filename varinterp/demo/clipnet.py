@@ -147,11 +147,13 @@ def write_run_config(
     data: Mapping[str, Any] | None = None,
     model: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a run TOML (``docs/training.md``) for the small preset; paths stored absolute."""
+    """Write a run TOML (``docs/training.md``) for the small preset; paths are stored
+    relative to the TOML's folder, so the folder can be moved."""
     path = Path(path)
     lines = ["[data]"]
     for key, p in (("store", store), ("sample_sheet", sample_sheet), ("peaks", peaks)):
-        lines.append(f"{key} = {_toml_value(Path(p).resolve())}")
+        rel = os.path.relpath(Path(p).resolve(), path.parent.resolve())
+        lines.append(f"{key} = {_toml_value(rel)}")
     lines += [f"{k} = {_toml_value(v)}" for k, v in (data or {}).items()]
     lines += ["", "[data.folds]"]
     lines += [f"{_toml_value(c)} = {int(f)}" for c, f in folds.items()]
@@ -170,9 +172,12 @@ def train_small(
     folds: Sequence[int],
     reference_only: bool = False,
     overwrite: bool = True,
+    device: str | None = None,
+    on_status=None,
 ):
     """Train the demo's fold models with `train_clipnet` (its quantity head starts at the
-    training windows' RPM scale). Returns the `TrainResult`."""
+    training windows' RPM scale) on `device` (default: the config's); `on_status` gets a
+    line per epoch. Returns the `TrainResult`."""
     from varinterp.models.clipnet.train import train_clipnet
 
     return train_clipnet(
@@ -180,7 +185,9 @@ def train_small(
         out=out,
         folds=list(folds),
         reference_only=reference_only,
+        device=device,
         overwrite=overwrite,
+        on_status=on_status,
     )
 
 
@@ -293,13 +300,16 @@ def clipnet_step(ctx: DemoContext) -> list[str]:
             shipped = shipped_model(CLIPNET_DEMO, ctx.zoo)
             shutil.rmtree(out / "clipnet", ignore_errors=True)
             shutil.copytree(shipped, out / "clipnet")
-            how = f"shipped weights of the zoo's {CLIPNET_DEMO} (not trained: --quick)"
+            how = f"shipped weights of the zoo's {CLIPNET_DEMO} (not trained; --full trains it)"
         else:
-            result = train_small(config=config, out=out / "clipnet", folds=folds)
+            result = train_small(
+                config=config, out=out / "clipnet", folds=folds, device=ctx.device,
+                on_status=ctx.say,
+            )  # fmt: skip
             epochs = [int(result.summaries[k]["epochs_run"]) for k in sorted(result.summaries)]
             how = f"{result.n_libraries} libraries, {'/'.join(map(str, epochs))} epochs"
         ev = evaluate_clipnet(
-            model=out / "clipnet", config=config, out=out / "clipnet_eval", device="cpu",
+            model=out / "clipnet", config=config, out=out / "clipnet_eval", device=ctx.device,
             overwrite=True,
         )  # fmt: skip
     ctx.files.update(
@@ -309,6 +319,7 @@ def clipnet_step(ctx: DemoContext) -> list[str]:
         clipnet_eval=out / "clipnet_eval",
     )
     ctx.objects["clipnet_metrics"] = clipnet_metrics(ev.metrics)
+    ctx.objects["clipnet_figures_of"] = ev.figures_of
     held = held_out_metrics(ev.metrics)
     baseline = mean_shape_baseline(config, folds, fold_table=table)
     lines = [

@@ -15,7 +15,9 @@ class DemoContext:
     """What the steps share: the demo folder, the seed, and what earlier steps made.
 
     With `quick` the model steps use the zoo's shipped demo weights (`varinterp.demo.zoo`;
-    `zoo` is the zoo folder, default the installed one) instead of training.
+    `zoo` is the zoo folder, default the installed one) instead of training. Models run
+    on `device`; `say` (when given) gets a line for each milestone inside a step (an
+    epoch of training).
     """
 
     out: Path
@@ -23,6 +25,8 @@ class DemoContext:
     threads: int
     quick: bool = False
     zoo: Path | None = None
+    device: str = "cpu"
+    say: Callable[[str], None] | None = None
     files: dict[str, Path] = field(default_factory=dict)
     objects: dict[str, object] = field(default_factory=dict)
 

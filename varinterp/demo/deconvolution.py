@@ -22,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 
 from varinterp.demo.context import DemoContext
-from varinterp.io.atomic import atomic_write_text
 
 __all__ = [
     "TINY_MODEL",
@@ -46,15 +45,22 @@ _TARGET = 500  # bp predicted per window (covers every simulated element's initi
 
 
 def _tracks_table(path: Path, cell_types, plus, minus) -> Path:
-    table = pd.DataFrame(
-        {
-            "cell_type": list(cell_types),
-            "plus_bigwig": [str(p) for p in plus],
-            "minus_bigwig": [str(p) for p in minus],
-        }
-    )
-    atomic_write_text(path, table.to_csv(sep="\t", index=False, lineterminator="\n"))
-    return path
+    """A track table (`varinterp.io.tracks`) of per-cell-type stranded bigWigs; paths are
+    written relative to the table's folder when they lie under it."""
+    from varinterp.io.tracks import write_track_table
+
+    def rel(p) -> str:
+        p = Path(p)
+        try:
+            return str(p.resolve().relative_to(path.parent.resolve()))
+        except ValueError:
+            return str(p)
+
+    rows = [
+        {"cell_type": c, "plus": rel(p), "minus": rel(m)}
+        for c, p, m in zip(cell_types, plus, minus, strict=True)
+    ]
+    return write_track_table(rows, path)
 
 
 def _loss_range(path: Path) -> tuple[float, float]:
@@ -65,9 +71,10 @@ def _loss_range(path: Path) -> tuple[float, float]:
 def demo_data(sim: Path, fasta: Path | None):
     """The demo's windows over a cell-type simulation folder `sim`: (config, data)."""
     from varinterp.deconv.prep import build_windows
+    from varinterp.io.tracks import read_track_table
     from varinterp.models.deepdetails.network import DeepDetailsConfig
 
-    tracks = pd.read_csv(sim / "tracks.tsv", sep="\t")
+    tracks = read_track_table(sim / "tracks.tsv", require=("cell_type", "accessibility", "plus"))
     names = tracks["cell_type"].tolist()
     probe = DeepDetailsConfig(n_cell_types=len(names), **TINY_MODEL)
     input_length = _TARGET + probe.input_length - probe.output_length
@@ -83,11 +90,8 @@ def demo_data(sim: Path, fasta: Path | None):
         regions=regions,
         bulk_pl=sim / "bulk.pl.bw",
         bulk_mn=sim / "bulk.mn.bw",
-        accessibility={c: sim / a for c, a in zip(names, tracks["accessibility"], strict=True)},
-        truth={
-            c: (sim / p, sim / m)
-            for c, p, m in zip(names, tracks["plus_bigwig"], tracks["minus_bigwig"], strict=True)
-        },
+        accessibility=dict(zip(names, tracks["accessibility"], strict=True)),
+        truth={c: (p, m) for c, p, m in zip(names, tracks["plus"], tracks["minus"], strict=True)},
         fasta=fasta,
         input_length=input_length,
         target_length=config.output_length,
@@ -124,7 +128,14 @@ def deepdetails_metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def _deconvolve(
-    sim: Path, seed: int, fasta: Path | None, epochs: int, *, shipped: Path | None = None
+    sim: Path,
+    seed: int,
+    fasta: Path | None,
+    epochs: int,
+    *,
+    shipped: Path | None = None,
+    device: str = "cpu",
+    say=None,
 ) -> tuple[list[str], Path, dict]:
     from varinterp.deconv.predict import evaluate_run, export_tracks, predict_tracks
     from varinterp.models.deepdetails.files import load_model
@@ -135,16 +146,24 @@ def _deconvolve(
     work = sim / "deconv"
     if shipped is None:
         settings = demo_settings(seed=seed, epochs=epochs)
+        on_epoch = None
+        if say is not None:
+
+            def on_epoch(log, history) -> None:
+                del history
+                say(f"deconvolution epoch {log.epoch}: train loss {log.metrics['train_loss']:.4f}")
+
         result = train_deconv(
-            data, config=config, out=work / "train", settings=settings, resume=False
-        )
+            data, config=config, out=work / "train", settings=settings, device=device,
+            resume=False, on_epoch=on_epoch,
+        )  # fmt: skip
         first, last = _loss_range(work / "train" / "metrics.jsonl")
         model_dir = result.model_dir
         how = f"{result.epochs} epochs on the CPU; training RMSLE {first:.2f} -> {last:.2f}"
     else:
         model_dir = shipped
-        how = f"shipped weights of the zoo's {shipped.name}, not trained: --quick"
-    model = load_model(model_dir, device="cpu")
+        how = f"shipped weights of the zoo's {shipped.name}, not trained; --full trains it"
+    model = load_model(model_dir, device=device)
     pred = predict_tracks(model, data, rescale="counts")
     export_tracks(pred, data, work / "tracks")
     table, _ = evaluate_run(data, {"model": pred})
@@ -162,8 +181,8 @@ def _deconvolve(
     out = _tracks_table(
         work / "celltype_tracks.tsv",
         names,
-        [(work / "tracks" / f"{c}.pl.bw").resolve() for c in names],
-        [(work / "tracks" / f"{c}.mn.bw").resolve() for c in names],
+        [work / "tracks" / f"{c}.pl.bw" for c in names],
+        [work / "tracks" / f"{c}.mn.bw" for c in names],
     )
     return lines, out, deepdetails_metrics(table)
 
@@ -201,16 +220,16 @@ def deconvolution_step(ctx: DemoContext, *, epochs: int = _EPOCHS) -> list[str]:
         shipped = shipped_model(DEEPDETAILS_DEMO, ctx.zoo)
     try:
         more, table, metrics = _deconvolve(
-            sim, ctx.seed, Path(fasta) if fasta is not None else None, epochs, shipped=shipped
-        )
+            sim, ctx.seed, Path(fasta) if fasta is not None else None, epochs, shipped=shipped,
+            device=ctx.device, say=ctx.say,
+        )  # fmt: skip
         ctx.objects["deconv_metrics"] = metrics
     except ImportError as exc:
-        tracks = pd.read_csv(result.tracks, sep="\t")
+        from varinterp.io.tracks import read_track_table
+
+        tracks = read_track_table(result.tracks)
         table = _tracks_table(
-            sim / "celltype_tracks.tsv",
-            tracks["cell_type"],
-            [(sim / p).resolve() for p in tracks["plus_bigwig"]],
-            [(sim / p).resolve() for p in tracks["minus_bigwig"]],
+            sim / "celltype_tracks.tsv", tracks["cell_type"], tracks["plus"], tracks["minus"]
         )
         more = [f"deconvolution not available ({exc}); showing the ground-truth tracks"]
     ctx.files["celltype_tracks"] = table

@@ -7,6 +7,7 @@ library (specific elements and ABC links), as a real analysis would.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ def planted_evidence(world, *, chrom: str, out: Path, overwrite: bool = True) ->
         out / "candidates.bed", "".join(f"{chrom}\t{e.start}\t{e.end}\n" for e in els)
     )
     listing = ["cell_type\tbed\n"]
-    samples = ["cell_type\taccessibility\taccessibility_total\n"]
+    samples = ["cell_type\taccessibility\taccessibility_depth\n"]
     for ct, programs in CELL_TYPES.items():
         spec = [e for e in els if e.kind == "enhancer" and e.program == programs[0]]
         atomic_write_text(
@@ -99,7 +100,7 @@ def _planted_tracks(world, *, chrom: str, elements, out: Path) -> None:
     length = int(world.reference.lengths[chrom])
     offsets = np.arange(-12, 13)
     kernel = np.exp(-0.5 * (offsets / 4.0) ** 2)
-    rows = ["cell_type\tplus_bigwig\tminus_bigwig\n"]
+    rows = ["cell_type\tplus\tminus\n"]
     for ct, programs in CELL_TYPES.items():
         tracks = np.zeros((2, length))
         for e in elements:
@@ -133,7 +134,7 @@ def evidence_from_tracks(
 ) -> dict[str, Path]:
     """Specific elements and ABC links of `chrom` from a cell-type track table.
 
-    `tracks`: TSV ``cell_type plus_bigwig minus_bigwig`` (one track pair per cell type).
+    `tracks`: a track table (`varinterp.io.tracks`; one plus/minus pair per cell type).
     Candidate regions are the world's planted elements (the simulated equivalent of
     ATAC peaks). ``elements call`` runs with 10 bins per region (one track per cell type).
     ``link abc`` (power law, genes = planted promoters) takes its activity from the
@@ -151,14 +152,16 @@ def evidence_from_tracks(
     specs = read_tracks_table(tracks)
     length = int(world.reference.lengths[chrom])
     regions = _world_elements_bed(world, chrom, out / "regions.bed")
-    call_rows = ["cell_type\tpath\tminus\n"]
+    call_rows = ["cell_type\tplus\tminus\n"]
     abc_rows = [
-        "cell_type\taccessibility\tinitiation\tinitiation_minus\n"
-        if accessibility
-        else "cell_type\taccessibility\n"
+        "cell_type\taccessibility\tplus\tminus\n" if accessibility else "cell_type\taccessibility\n"
     ]
+
+    def rel(path) -> str:  # relative to the tables' folder: the demo folder can be moved
+        return os.path.relpath(Path(path).resolve(), out.resolve()) if path else ""
+
     for spec in specs:
-        call_rows.append(f"{spec.cell_type}\t{spec.plus}\t{spec.minus or ''}\n")
+        call_rows.append(f"{spec.cell_type}\t{rel(spec.plus)}\t{rel(spec.minus)}\n")
         signal = np.zeros(length)
         for path in (spec.plus, spec.minus):
             if path is not None:
@@ -169,9 +172,8 @@ def evidence_from_tracks(
         write_bigwig(both, chrom_sizes={chrom: length}, tracks=[(chrom, 0, signal)])
         if accessibility:
             abc_rows.append(
-                f"{spec.cell_type}\t{Path(accessibility[spec.cell_type]).resolve()}\t"
-                f"{Path(spec.plus).resolve()}\t"
-                f"{Path(spec.minus).resolve() if spec.minus else ''}\n"
+                f"{spec.cell_type}\t{rel(accessibility[spec.cell_type])}\t{rel(spec.plus)}\t"
+                f"{rel(spec.minus)}\n"
             )
         else:
             abc_rows.append(f"{spec.cell_type}\t{both.name}\n")

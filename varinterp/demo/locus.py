@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from varinterp.demo.context import DemoContext
 from varinterp.demo.evidence import evidence_from_tracks, planted_evidence
 
@@ -83,7 +85,8 @@ def locus_report_step(ctx: DemoContext) -> list[str]:
     cands = report.candidates
     causal = truth["causal"]["variant_id"]
     hit = cands[cands["variant_id"] == causal]
-    rank = int(hit["rank"].iloc[0]) if len(hit) else None
+    rank = hit["rank"].iloc[0] if len(hit) else None
+    rank = None if rank is None or rank is pd.NA else int(rank)  # context rows have no rank
     pip = float(fm.variants.loc[fm.variants["variant_id"] == causal, "pip"].iloc[0])
     gene = (truth["target_gene"] or {}).get("gene")
     top_gene = cands["abc_top_gene"].iloc[0] if len(cands) else "."
@@ -94,7 +97,8 @@ def locus_report_step(ctx: DemoContext) -> list[str]:
         f"{truth['lead']['r2_with_causal']:.2f})",
         f"SuSiE: causal PIP {pip:.3f}, candidate rank {rank}; top candidate's ABC gene "
         f"{top_gene} (true target {gene})",
-        f"report.html + report.candidates.tsv ({len(cands)} candidates)"
+        f"report.html + report.candidates.tsv ({int((cands['role'] == 'candidate').sum())} "
+        f"candidates, {int((cands['role'] == 'context').sum())} more for context)"
         + (f"; {', '.join(sources)} {origin}" if sources else ""),
     ]
     return lines
@@ -104,12 +108,11 @@ def _accessibility(folder) -> dict[str, Path] | None:
     """Per-cell-type accessibility bigWigs of a ``simulate celltypes`` folder, if any."""
     if folder is None or not (Path(folder) / "tracks.tsv").is_file():
         return None
-    import pandas as pd
+    from varinterp.io.tracks import read_track_table
 
-    table = pd.read_csv(Path(folder) / "tracks.tsv", sep="\t", dtype=str)
-    if "accessibility" not in table.columns:
+    table = read_track_table(Path(folder) / "tracks.tsv", require=("cell_type",))
+    if not table["accessibility"].astype(bool).all():
         return None
     return {
-        ct: Path(folder) / acc
-        for ct, acc in zip(table["cell_type"], table["accessibility"], strict=True)
+        ct: Path(acc) for ct, acc in zip(table["cell_type"], table["accessibility"], strict=True)
     }

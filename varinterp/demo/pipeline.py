@@ -37,28 +37,40 @@ def run_demo(
     threads: int = 1,
     quick: bool = False,
     zoo: str | os.PathLike | None = None,
+    device: str = "cpu",
+    on_start: Callable[[str], None] | None = None,
     on_step: Callable[[str, list[str]], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, list[str]]:
     """Run every demo step into the folder `out` (created; reused when present).
 
     With `quick` the model steps use the zoo's shipped demo weights (trained on the
     seed-0 world, so `seed` must be 0) and the QTL step, which trains a second model, is
-    skipped; `zoo` is the zoo folder (default: the installed one). `on_step(name,
-    lines)` is called after each step. Returns the lines of every step.
+    skipped; `zoo` is the zoo folder (default: the installed one). Models run on
+    `device`. `on_start(name)` is called before each step, `on_step(name, lines)` after
+    it, and `say(line)` at milestones inside a step (epochs). Every path the demo writes
+    into its configs and tables is relative, so the folder can be moved. Returns the
+    lines of every step.
     """
     from varinterp.errors import InputError
 
     check_output(out)
     if quick and seed != 0:
-        msg = f"--quick reuses models trained on the seed-0 world; drop --quick or --seed {seed}"
+        msg = (
+            f"the default demo reuses models trained on the seed-0 world; add --full to "
+            f"train them for --seed {seed}"
+        )
         raise InputError(msg)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(
-        out=out, seed=seed, threads=threads, quick=quick, zoo=None if zoo is None else Path(zoo)
-    )
+        out=out, seed=seed, threads=threads, quick=quick, zoo=None if zoo is None else Path(zoo),
+        device=device, say=say,
+    )  # fmt: skip
     results: dict[str, list[str]] = {}
     for step in STEPS:
+        if on_start is not None:
+            on_start(step.name)
         lines = step.run(ctx)
         results[step.name] = lines
         if on_step is not None:
@@ -66,6 +78,6 @@ def run_demo(
     summary = "".join(
         f"## {name}\n" + "".join(f"- {x}\n" for x in lines) for name, lines in results.items()
     )
-    mode = ", quick: shipped demo weights" if quick else ""
+    mode = ", the zoo's shipped demo weights" if quick else ", every model trained"
     atomic_write_text(out / "SUMMARY.md", f"# varinterp demo (seed {seed}{mode})\n\n{summary}")
     return results

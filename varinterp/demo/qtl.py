@@ -32,7 +32,7 @@ def qtl_step(ctx: DemoContext) -> list[str]:
     from varinterp.training.modeldir import read_model_dir
 
     if ctx.quick:
-        return ["skipped with --quick: it trains a reference-only model (run without --quick)"]
+        return ["skipped: it trains a reference-only model (run varinterp demo --full)"]
     out = Path(ctx.out)
     personal = Path(ctx.files["clipnet"])
     model_dir = read_model_dir(personal, architecture="clipnet")
@@ -47,12 +47,12 @@ def qtl_step(ctx: DemoContext) -> list[str]:
     with torch_threads(ctx.threads):
         train_small(
             config=ctx.files["clipnet_config"], out=out / "clipnet_reference", folds=folds,
-            reference_only=True,
+            reference_only=True, device=ctx.device, on_status=ctx.say,
         )  # fmt: skip
         bench = qtl_benchmark(
             qtls=qtls, store=ctx.files["store"], sample_sheet=ctx.files["clipnet_samples"],
             models={"personal": personal, "reference": out / "clipnet_reference"},
-            out=out / "qtl", device="cpu", batch_size=64, overwrite=True,
+            out=out / "qtl", device=ctx.device, batch_size=64, overwrite=True,
         )  # fmt: skip
     ctx.files.update(clipnet_reference=out / "clipnet_reference", qtl=out / "qtl")
     s = bench.summary.set_index("model")

@@ -17,9 +17,11 @@ PRO-cap's exact effects are available (``procap/variant_effects.tsv``), the tabl
 carries the true ``log2fc_total`` and the step reports the Pearson r of predicted and
 true log2 fold changes over the causal SNPs.
 
-Writes ``effects.tsv`` (``ctx.files["effects"]``): ``variant_id chrom pos ref alt class
-causal scorer held_out`` + the scores of `varinterp.effects.scores.effect_scores` +
-``true_log2fc``.
+Writes ``effects.tsv`` (``ctx.files["effects"]``) in the schema of ``varinterp score``
+(`varinterp.effects.frame.frame_columns`: ``chrom pos id ref alt scorer`` + the scores of
+`varinterp.effects.scores.effect_scores` + ``flags``; ``id`` is the truth table's
+``variant_id``), and the truth beside it in ``effects_truth.tsv``: ``id class causal
+held_out true_log2fc``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.demo.context import DemoContext, torch_threads
+from varinterp.effects.frame import frame_columns
 from varinterp.io.atomic import atomic_path
 
 __all__ = ["NON_CAUSAL_CLASSES", "score_snps", "scoring_step", "separation"]
@@ -83,6 +86,7 @@ def score_snps(
     table["held_out"] = held
     for col in SCORE_COLUMNS:
         table[col] = scored[col].to_numpy()
+    table["flags"] = scored["flags"].to_numpy()
     return table
 
 
@@ -115,19 +119,27 @@ def scoring_step(ctx: DemoContext) -> list[str]:
     snps = truth.loc[keep, ["variant_id", "chrom", "pos", "ref", "alt", "class"]].copy()
     snps["causal"] = causal[keep].to_numpy()
     with torch_threads(ctx.threads):
-        table = score_snps(model=ctx.files["clipnet"], fasta=ctx.files["fasta"], snps=snps)
+        table = score_snps(
+            model=ctx.files["clipnet"], fasta=ctx.files["fasta"], snps=snps, device=ctx.device
+        )
     effects = Path(ctx.files.get("procap", Path(ctx.out) / "procap")) / "variant_effects.tsv"
     if effects.is_file():
         table["true_log2fc"] = table["variant_id"].map(_true_log2fc(effects)).fillna(0.0)
     out = Path(ctx.out) / "effects.tsv"
+    scored = table.rename(columns={"variant_id": "id"})
     with atomic_path(out) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+        scored[frame_columns()].to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    truth_columns = ["id", "class", "causal", "held_out"]
+    truth_columns += ["true_log2fc"] if "true_log2fc" in scored else []
+    with atomic_path(Path(ctx.out) / "effects_truth.tsv") as tmp:
+        scored[truth_columns].to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     ctx.files["effects"] = out
     n_c = int(table["causal"].sum())
     held = table["held_out"].to_numpy()
     lines = [
         f"scored {len(table)} SNPs in planted elements ({n_c} causal motif breaks/gains, "
-        f"{len(table) - n_c} neutral or outside motifs), reference context -> effects.tsv",
+        f"{len(table) - n_c} neutral or outside motifs), reference context -> effects.tsv "
+        "(truth: effects_truth.tsv)",
     ]
     for label, subset in (("all", None), ("held-out chromosomes", held)):
         n = len(table) if subset is None else int(subset.sum())

@@ -1,4 +1,4 @@
-"""Where the demo finds the zoo's shipped demo models (``varinterp demo --quick``)."""
+"""Where the demo finds the zoo's shipped demo models (the default ``varinterp demo``)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def shipped_model(name: str, zoo: str | os.PathLike | None = None) -> Path:
     path = path / name
     if not (path / "config.json").is_file():
         msg = (
-            f"the zoo has no shipped model {name} at {path}; run the demo without --quick, "
+            f"the zoo has no shipped model {name} at {path}; run the demo with --full, "
             "or set VARINTERP_ZOO to a zoo folder that has it"
         )
         raise InputError(msg)

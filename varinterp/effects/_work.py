@@ -79,15 +79,17 @@ class WorkDir:
         with atomic_path(self.part(index)) as tmp:
             tmp.write_text(text, encoding="utf-8")
 
-    def concatenate(self, n_parts: int, header: str) -> Path:
-        """Write `header` plus every part (without their headers) to the output atomically."""
-        with atomic_path(self.out) as tmp, open(tmp, "w", encoding="utf-8") as dst:
+    def concatenate(self, n_parts: int, header: str, *, target: Path | None = None) -> Path:
+        """Write `header` plus every part (without their headers) to the output (or to
+        `target`) atomically; return the path written."""
+        target = self.out if target is None else Path(target)
+        with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as dst:
             dst.write(header)
             for i in range(n_parts):
                 with open(self.part(i), encoding="utf-8") as src:
                     src.readline()  # each part repeats the header
                     shutil.copyfileobj(src, dst)
-        return self.out
+        return target
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

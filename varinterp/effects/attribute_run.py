@@ -6,14 +6,17 @@ Windows have the model's input length ``L``:
   BED row (0-based half-open) gives the window centred on its midpoint,
   ``[mid - L // 2, mid - L // 2 + L)``; names come from the BED's name column or the
   region text;
-- a variant ``chrom:pos:ref:alt`` (1-based ``pos``) gives two windows centred on it
-  (offset ``L // 2``), labelled ``ref`` and ``alt``; REF must match the FASTA.
+- a variant gives two windows centred on it (offset ``L // 2``), labelled ``ref`` and
+  ``alt``; variants come in any form `varinterp.io.variants` reads (``chrom:pos:ref:alt``
+  strings with a 1-based ``pos``, a VCF/BCF, a TSV/BED list); REF must match the FASTA
+  (a missing REF is filled in from it).
 
 Positions past a contig edge are N (all-zero one-hot, attribution 0).
 
 The npz (`write_npz`) holds ``attributions`` and ``hypothetical`` ``(N, 4, L) float32``
 (channels A, C, G, T), ``x`` ``(N, 4, L) uint8`` one-hot, ``chrom`` / ``label`` ``(N,) str``,
-``start`` ``(N,) int64`` (0-based window start), ``method`` and ``target``. The bigWig
+``start`` ``(N,) int64`` (0-based window start), ``variant`` ``(N,) str`` (the variant's
+``chrom:pos:ref:alt``, empty for regions), ``method`` and ``target``. The bigWig
 holds, per position, the observed base's attribution (``attributions`` summed over
 channels), averaged where windows overlap; ``alt`` windows go to a second bigWig
 ``<name>.alt.bw`` beside it.
@@ -72,41 +75,54 @@ def parse_variant(text: str) -> tuple[str, int, str, str]:
     return m.group(1), int(m.group(2).replace(",", "")) - 1, m.group(3).upper(), m.group(4).upper()
 
 
-def _windows(reference: Reference, regions, variant, length: int):
+def _windows(reference: Reference, regions, variants, length: int):
     names = reference.contig_map("the region list")
-    rows: list[tuple[str, int, str, np.ndarray]] = []  # chrom, start, label, codes
+    rows: list[tuple[str, int, str, np.ndarray, str]] = []  # chrom, start, label, codes, variant
     for chrom, s, e, label in regions:
         c = names(chrom)
         start = (s + e) // 2 - length // 2
-        rows.append((c, start, label, reference.codes(c, start, start + length)))
-    if variant is not None:
-        chrom, pos0, ref, alt = parse_variant(variant)
-        c = names(chrom)
-        if pos0 >= reference.lengths[c] or reference.base(c, pos0) != ref:
-            have = reference.base(c, pos0) if pos0 < reference.lengths[c] else "nothing"
-            msg = f"variant {variant}: REF {ref} but {reference.path.name} has {have} there"
-            raise InputError(msg)
-        start = pos0 - length // 2
-        base = reference.codes(c, start, start + length)
-        for allele, label in ((ref, "ref"), (alt, "alt")):
+        rows.append((c, start, label, reference.codes(c, start, start + length), ""))
+    for rec in variants:
+        start = rec.pos0 - length // 2
+        base = reference.codes(rec.chrom, start, start + length)
+        name = f"{rec.chrom}:{rec.pos0 + 1}:{rec.ref}:{rec.alt}"
+        for allele, label in ((rec.ref, "ref"), (rec.alt, "alt")):
             w = base.copy()
             w[length // 2] = "ACGT".index(allele)
-            rows.append((c, start, label, w))
+            rows.append((rec.chrom, start, label, w, name))
     if not rows:
-        msg = "nothing to attribute: give --region, --bed or --variant"
+        msg = "nothing to attribute: give --region, --regions or --variants"
         raise InputError(msg)
     chroms = [r[0] for r in rows]
     starts = np.array([r[1] for r in rows], dtype=np.int64)
-    return chroms, starts, [r[2] for r in rows], one_hot(np.stack([r[3] for r in rows]))
+    codes = one_hot(np.stack([r[3] for r in rows]))
+    return chroms, starts, [r[2] for r in rows], codes, [r[4] for r in rows]
 
 
-def write_npz(path: Path, result: Attributions, chroms, starts, labels) -> Path:
+def _read_variants(spec, reference: Reference) -> list:
+    """Every SNV of `spec` (any form of `varinterp.io.variants`); a REF mismatch is fatal."""
+    from varinterp.io.variants import VariantCounts, iter_variants
+
+    counts = VariantCounts()
+    found = list(iter_variants(spec, reference=reference, strict=True, counts=counts))
+    if not found:
+        msg = (
+            f"no SNV to attribute in the variants given ({counts.records} read; "
+            f"{counts.skipped_indel} indels, {counts.skipped_symbolic} symbolic/other skipped)"
+        )
+        raise InputError(msg)
+    return found
+
+
+def write_npz(path: Path, result: Attributions, chroms, starts, labels, variants=None) -> Path:
+    variants = [""] * len(labels) if variants is None else variants
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(
                 fh, attributions=result.attributions, hypothetical=result.hypothetical,
                 x=result.x, chrom=np.array(chroms, dtype=str), start=starts,
-                label=np.array(labels, dtype=str), method=result.method, target=result.target,
+                label=np.array(labels, dtype=str), variant=np.array(variants, dtype=str),
+                method=result.method, target=result.target,
             )  # fmt: skip
     return path
 
@@ -147,6 +163,7 @@ def run_attribution(
     out: str | os.PathLike,
     regions: list[str] | None = None,
     bed: str | os.PathLike | None = None,
+    variants: str | os.PathLike | list[str] | None = None,
     variant: str | None = None,
     method: str = "deepshap",
     target: str = "quantity",
@@ -157,7 +174,11 @@ def run_attribution(
     device: str = "auto",
     overwrite: bool = False,
 ) -> AttributionResult:
-    """Attribute the ensemble's prediction on region / variant windows; see the module doc."""
+    """Attribute the ensemble's prediction on region / variant windows; see the module doc.
+
+    `variants` is any form `varinterp.io.variants` reads; `variant` (one
+    ``chrom:pos:ref:alt``) is its former name.
+    """
     from varinterp.training.devices import resolve_device
     from varinterp.training.inference import load_model
 
@@ -190,18 +211,21 @@ def run_attribution(
             name = getattr(row, "name", None)
             label = str(name) if isinstance(name, str) and name not in ("", ".") else f"region{k}"
             items.append((row.chrom, int(row.start), int(row.end), label))
+    if variants is None and variant is not None:
+        variants = [variant]
+    records = _read_variants(variants, reference) if variants else []
     dev = resolve_device(device)
     ens = load_model(model, device=dev)
     if ens.spec.context:
         msg = f"{model}: attributions need a model that predicts from sequence alone"
         raise InputError(msg)
-    chroms, starts, labels, x = _windows(reference, items, variant, ens.input_length)
+    chroms, starts, labels, x, names = _windows(reference, items, records, ens.input_length)
     torch.manual_seed(seed)
     result = attribute_windows(
         list(ens.models.values()), x, method=method, target=target, n_shuffles=n_shuffles,
         seed=seed, batch_size=batch_size, device=dev, arch=ens.arch,
     )  # fmt: skip
-    write_npz(out, result, chroms, starts, labels)
+    write_npz(out, result, chroms, starts, labels, names)
     bw_path = None
     if bigwig is not None:
         bw_path = Path(bigwig)

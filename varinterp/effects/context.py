@@ -2,16 +2,17 @@
 
 Some families predict from more than sequence: DeepDETAILS takes each cell type's
 accessibility. Their scoring reads those inputs for every variant window from the
-user's files, listed in a tab-separated table with a header::
+user's files, listed in the one track table (`varinterp.io.tracks`, docs/tracks.md)::
 
-    task        bigwig                  library_size
+    cell_type   accessibility           accessibility_depth
     hepatocyte  atac/hepatocyte.bw      12000000
     kupffer     atac/kupffer.bw         800000
 
-``task`` (or ``cell_type``) names the model's task; ``bigwig`` is the track (relative
-paths are read from the table's folder); ``library_size`` (optional; fragments or
-reads) normalises depth, else the family's default applies (for DeepDETAILS the total
-signal of the track). The family's ``read_context`` turns them into arrays.
+``cell_type`` names the model's task; ``accessibility`` is the track (relative paths are
+read from the table's folder); ``accessibility_depth`` (optional; fragments or reads)
+normalises depth, else the family's default applies (for DeepDETAILS the total signal of
+the track). The family's ``read_context`` turns them into arrays. Tables of the former
+layout (``task``, ``bigwig``, ``library_size``) are read too.
 """
 
 from __future__ import annotations
@@ -20,49 +21,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from varinterp.errors import InputError
-from varinterp.io.tables import read_table, resolve_path
-
 __all__ = ["read_context_table"]
 
 
 def read_context_table(path: str | os.PathLike) -> tuple[dict[str, Path], dict[str, Any]]:
-    """``(tracks: task -> bigWig path, options)`` from a context table (module docstring).
+    """``(tracks: task -> bigWig path, options)`` from a context table: the track table's
+    ``cell_type`` and ``accessibility`` (``accessibility_depth`` -> ``library_sizes``);
+    see `varinterp.io.tracks.context_tracks`."""
+    from varinterp.io.tracks import context_tracks
 
-    ``options["library_sizes"]`` (task -> float) is set when the table has the column.
-    """
-    path = Path(path)
-    table = read_table(path, required=["bigwig"], what="context-track table")
-    name_col = "task" if "task" in table.columns else "cell_type"
-    if name_col not in table.columns:
-        msg = f"context-track table {path} needs a task (or cell_type) column naming each track"
-        raise InputError(msg)
-    tracks: dict[str, Path] = {}
-    sizes: dict[str, float] = {}
-    for i, row in table.iterrows():
-        name = row[name_col].strip()
-        if not name or name in tracks:
-            msg = f"context-track table {path}, line {i + 2}: task {name!r} is empty or repeated"
-            raise InputError(msg)
-        file = resolve_path(row["bigwig"], path)
-        if not file.is_file():
-            msg = f"context-track table {path}, line {i + 2}: bigwig {file} does not exist"
-            raise InputError(msg)
-        tracks[name] = file
-        if "library_size" in table.columns and row["library_size"].strip():
-            try:
-                sizes[name] = float(row["library_size"])
-            except ValueError:
-                msg = (
-                    f"context-track table {path}, line {i + 2}: library_size "
-                    f"{row['library_size']!r} is not a number"
-                )
-                raise InputError(msg) from None
-    options: dict[str, Any] = {}
-    if sizes:
-        missing = sorted(set(tracks) - set(sizes))
-        if missing:
-            msg = f"context-track table {path}: library_size is empty for {', '.join(missing)}"
-            raise InputError(msg)
-        options["library_sizes"] = sizes
-    return tracks, options
+    return context_tracks(path)

@@ -356,7 +356,10 @@ def _write(out, table, summary, boot, labels, baseline, eval_rows, fasta, overwr
     from varinterp.io.atomic import atomic_dir
 
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        table.to_csv(tmp / "mpra_effects.tsv", sep="\t", index=False, float_format="%.6g")
+        # the oligo table's 1-based pos stays; the 0-based pos0 is internal
+        table.drop(columns="pos0", errors="ignore").to_csv(
+            tmp / "mpra_effects.tsv", sep="\t", index=False, float_format="%.6g"
+        )
         summary.to_csv(tmp / "summary.tsv", sep="\t", index=False, float_format="%.6g")
         pd.DataFrame(boot, columns=labels).rename_axis("draw").to_csv(
             tmp / "bootstrap_auprc.tsv", sep="\t", float_format="%.6g"

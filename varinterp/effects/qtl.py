@@ -310,8 +310,14 @@ def _write(out: Path, table: pd.DataFrame, summary: pd.DataFrame, *, overwrite: 
     from varinterp.effects.qtl_plots import Panel, save_scatter_panels
     from varinterp.io.atomic import atomic_dir
 
+    written = table.copy()
+    if "pos0" in written:  # every table states 1-based variant positions
+        at = written.columns.get_loc("pos0")
+        pos0 = written.pop("pos0").to_numpy(dtype=np.int64)
+        written.insert(at, "pos", pd.array(np.where(pos0 >= 0, pos0 + 1, 0), dtype="Int64"))
+        written.loc[pos0 < 0, "pos"] = pd.NA
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        table.to_csv(tmp / "qtl_effects.tsv", sep="\t", index=False, float_format="%.6g")
+        written.to_csv(tmp / "qtl_effects.tsv", sep="\t", index=False, float_format="%.6g")
         summary.to_csv(tmp / "summary.tsv", sep="\t", index=False, float_format="%.6g")
         lo = np.log10(table["obs_l2"].to_numpy() + LOG_PSEUDOCOUNT)
         panels = [

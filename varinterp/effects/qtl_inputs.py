@@ -32,7 +32,6 @@ from varinterp.errors import InputError
 from varinterp.genome.encoding import BASES
 from varinterp.genome.store import GenomeStore
 from varinterp.io.bigwig import BigWig
-from varinterp.io.readers import read_csv
 
 __all__ = ["QTL_COLUMNS", "QtlTable", "library_totals", "read_qtl_list", "resolve_qtls"]
 
@@ -165,22 +164,18 @@ def resolve_qtls(store: GenomeStore, qtls: pd.DataFrame) -> QtlTable:
 def library_totals(sheet: str | os.PathLike, libraries: list[Library]) -> np.ndarray:
     """Reads per library for RPM -> ``(n_libraries,) float64``.
 
-    A ``total`` column in the sample sheet wins; otherwise the sum of |signal| of the
-    plus and minus bigWigs. A library with no signal is an `InputError`.
+    The track table's ``depth`` column (formerly ``total``) wins; otherwise the sum of
+    |signal| of the plus and minus bigWigs. A library with no signal is an `InputError`.
     """
-    table = read_csv(sheet, "sample sheet", sep="\t", dtype=str, keep_default_na=False, comment="#")
-    given: dict[str, str] = {}
-    if "total" in table.columns:
-        given = dict(zip(table["library"].str.strip(), table["total"].str.strip(), strict=True))
+    from varinterp.io.tracks import read_track_table
+
+    table = read_track_table(sheet, require=("library", "sample", "plus"), what="track table")
+    given = dict(zip(table["library"].str.strip(), table["depth"], strict=True))
     out = np.zeros(len(libraries), dtype=np.float64)
     for i, lib in enumerate(libraries):
-        text = given.get(lib.name, "")
-        if text:
-            try:
-                out[i] = float(text)
-            except ValueError:
-                msg = f"sample sheet {sheet}: library {lib.name} has total {text!r}, not a number"
-                raise InputError(msg) from None
+        depth = given.get(lib.name, np.nan)
+        if np.isfinite(depth):
+            out[i] = depth
         else:
             for path in (lib.plus, lib.minus):
                 with BigWig(path, absolute=True) as bw:

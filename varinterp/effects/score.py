@@ -30,19 +30,20 @@ from varinterp._moved import forward_names
 from varinterp.effects._work import WorkDir, file_fingerprint, sha256_file
 from varinterp.effects.frame import ID_COLUMNS, frame_columns, score_frame, task_names
 from varinterp.errors import InputError
+from varinterp.genome.assembly import check_ref_agreement, guess_assembly
 from varinterp.io.atomic import check_output
 from varinterp.io.fasta import Reference
-from varinterp.io.vcf import (
-    SnvRecord,
-    VcfCounts,
-    iter_snvs,
-    open_vcf,
-    vcf_has_index,
-    vcf_record_count,
+from varinterp.io.variants import (
+    VariantCounts,
+    VariantSource,
+    count_records,
+    iter_variants,
+    variant_source,
 )
+from varinterp.io.vcf import SnvRecord, VcfCounts, open_vcf
 from varinterp.progress import ProgressCallback
 
-__all__ = ["ID_COLUMNS", "ScoreResult", "score_variants", "table_columns"]
+__all__ = ["ID_COLUMNS", "ScoreResult", "output_format", "score_variants", "table_columns"]
 
 __getattr__ = forward_names(__name__, {"build_windows": "varinterp.effects.windows"})
 
@@ -59,6 +60,10 @@ class ScoreResult:
     n_chunks_reused: int
     vcf_out: Path | None = None
     columns: list[str] = field(default_factory=list)
+    #: Fraction of SNV REF alleles that disagreed with the FASTA.
+    ref_mismatch_rate: float = 0.0
+    #: The FASTA's assembly when its contig lengths match a known one (GRCh38 ...).
+    assembly: str | None = None
 
 
 def table_columns(null_shuffles: int, *, multi_task: bool = False) -> list[str]:
@@ -112,40 +117,62 @@ def _sorted_check(records: Iterator[SnvRecord], vcf: Path) -> Iterator[SnvRecord
         yield rec
 
 
-def _check_inputs(vcf: Path, reference: Reference) -> int | None:
-    """Index and contigs of `vcf`; returns its record count from the index (None if unknown)."""
-    if not vcf_has_index(vcf):
-        msg = (
-            f"VCF {vcf} has no index (.tbi or .csi); variants are streamed from a sorted, "
-            f"bgzipped, indexed VCF: bgzip it and run: bcftools index -t {vcf}"
-        )
-        raise InputError(msg)
-    handle = open_vcf(vcf)
+def _check_contigs(source: VariantSource, reference: Reference) -> None:
+    """The contigs a VCF's header names must all be in the FASTA."""
+    if source.kind != "vcf" or source.path is None:
+        return
+    handle = open_vcf(source.path)
     try:
         names = list(handle.seqnames)
-        total = vcf_record_count(handle)
+    except (ValueError, OSError):
+        names = []
     finally:
         handle.close()
-    cmap = reference.contig_map(f"VCF {vcf.name}")
+    cmap = reference.contig_map(f"VCF {source.name}")
     unknown = [c for c in names if cmap.get(c) is None]
     if unknown:
         msg = (
-            f"VCF {vcf.name} has contig(s) {', '.join(unknown[:5])} that {reference.path.name} "
+            f"VCF {source.name} has contig(s) {', '.join(unknown[:5])} that {reference.path.name} "
             f"lacks (it names contigs like {reference.names[0]!r}); use the matching "
             "reference build or drop those contigs (bcftools view -t ^...)"
         )
         raise InputError(msg)
-    return total
+
+
+def output_format(out: str | os.PathLike) -> str:
+    """``tsv``, ``vcf`` (``.vcf.gz``) or ``parquet`` (``.parquet``/``.pq``) from `out`'s name."""
+    name = Path(out).name.lower()
+    if name.endswith(".vcf.gz"):
+        return "vcf"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".vcf", ".vcf.bgz", ".bcf")):
+        msg = f"--out {out}: a VCF output is bgzipped and indexed: name it .vcf.gz"
+        raise InputError(msg)
+    return "tsv"
+
+
+def _refuse(path: str | os.PathLike | None, overwrite: bool) -> None:
+    if path is not None and Path(path).exists() and not overwrite:
+        msg = f"output {path} already exists; remove it or pass --overwrite"
+        raise InputError(msg)
 
 
 def _score_chunks(
     records, work, ens, reference, gstore, sample, options, chunk_size, dist, counts,
-    total_records, on_progress, stop_after,
+    total_records, agreement, on_progress, stop_after,
 ) -> tuple[int, int]:  # fmt: skip
-    """Score this rank's unfinished chunks into part files; returns (chunks, reused)."""
+    """Score this rank's unfinished chunks into part files; returns (chunks, reused).
+
+    `agreement()` checks the REF agreement so far (a wrong genome build stops early);
+    `on_progress` moves after every batch of windows.
+    """
     n_chunks = reused = 0
+    done_records = 0
     for k, chunk in enumerate(_chunks(records, chunk_size)):
         n_chunks += 1
+        agreement()
+        span = counts.records - done_records
         if k % dist.world_size == dist.rank:
             if work.done(k):
                 reused += 1
@@ -153,23 +180,31 @@ def _score_chunks(
                 if stop_after is not None and k >= stop_after:
                     msg = "stopped on request (test hook)"
                     raise KeyboardInterrupt(msg)
+
+                def per_batch(done: int, n: int, base: int = done_records, span: int = span):
+                    if on_progress is not None and n:
+                        on_progress(base + int(span * done / n), total_records)
+
                 table = score_frame(
                     ens, _frame(chunk), fasta=reference, store=gstore, sample=sample,
-                    first_index=k * chunk_size, **options,
+                    first_index=k * chunk_size, on_progress=per_batch, **options,
                 )  # fmt: skip
                 text = table.to_csv(sep="\t", index=False, float_format="%.6g", na_rep="nan")
                 work.write_part(k, text)
+        done_records = counts.records
         if on_progress is not None:
-            on_progress(counts.records, total_records)
+            on_progress(done_records, total_records)
     return n_chunks, reused
 
 
 def score_variants(
     *,
-    vcf: str | os.PathLike,
+    variants: str | os.PathLike | Sequence[str] | None = None,
     model: str | os.PathLike,
     fasta: str | os.PathLike,
     out: str | os.PathLike,
+    vcf: str | os.PathLike | None = None,
+    schema: str = "tsv",
     vcf_out: str | os.PathLike | None = None,
     store: str | os.PathLike | None = None,
     sample: str | None = None,
@@ -183,6 +218,7 @@ def score_variants(
     context_tracks: Mapping[str, str | os.PathLike] | None = None,
     context_options: Mapping[str, Any] | None = None,
     strict: bool = False,
+    force: bool = False,
     chunk_size: int = 4096,
     batch_size: int | None = None,
     device: str = "auto",
@@ -190,41 +226,55 @@ def score_variants(
     on_progress: ProgressCallback | None = None,
     _stop_after_chunks: int | None = None,
 ) -> ScoreResult:
-    """Score every SNV of `vcf` (sorted, bgzipped, indexed) and write the effect table `out`.
+    """Score every SNV of `variants` and write the effect table `out`.
 
-    The scoring options are those of `varinterp.effects.frame.score_frame`; see the
-    module docstring for chunks, resuming and torchrun, and ``docs/scoring.md`` for the
-    columns. `vcf_out` also writes a bgzipped, tabix-indexed copy of the VCF with the
-    scores as INFO fields. `on_progress` gets ``(VCF records read, records in the VCF's
-    index)`` after every chunk. ``_stop_after_chunks`` (tests only) stops as if killed.
+    `variants` is a VCF/BCF (indexed or not), a variant list (TSV/BED: `schema`
+    ``tsv`` = ``chrom pos ref alt [id]`` 1-based, ``bed`` = ``chrom start end ref alt
+    [id]`` 0-based) or ``chrom:pos:ref:alt`` strings (`varinterp.io.variants`); `vcf` is
+    its former name. `out` is a TSV, or by its name a bgzipped VCF with the scores as
+    INFO fields (``.vcf.gz``) or Parquet (``.parquet``, needs pyarrow); `vcf_out` also
+    writes that VCF. The scoring options are those of
+    `varinterp.effects.frame.score_frame`; see the module docstring for chunks,
+    resuming and torchrun, and ``docs/scoring.md`` for the columns. More than 5% of REF
+    alleles disagreeing with the FASTA stops the run (another genome build, most
+    likely) unless `force`. `on_progress` gets ``(records done, records in all)`` after
+    every batch of windows (the total from the VCF's index or a counting pass).
+    ``_stop_after_chunks`` (tests only) stops as if killed.
     """
     from varinterp.training.ddp import barrier, init_distributed
     from varinterp.training.devices import resolve_device
     from varinterp.training.inference import load_model
 
+    if variants is None:
+        variants = vcf
+    if variants is None:
+        msg = "no variants given: pass a VCF, a variant list or chrom:pos:ref:alt strings"
+        raise InputError(msg)
     check_output(out)
     if vcf_out is not None:
         check_output(vcf_out, option="--vcf-out")
-    vcf, out = Path(vcf), Path(out)
-    if out.exists() and not overwrite:
-        msg = f"output {out} already exists; remove it or pass --overwrite"
-        raise InputError(msg)
+    out = Path(out)
+    fmt = output_format(out)
+    _refuse(out, overwrite)
     if vcf_out is not None:
         if not str(vcf_out).endswith(".vcf.gz"):
             msg = f"--vcf-out {vcf_out} must end in .vcf.gz (it is bgzipped and indexed)"
             raise InputError(msg)
-        if Path(vcf_out).exists() and not overwrite:
-            msg = f"output {vcf_out} already exists; remove it or pass --overwrite"
-            raise InputError(msg)
+        _refuse(vcf_out, overwrite)
+    if fmt == "parquet":
+        _need_pyarrow()
     if (store is None) != (sample is None):
         msg = "personal context needs both a genome store (--store) and a sample (--sample)"
         raise InputError(msg)
     if null_shuffles < 0 or chunk_size < 1:
         msg = f"null_shuffles must be >= 0 and chunk_size >= 1 (got {null_shuffles}, {chunk_size})"
         raise InputError(msg)
+    source = variant_source(variants)
     reference = Reference(fasta)
-    open_vcf(vcf).close()
-    total_records = _check_inputs(vcf, reference)
+    if source.kind == "vcf":
+        open_vcf(source.path).close()
+    _check_contigs(source, reference)
+    total_records = count_records(source)
     dev = resolve_device(device)
     dist = init_distributed(dev)
     if dist.enabled and dev.type == "cuda":
@@ -252,7 +302,8 @@ def score_variants(
         "batch_size": batch_size,
     }
     state = {
-        "vcf_sha256": sha256_file(vcf),
+        "variants_sha256": source.fingerprint(),
+        "schema": schema,
         "model_config": sha256_file(Path(model) / "config.json"),
         "model_folds": [file_fingerprint(Path(model) / f"{f}.safetensors") for f in ens.models],
         "fasta": file_fingerprint(fasta),
@@ -265,14 +316,27 @@ def score_variants(
     if dist.is_main:
         work.start(state)
     barrier(dist)
-    counts = VcfCounts()
-    # samples=[]: genotypes are never parsed (fast on cohort VCFs)
-    snvs = iter_snvs(vcf, reference=reference, samples=[], strict=strict, counts=counts)
-    records = _sorted_check(snvs, vcf)
+    counts = VariantCounts()
+    # genotypes are never parsed (fast on cohort VCFs)
+    records = iter_variants(source, reference=reference, schema=schema, strict=strict,
+                            counts=counts)  # fmt: skip
+    annotate_vcf = source.kind == "vcf" and (fmt == "vcf" or vcf_out is not None)
+    if annotate_vcf:
+        records = _sorted_check(records, source.path)
+
+    def agreement() -> float:
+        return check_ref_agreement(
+            checked=counts.snvs + counts.skipped_ref_mismatch,
+            mismatched=counts.skipped_ref_mismatch,
+            lengths=reference.lengths,
+            source=f"variants {source.name}",
+            force=force,
+        )
+
     try:
         n_chunks, reused = _score_chunks(
             records, work, ens, reference, gstore, sample, options, chunk_size, dist,
-            counts, total_records, on_progress, _stop_after_chunks,
+            counts, total_records, agreement, on_progress, _stop_after_chunks,
         )  # fmt: skip
     except InputError:
         if dist.is_main and not work.has_parts():  # stopped before any chunk: no work kept
@@ -283,13 +347,16 @@ def score_variants(
         if dist.is_main:
             work.remove()
         msg = (
-            f"VCF {vcf.name} has no SNVs to score ({counts.records} records; skipped "
+            f"{source.name} has no SNVs to score ({counts.records} records; skipped "
             f"{counts.skipped_indel} indels, {counts.skipped_symbolic} symbolic/other, "
             f"{counts.skipped_ref_mismatch} REF mismatches); check the file"
         )
         raise InputError(msg)
+    rate = agreement()
     columns = table_columns(null_shuffles, multi_task=multi)
     result = ScoreResult(out, counts.snvs, counts, 0, n_chunks, reused, None, columns)
+    result.ref_mismatch_rate = rate
+    result.assembly = guess_assembly(reference.lengths)
     if not dist.is_main:
         return result
     if ens.arch.variant_scorer is not None and n_chunks:
@@ -297,16 +364,54 @@ def score_variants(
         with open(work.part(0), encoding="utf-8") as first:
             columns = first.readline().rstrip("\n").split("\t")
         result.columns = columns
-    work.concatenate(n_chunks, "\t".join(columns) + "\n")
-    for part in pd.read_csv(out, sep="\t", usecols=["flags"], dtype=str, chunksize=1 << 16):
+    table_path = out if fmt == "tsv" else work.path / "table.tsv"
+    work.concatenate(n_chunks, "\t".join(columns) + "\n", target=table_path)
+    for part in pd.read_csv(table_path, sep="\t", usecols=["flags"], dtype=str, chunksize=1 << 16):
         result.n_edge += int((part["flags"] == "edge").sum())
     if multi:
         result.n_edge //= len(tasks) if tasks else len(ens.tasks)
-    if vcf_out is not None:
-        from varinterp.effects.vcf_out import write_annotated_vcf
+    from varinterp.effects.vcf_out import write_annotated_vcf, write_table_vcf
 
-        result.vcf_out = write_annotated_vcf(
-            vcf=vcf, table=out, out=vcf_out, reference=reference, overwrite=overwrite
-        )
+    for target in [p for p in (out if fmt == "vcf" else None, vcf_out) if p is not None]:
+        if annotate_vcf:
+            write_annotated_vcf(vcf=source.path, table=table_path, out=target,
+                                reference=reference, model=model, overwrite=overwrite)  # fmt: skip
+        else:
+            write_table_vcf(table=table_path, out=target, reference=reference, model=model,
+                            overwrite=overwrite)  # fmt: skip
+    if vcf_out is not None:
+        result.vcf_out = Path(vcf_out)
+    if fmt == "parquet":
+        _write_parquet(table_path, out)
     work.remove()
     return result
+
+
+def _need_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        msg = "Parquet output needs pyarrow: pip install pyarrow (or write .tsv / .vcf.gz)"
+        raise InputError(msg) from None
+
+
+def _write_parquet(table: Path, out: Path) -> None:
+    """The TSV `table` as one Parquet file `out` (streamed in row groups, atomically)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from varinterp.io.atomic import atomic_path
+
+    dtypes = {"chrom": str, "id": str, "ref": str, "alt": str, "task": str, "scorer": str,
+              "flags": str}  # fmt: skip
+    with atomic_path(out, suffix=".parquet") as tmp:
+        writer = None
+        try:
+            for part in pd.read_csv(table, sep="\t", dtype=dtypes, chunksize=1 << 16):
+                batch = pa.Table.from_pandas(part, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(str(tmp), batch.schema)
+                writer.write_table(batch)
+        finally:
+            if writer is not None:
+                writer.close()

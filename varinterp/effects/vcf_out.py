@@ -7,7 +7,13 @@ mismatch). Records with no scored ALT are copied unchanged. A multi-task table (
 ``task`` column, one row per variant and task) gives one field per column and task,
 ``VI_<column>_<task>`` (characters other than letters, digits, ``_`` and ``.`` in the task
 name become ``_``). The output is written to a temporary file, indexed, and renamed
-into place with its ``.tbi``.
+into place with its ``.tbi``. The header also gets ``##varinterp_version``,
+``##varinterp_command``, ``##reference`` and ``##varinterp_model``
+(`varinterp.provenance.vcf_header_lines`).
+
+`write_table_vcf` writes a sites-only VCF from the effect table alone (for variants
+that came as a list or as strings): one record per scored variant, sorted in the FASTA's
+contig order, with the same INFO fields.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ import pandas as pd
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
 from varinterp.io.fasta import Reference
+from varinterp.provenance import vcf_header_lines
 
-__all__ = ["INFO_PREFIX", "write_annotated_vcf"]
+__all__ = ["INFO_PREFIX", "write_annotated_vcf", "write_table_vcf"]
 
 INFO_PREFIX = "VI_"
 _TYPES = {"scorer": "String", "flags": "String", "tss_shift": "Integer", "tss_strand": "Integer"}
@@ -64,6 +71,27 @@ def _variant_rows(table: Path, multi_task: bool) -> Iterator[dict]:
         yield current
 
 
+def _fields(table: Path) -> tuple[list[tuple[str, str]], bool]:
+    """``[(INFO name without prefix, table column)]`` and whether `table` is multi-task.
+
+    A family's table with a ``gene`` column (GET) has one row per task and gene: its
+    numeric columns become one field per task and gene.
+    """
+    header = list(pd.read_csv(table, sep="\t", nrows=0).columns)
+    multi = "task" in header
+    base = [c for c in header if c not in _SKIP and c not in ("task", "gene")]
+    if "gene" in header:
+        sample = pd.read_csv(table, sep="\t", nrows=1000)
+        base = [c for c in base if c in _TYPES or pd.api.types.is_numeric_dtype(sample[c])]
+    fields = [(c, c) for c in base]
+    if multi:
+        cols = ["task", "gene"] if "gene" in header else ["task"]
+        keys = pd.read_csv(table, sep="\t", usecols=cols, dtype=str).drop_duplicates()
+        names = ["_".join(r) for r in keys.itertuples(index=False)]
+        fields = [(f"{c}_{_task_key(t)}", c) for t in names for c in base]
+    return fields, multi
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return "." if math.isnan(value) else f"{value:.6g}"
@@ -76,12 +104,14 @@ def write_annotated_vcf(
     table: str | os.PathLike,
     out: str | os.PathLike,
     reference: Reference,
+    model: str | os.PathLike | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Copy `vcf` to `out` (``.vcf.gz``) with the rows of effect table `table` as INFO fields.
 
-    `table` must list the VCF's scored SNVs in VCF order (as `score_variants` writes it).
-    Returns `out`; ``out + ".tbi"`` is its index.
+    `table` must list the VCF's scored SNVs in VCF order (as `score_variants` writes it);
+    `model` is the model directory that scored them (named in the header). Returns
+    `out`; ``out + ".tbi"`` is its index.
     """
     import cyvcf2
     import pysam
@@ -95,20 +125,11 @@ def write_annotated_vcf(
     if out.exists() and not overwrite:
         msg = f"output {out} already exists; remove it or pass --overwrite"
         raise InputError(msg)
-    header = list(pd.read_csv(table, sep="\t", nrows=0).columns)
-    multi = "task" in header
-    base = [c for c in header if c not in _SKIP and c not in ("task", "gene")]
-    if "gene" in header:  # a family's own columns (GET): numeric ones become INFO fields
-        sample = pd.read_csv(table, sep="\t", nrows=1000)
-        base = [c for c in base if c in _TYPES or pd.api.types.is_numeric_dtype(sample[c])]
-    fields = [(c, c) for c in base]
-    if multi:
-        cols = ["task", "gene"] if "gene" in header else ["task"]
-        keys = pd.read_csv(table, sep="\t", usecols=cols, dtype=str).drop_duplicates()
-        names = ["_".join(r) for r in keys.itertuples(index=False)]
-        fields = [(f"{c}_{_task_key(t)}", c) for t in names for c in base]
+    fields, multi = _fields(Path(table))
     columns = [name for name, _ in fields]
     reader = open_vcf_header(vcf)
+    for line in vcf_header_lines(reference=reference.path, model=model):
+        reader.add_to_header(line)
     for name, col in fields:
         reader.add_info_to_header(
             {
@@ -155,6 +176,56 @@ def write_annotated_vcf(
                 f"{pending['chrom']}:{pending['pos']}); rescore from the same VCF"
             )
             raise InputError(msg)
+        pysam.tabix_index(str(tmp), preset="vcf", force=True)
+        Path(f"{tmp}.tbi").replace(f"{out}.tbi")
+    return out
+
+
+def write_table_vcf(
+    *,
+    table: str | os.PathLike,
+    out: str | os.PathLike,
+    reference: Reference,
+    model: str | os.PathLike | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """A sites-only VCF (``.vcf.gz`` + ``.tbi``) of the effect table `table`: one record
+    per scored variant (``ID`` from the table), sorted by FASTA contig order and
+    position, scores as ``VI_*`` INFO fields. Returns `out`."""
+    import pysam
+
+    out = Path(out)
+    if not out.name.endswith(".vcf.gz"):
+        msg = f"VCF output {out} must end in .vcf.gz (it is bgzipped and indexed)"
+        raise InputError(msg)
+    if out.exists() and not overwrite:
+        msg = f"output {out} already exists; remove it or pass --overwrite"
+        raise InputError(msg)
+    fields, multi = _fields(Path(table))
+    order = {name: i for i, name in enumerate(reference.names)}
+    rows = sorted(
+        _variant_rows(Path(table), multi), key=lambda r: (order[r["chrom"]], int(r["pos"]))
+    )
+    lines = ["##fileformat=VCFv4.2", *vcf_header_lines(reference=reference.path, model=model)]
+    lines += [f"##contig=<ID={n},length={n_bp}>" for n, n_bp in reference.lengths.items()]
+    for name, col in fields:
+        lines.append(
+            f"##INFO=<ID={INFO_PREFIX}{name},Number=A,Type={_TYPES.get(col, 'Float')},"
+            f'Description="varinterp score: {name} (see docs/scoring.md)">'
+        )
+    lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+    for r in rows:
+        info = ";".join(f"{INFO_PREFIX}{name}={_fmt(r[name])}" for name, _ in fields)
+        ident = str(r.get("id", ".") or ".")
+        ident = "." if ident == "nan" else ident
+        lines.append(
+            f"{r['chrom']}\t{int(r['pos'])}\t{ident}\t{r['ref']}\t{r['alt']}\t.\t.\t{info}"
+        )
+    with atomic_path(out) as tmp:
+        plain = Path(f"{tmp}.plain.vcf")
+        plain.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        pysam.tabix_compress(str(plain), str(tmp), force=True)
+        plain.unlink()
         pysam.tabix_index(str(tmp), preset="vcf", force=True)
         Path(f"{tmp}.tbi").replace(f"{out}.tbi")
     return out

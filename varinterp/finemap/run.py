@@ -217,6 +217,22 @@ def finemap(
             )
             for cov in (0.95, 0.99)
         }
+        # sets left out for purity, so a report can say why 95% and 99% counts differ
+        info["min_abs_corr"] = min_abs_corr
+        unfiltered = {
+            cov: credible_sets(
+                fit.alpha, coverage=cov, R=R, min_abs_corr=0.0, lbf=fit.lbf, active=act
+            )
+            for cov in (0.95, 0.99)
+        }
+        info["cs_dropped_for_purity"] = {
+            str(cov): [
+                {"effect": int(c.effect) + 1, "size": len(c.variants), "min_abs_r": c.min_abs_r}
+                for c in unfiltered[cov]
+                if R is not None and c.min_abs_r < min_abs_corr
+            ]
+            for cov in (0.95, 0.99)
+        }
         info.update(
             L=L,
             converged=fit.converged,

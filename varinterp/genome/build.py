@@ -18,6 +18,7 @@ import numpy as np
 
 from varinterp import __version__
 from varinterp.errors import InputError
+from varinterp.genome.assembly import check_ref_agreement
 from varinterp.genome.encoding import BASES
 from varinterp.genome.store import FORMAT_NAME, FORMAT_VERSION
 from varinterp.io.atomic import atomic_dir, check_output
@@ -111,20 +112,24 @@ def build_store(
     out: str | os.PathLike,
     regions: str | os.PathLike | None = None,
     flank: int = 0,
-    samples: list[str] | None = None,
+    samples: list[str] | str | None = None,
     strict: bool = False,
+    force: bool = False,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> StoreSummary:
     """Read `vcf`'s biallelic SNVs against `fasta` and write a store folder at `out`.
 
     `regions` (a BED) with `flank` keeps only variants within ``flank`` bp of a region
-    (needs the VCF's index); `samples` keeps those samples, in that order. REF
-    mismatches are skipped and counted (an `InputError` with `strict`). The folder
-    appears only when complete.
+    (needs the VCF's index); `samples` (IDs, a comma list or a file, `sample_ids`) keeps
+    those samples, in that order. REF mismatches are skipped and counted (an
+    `InputError` with `strict`, or when more than 5% mismatch unless `force`:
+    `varinterp.genome.assembly.check_ref_agreement`). The folder appears only when
+    complete.
     """
     check_output(out)
     vcf, fasta, out = Path(vcf), Path(fasta), Path(out)
+    samples = sample_ids(samples)
     if flank < 0:
         msg = f"--flank must be >= 0, got {flank}"
         raise InputError(msg)
@@ -160,6 +165,13 @@ def build_store(
         if counts.records % 2000 == 0:
             report(on_progress, counts.records, total_records)
     report(on_progress, counts.records, total_records)
+    check_ref_agreement(
+        checked=counts.snvs + counts.skipped_ref_mismatch,
+        mismatched=counts.skipped_ref_mismatch,
+        lengths=reference.lengths,
+        source=f"VCF {vcf.name}",
+        force=force,
+    )
 
     contig_names = list(per_contig)
     if merged is not None:

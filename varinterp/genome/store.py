@@ -105,6 +105,14 @@ class GenomeStore:
         return int(self.positions.shape[0])
 
     @property
+    def assembly(self) -> str | None:
+        """The assembly (GRCh38, GRCh37, T2T-CHM13, mm10, mm39) whose chromosome lengths
+        the store's contigs have, or None (`varinterp.genome.assembly.guess_assembly`)."""
+        from varinterp.genome.assembly import guess_assembly
+
+        return guess_assembly(self.contig_lengths)
+
+    @property
     def contig_lengths(self) -> dict[str, int]:
         return {c.name: c.length for c in self.contigs}
 
@@ -204,6 +212,18 @@ class GenomeStore:
             raise InputError(msg) from None
         return sample_idx, contig_idx, starts
 
+    def _check_overlaps(self, contig_idx: np.ndarray, starts: np.ndarray, length: int) -> None:
+        """`InputError` for a window entirely outside its contig (a build mismatch)."""
+        lengths = self._ref_length[contig_idx]
+        outside = (starts >= lengths) | (starts + length <= 0)
+        if outside.any():
+            from varinterp.genome.assembly import past_contig_end
+
+            i = int(np.flatnonzero(outside)[0])
+            contig = self.contigs[int(contig_idx[i])]
+            end = int(starts[i]) + length
+            raise InputError(past_contig_end(contig.name, end, contig.length, self.contig_lengths))
+
     def _kernel_args(self, *, reference_only: bool | None):
         use_variants = not (self.reference_only if reference_only is None else reference_only)
         use_variants = use_variants and self.n_variants > 0 and len(self.samples) > 0
@@ -233,11 +253,14 @@ class GenomeStore:
 
         Window i is ``chroms[i][starts[i]:starts[i] + length]`` (0-based) of sample
         ``samples[i]`` (name or index); scalars broadcast. Positions past a contig edge
-        are N (all zeros). ``rc`` returns the reverse complement (both axes flipped).
+        are N (all zeros); a window entirely outside its contig is an `InputError` naming
+        the contig's length (the coordinates are likely on another genome build).
+        ``rc`` returns the reverse complement (both axes flipped).
         ``reference_only`` overrides the store's mode for this call. `out`, when given,
         must be a C-contiguous ``(n, 4, length) uint8`` array; it is overwritten.
         """
         sample_idx, contig_idx, start_arr = self._requests(samples, chroms, starts)
+        self._check_overlaps(contig_idx, start_arr, length)
         n = start_arr.size
         if out is None:
             out = np.empty((n, 4, length), dtype=np.uint8)  # the kernel writes every element
@@ -267,6 +290,7 @@ class GenomeStore:
         arbitrary, so they are an `InputError` unless ``allow_unphased``.
         """
         sample_idx, contig_idx, start_arr = self._requests(samples, chroms, starts)
+        self._check_overlaps(contig_idx, start_arr, length)
         if not allow_unphased and len(self.samples) and not self.is_phased(np.unique(sample_idx)):
             msg = (
                 f"store {self.path.name} holds unphased genotypes for these samples; use "

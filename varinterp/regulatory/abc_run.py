@@ -1,6 +1,7 @@
 """`varinterp link abc`: ABC links per cell type from files, written as TSV and BEDPE.
 
-Sample table (TSV with a header; relative paths are read from the table's folder):
+Tracks come as the one track table (`varinterp.io.tracks`, ``docs/tracks.md``), one row
+per cell type; the columns ABC reads:
 
 =====================  ======================================================================
 column                 meaning
@@ -8,10 +9,10 @@ column                 meaning
 cell_type              name of the cell type (file names use it)
 accessibility          ATAC/DHS signal: a bigWig, or a bedGraph of counts per element
 h3k27ac                optional H3K27ac signal (bigWig or count bedGraph)
-accessibility_total    optional depth for RPM (required for count bedGraphs)
-h3k27ac_total          optional depth for RPM (required for count bedGraphs)
-initiation             optional initiation (PRO-cap) bigWig, plus strand or unstranded
-initiation_minus       optional minus-strand initiation bigWig
+accessibility_depth    optional depth for RPM (required for count bedGraphs)
+h3k27ac_depth          optional depth for RPM (required for count bedGraphs)
+plus                   optional initiation (PRO-cap) bigWig, plus strand or unstranded
+minus                  optional minus-strand initiation bigWig
 =====================  ======================================================================
 """
 
@@ -28,7 +29,8 @@ from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.bigwig import BigWig
 from varinterp.io.intervals import read_bed, require_within_contigs
-from varinterp.io.tables import read_table, resolve_path
+from varinterp.io.tables import resolve_path
+from varinterp.io.tracks import read_track_table
 from varinterp.progress import ProgressCallback, report
 from varinterp.regulatory._common import safe_name, write_tsv
 from varinterp.regulatory.abc import (
@@ -124,27 +126,26 @@ def _check_on_contigs(
 
 
 def _signal(row: pd.Series, column: str, table: Path, elements: pd.DataFrame) -> np.ndarray:
-    path = resolve_path(row[column], table)
-    total_text = row.get(f"{column}_total", "")
+    path = Path(row[column])
+    depth = float(row[f"{column}_depth"])
     if is_bigwig(path):
         values = region_sums(path, elements).sum(axis=1)
-        total = float(total_text) if total_text else track_total(path)
+        total = depth if np.isfinite(depth) else track_total(path)
     else:
         values = read_region_counts(path, elements)
-        if not total_text:
+        if not np.isfinite(depth):
             msg = (
-                f"sample table {table}, cell type {row['cell_type']}: {column} {path} is a count "
-                f"file, so give its depth in a {column}_total column (mapped reads)"
+                f"track table {table}, cell type {row['cell_type']}: {column} {path} is a count "
+                f"file, so give its depth in a {column}_depth column (mapped reads)"
             )
             raise InputError(msg)
-        total = float(total_text)
+        total = depth
     return rpm(values, total)
 
 
 def _initiation_cpm(row: pd.Series, table: Path, elements: pd.DataFrame) -> np.ndarray:
-    paths = [resolve_path(row["initiation"], table)]
-    if row.get("initiation_minus", ""):
-        paths.append(resolve_path(row["initiation_minus"], table))
+    del table
+    paths = [Path(row["plus"])] + ([Path(row["minus"])] if row["minus"] else [])
     signal = sum(region_sums(p, elements).sum(axis=1) for p in paths)
     total = sum(track_total(p) for p in paths)
     return rpm(signal, total)
@@ -182,11 +183,9 @@ def link_abc(
         msg = f"accessibility kind {accessibility_kind!r} must be ATAC or DHS"
         raise InputError(msg)
     table_path = Path(samples)
-    sample_table = read_table(
-        table_path, required=("cell_type", "accessibility"), what="sample table"
-    )
+    sample_table = read_track_table(table_path, require=("cell_type", "accessibility"))
     if sample_table["cell_type"].duplicated().any():
-        msg = f"sample table {table_path}: each cell_type must appear once"
+        msg = f"track table {table_path}: each cell_type must appear once for ABC"
         raise InputError(msg)
     gene_table = read_genes(genes)
     element_table = _read_elements(elements, gene_table, params.tss_slop)
@@ -210,7 +209,7 @@ def link_abc(
             if h3 is not None:
                 h3 = quantile_normalise(h3, classes, reference, kind="H3K27ac")
         activities[row["cell_type"]] = activity(acc, h3)
-        if row.get("initiation", ""):
+        if row["plus"]:
             initiation[row["cell_type"]] = _initiation_cpm(row, table_path, element_table)
     contacts = (
         open_contacts(str(hic), resolution=params.hic_resolution, window=params.window)

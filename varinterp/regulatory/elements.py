@@ -12,10 +12,10 @@ is specific to c when ``q < fdr`` and
 ``log2((mean_c + pseudocount) / (mean_rest + pseudocount)) > log2fc``, with the means
 taken over the region's CPM per track.
 
-Track table (TSV with a header; relative paths are read from the table's folder):
-``cell_type``, ``path`` (bigWig; plus strand or unstranded), optional ``minus``
+Tracks come as the one track table (`varinterp.io.tracks`, ``docs/tracks.md``):
+``cell_type``, ``plus`` (bigWig; plus strand or unstranded), optional ``minus``
 (minus-strand bigWig, negative values allowed), optional ``depth`` (overrides the
-track's total |signal| for CPM).
+track's total |signal| for CPM); one row per library, replicates share a cell type.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.bigwig import BigWig
 from varinterp.io.intervals import read_bed, require_within_contigs
-from varinterp.io.tables import read_table, resolve_path
+from varinterp.io.tables import resolve_path
+from varinterp.io.tracks import read_track_table
 from varinterp.progress import ProgressCallback, report
 from varinterp.regulatory._common import safe_name, write_tsv
 from varinterp.regulatory.signal import region_sums, track_total
@@ -146,7 +147,7 @@ def call_elements(
         msg = f"--bins must be at least 1 (got {bins})"
         raise InputError(msg)
     table_path = Path(tracks)
-    table = read_table(table_path, required=("cell_type", "path"), what="track table")
+    table = read_track_table(table_path, require=("cell_type", "plus"))
     region_table = read_bed(regions)
     first_track = resolve_path(table["path"].iloc[0], table_path)
     with BigWig(first_track, what="track") as bw:
@@ -174,11 +175,9 @@ def call_elements(
             report(on_progress, done, total_work)
 
     for k, (_, row) in enumerate(table.iterrows()):
-        paths = [resolve_path(row["path"], table_path)]
-        if row.get("minus", ""):
-            paths.append(resolve_path(row["minus"], table_path))
+        paths = [Path(row["plus"])] + ([Path(row["minus"])] if row["minus"] else [])
         signal = sum(region_sums(p, region_table, bins=bins, tick=tick) for p in paths)
-        depth = float(row["depth"]) if row.get("depth", "") else sum(track_total(p) for p in paths)
+        depth = row["depth"] if np.isfinite(row["depth"]) else sum(track_total(p) for p in paths)
         if not depth > 0:
             msg = (
                 f"track table {table_path}, row {k + 1}: the track's depth is {depth}; it is empty"

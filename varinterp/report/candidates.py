@@ -1,8 +1,10 @@
 """Rank the candidate causal variants of a locus, with the reason for each rank.
 
-A candidate is a fine-mapped variant with PIP >= `min_pip` or in a 95% / 99% credible set
-(at least the `min_candidates` highest PIPs otherwise). Each gets three pieces of
-functional evidence, each worth at most 1:
+A candidate is a fine-mapped variant with PIP >= `min_pip` or in a 95% / 99% credible set.
+When fewer than `min_candidates` qualify, the next-highest PIPs are added **for context**:
+they carry ``role`` ``context``, no rank, and come after the ranked candidates (never
+ranked with them). Each variant gets three pieces of functional evidence, each worth at
+most 1:
 
 * ``element``: 1 when it lies in a cell-type-specific element (any cell type);
 * ``abc``: 1 when an element holding it has an ABC link to a gene (any cell type);
@@ -26,6 +28,7 @@ __all__ = ["CANDIDATE_COLUMNS", "rank_candidates"]
 
 CANDIDATE_COLUMNS = [
     "rank",
+    "role",
     "variant_id",
     "chrom",
     "pos",
@@ -93,10 +96,11 @@ def rank_candidates(
     """
     v = variants.copy()
     in_cs = (v["cs95"].fillna(0) > 0) | (v["cs99"].fillna(0) > 0)
-    chosen = v[(v["pip"] >= min_pip) | in_cs]
+    chosen = v[(v["pip"] >= min_pip) | in_cs].assign(role="candidate")
     if len(chosen) < min_candidates:
         extra = v.drop(index=chosen.index).sort_values("pip", ascending=False)
-        chosen = pd.concat([chosen, extra.head(min_candidates - len(chosen))])
+        extra = extra.head(min_candidates - len(chosen)).assign(role="context")
+        chosen = pd.concat([chosen, extra])
     keys = set(chosen["chrom"].map(chrom_key))
     elements, abc, effects = (
         None if t is None else t[t["chrom"].map(chrom_key).isin(keys).to_numpy()]
@@ -125,6 +129,8 @@ def rank_candidates(
         e_eff = 0.0 if np.isnan(log2fc) else min(abs(log2fc) / effect_scale, 1.0)
         pip = float(r["pip"])
         reason = [f"PIP {pip:.3f}"]
+        if r["role"] == "context":
+            reason[0] = f"context only (PIP {pip:.3f} < --min-pip, in no credible set)"
         if r["cs95"] > 0:
             reason[0] += f" (95% credible set {int(r['cs95'])})"
         elif r["cs99"] > 0:
@@ -139,6 +145,7 @@ def rank_candidates(
             reason.append(f"predicted log2FC {log2fc:+.2f} (alt vs ref)")
         rows.append(
             {
+                "role": r["role"],
                 "variant_id": r["variant_id"],
                 "chrom": r["chrom"],
                 "pos": int(r["pos"]),
@@ -161,8 +168,11 @@ def rank_candidates(
             }
         )
     table = pd.DataFrame(rows, columns=[c for c in CANDIDATE_COLUMNS if c != "rank"])
+    table["_context"] = table["role"] == "context"
     table = table.sort_values(
-        ["score", "pip", "p"], ascending=[False, False, True], kind="stable"
+        ["_context", "score", "pip", "p"], ascending=[True, False, False, True], kind="stable"
     ).reset_index(drop=True)
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    n_ranked = int((~table["_context"]).sum())
+    rank = pd.array([*range(1, n_ranked + 1), *[pd.NA] * (len(table) - n_ranked)], dtype="Int64")
+    table.insert(0, "rank", rank)
     return table[CANDIDATE_COLUMNS]

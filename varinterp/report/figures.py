@@ -1,13 +1,16 @@
 """Figures of a locus report, drawn with matplotlib's Agg canvas (no pyplot, no display).
 
 Each function returns PNG bytes; `data_uri` turns them into a ``data:image/png;base64``
-URI for inlining in the HTML, so the report works offline as one file.
+URI for inlining in the HTML, so the report works offline as one file. With ``save_as``
+(a path without suffix) the same figure is also written as ``.svg`` and ``.pdf`` (for a
+paper or a slide).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +20,14 @@ from matplotlib.patches import Arc
 
 from varinterp.report.inputs import TrackSpec, chrom_key
 
-__all__ = ["abc_figure", "cell_type_colours", "data_uri", "locus_figure", "tracks_figure"]
+__all__ = [
+    "abc_figure",
+    "cell_type_colours",
+    "data_uri",
+    "label_rows",
+    "locus_figure",
+    "tracks_figure",
+]
 
 _R2_BINS = [(0.8, "#d7191c", "0.8-1"), (0.6, "#fdae61", "0.6-0.8"), (0.4, "#7fbf3f", "0.4-0.6")]
 _R2_BINS += [(0.2, "#4aa3df", "0.2-0.4"), (0.0, "#2b3a8c", "0-0.2")]
@@ -35,11 +45,46 @@ def cell_type_colours(*groups) -> dict[str, str]:
     return out
 
 
-def _png(fig: Figure) -> bytes:
+def _png(fig: Figure, save_as: Path | None = None) -> bytes:
+    """PNG bytes of `fig`; with `save_as`, also ``save_as.svg`` and ``save_as.pdf``."""
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight")
+    if save_as is not None:
+        import matplotlib
+
+        from varinterp.io.atomic import atomic_path
+
+        for fmt in ("svg", "pdf"):
+            target = Path(f"{save_as}.{fmt}")
+            # fixed ids and no dates: the same figure gives the same bytes
+            meta = {"Date": None} if fmt == "svg" else {"CreationDate": None}
+            with (
+                matplotlib.rc_context({"svg.hashsalt": "varinterp"}),
+                atomic_path(target, suffix=f".{fmt}") as tmp,
+            ):
+                fig.savefig(tmp, format=fmt, bbox_inches="tight", metadata=meta)
     return buf.getvalue()
+
+
+def label_rows(positions, labels, span: float, *, max_rows: int = 4) -> list[int | None]:
+    """Greedy rows for text labels centred at `positions` so none overlap: the row of each
+    label (in input order), or None when all `max_rows` rows are full there. A label is
+    taken as ``0.8%`` of `span` per character plus a margin (8-pt text, 11-inch axes)."""
+    order = np.argsort(np.asarray(positions, dtype=np.float64), kind="stable")
+    ends: list[float] = []
+    rows: list[int | None] = [None] * len(order)
+    for i in order:
+        half = (len(str(labels[i])) * 0.008 + 0.01) * span / 2
+        left = float(positions[i]) - half
+        row = next((r for r, e in enumerate(ends) if e < left), None)
+        if row is None and len(ends) < max_rows:
+            ends.append(-np.inf)
+            row = len(ends) - 1
+        if row is not None:
+            ends[row] = float(positions[i]) + half
+            rows[i] = row
+    return rows
 
 
 def data_uri(png: bytes) -> str:
@@ -119,6 +164,7 @@ def locus_figure(
     r2: np.ndarray | None,
     genes: pd.DataFrame | None = None,
     title: str = "",
+    save_as: Path | None = None,
 ) -> bytes:
     """-log10 p coloured by r^2 with `lead`, PIP coloured by credible set, genes.
 
@@ -181,7 +227,7 @@ def locus_figure(
     lo, hi = int(variants["pos"].min()) - 1, int(variants["pos"].max())
     _gene_track(axes[2], genes, chrom, lo, hi)
     axes[2].set_xlabel(f"{chrom} position (Mb)")
-    return _png(fig)
+    return _png(fig, save_as)
 
 
 def tracks_figure(
@@ -193,6 +239,7 @@ def tracks_figure(
     label: str,
     elements: pd.DataFrame | None = None,
     colours: dict[str, str] | None = None,
+    save_as: Path | None = None,
 ) -> bytes:
     """Per-cell-type stranded tracks in ``[pos0 - flank, pos0 + flank)``, one row each:
     plus strand up, minus strand down, on one scale shared by all cell types; the variant
@@ -233,7 +280,7 @@ def tracks_figure(
         ax.tick_params(labelsize=7)
     axes[0].set_title(label, fontsize=9)
     axes[-1].set_xlabel(f"{chrom} position (bp)")
-    return _png(fig)
+    return _png(fig, save_as)
 
 
 def abc_figure(
@@ -244,10 +291,13 @@ def abc_figure(
     hi: int,
     candidates: pd.DataFrame | None = None,
     colours: dict[str, str] | None = None,
+    save_as: Path | None = None,
 ) -> bytes:
     """ABC links as arcs from element midpoint to target TSS (height grows with distance,
-    width with ABC score), one colour per cell type; links of elements holding a top
-    candidate are drawn solid, the rest faint; candidates are purple ticks."""
+    width with ABC score), one colour per cell type; links of elements holding a
+    candidate are drawn solid and labelled with their gene, the rest faint; candidates
+    are purple dotted lines. Gene labels are stacked in rows so that none overlap (one
+    label per gene)."""
     fig = Figure(figsize=(11, 3.6))
     ax = fig.subplots()
     cell_types = sorted(links["cell_type"].astype(str).unique()) if len(links) else []
@@ -258,6 +308,7 @@ def abc_figure(
     )
     top_h = 0.0
     drawn = set()
+    labels: dict[str, tuple[float, str]] = {}
     for _, link in links.iterrows():
         mid = (link["start"] + link["end"]) / 2
         a, b = sorted((mid, float(link["tss"])))
@@ -272,30 +323,33 @@ def abc_figure(
             theta2=180,
             color=colour[ct],
             lw=0.8 + 4 * float(link["score"]),
-            alpha=1.0 if held else 0.35,
+            alpha=1.0 if held else 0.3,
             label=ct if ct not in drawn else None,
         )
         drawn.add(ct)
         ax.add_patch(arc)
         top_h = max(top_h, width)
-        if held:
-            ax.text(
-                _mb(link["tss"]),
-                -0.06 * max(top_h, 1),
-                str(link["gene"]),
-                ha="center",
-                va="top",
-                fontsize=8,
-                color=colour[ct],
-            )
+        gene = str(link["gene"])
+        if held and gene not in labels:
+            labels[gene] = (float(link["tss"]), colour[ct])
+    names = list(labels)
+    positions = [labels[g][0] for g in names]
+    rows = label_rows(positions, names, hi - lo)
+    depth = max((r for r in rows if r is not None), default=0) + 1
+    step = 0.09 * max(top_h, 1)
+    for gene, pos, row in zip(names, positions, rows, strict=True):
+        if row is None:
+            continue
+        ax.text(_mb(pos), -0.03 * max(top_h, 1) - row * step, gene, ha="center", va="top",
+                fontsize=8, color=labels[gene][1])  # fmt: skip
     for p in cand_pos:
         ax.axvline(_mb(p), color="#7b2cbf", lw=0.8, ls=":")
     ax.set_xlim(_mb(lo), _mb(hi))
-    ax.set_ylim(-0.15 * max(top_h, 1), 1.1 * max(top_h, 1))
+    ax.set_ylim(-0.06 * max(top_h, 1) - depth * step, 1.1 * max(top_h, 1))
     ax.set_yticks([])
     ax.set_xlabel(f"{chrom} position (Mb)")
     if cell_types:
         ax.legend(fontsize=8, frameon=False, loc="upper right")
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    return _png(fig)
+    return _png(fig, save_as)

@@ -84,38 +84,17 @@ def read_finemap(folder: str | os.PathLike) -> FinemapTables:
 
 
 def read_tracks_table(path: str | os.PathLike) -> list[TrackSpec]:
-    """Per-cell-type stranded bigWigs from a TSV ``cell_type plus_bigwig minus_bigwig [color]``.
+    """Per-cell-type stranded bigWigs from the track table (`varinterp.io.tracks`):
+    ``cell_type``, ``plus``, optional ``minus`` and ``color``; one panel row each."""
+    from varinterp.io.tracks import read_track_table
 
-    Relative paths are read from the table's folder; ``minus_bigwig`` may be empty.
-    """
-    path = Path(path)
-    table = read_csv(path, "track table", sep="\t", dtype=str, keep_default_na=False)
-    table.columns = [c.strip() for c in table.columns]
-    missing = [c for c in ("cell_type", "plus_bigwig") if c not in table.columns]
-    if missing or table.empty:
-        msg = (
-            f"track table {path} needs a header 'cell_type plus_bigwig minus_bigwig [color]' "
-            f"and at least one row (missing: {', '.join(missing) or 'rows'})"
+    table = read_track_table(path, require=("cell_type", "plus"))
+    return [
+        TrackSpec(
+            row.cell_type, Path(row.plus), Path(row.minus) if row.minus else None, row.color or None
         )
-        raise InputError(msg)
-    specs = []
-    for i, row in table.iterrows():
-        paths = []
-        for col in ("plus_bigwig", "minus_bigwig"):
-            value = row.get(col, "")
-            if not value:
-                paths.append(None)
-                continue
-            p = Path(value)
-            p = p if p.is_absolute() else path.parent / p
-            if not p.is_file():
-                msg = f"track table {path}, line {i + 2}: {col} {p} does not exist"
-                raise InputError(msg)
-            paths.append(p)
-        if paths[0] is None:
-            raise InputError(f"track table {path}, line {i + 2}: plus_bigwig is empty")
-        specs.append(TrackSpec(row["cell_type"], paths[0], paths[1], row.get("color") or None))
-    return specs
+        for row in table.itertuples(index=False)
+    ]
 
 
 def read_elements(path: str | os.PathLike) -> pd.DataFrame:
@@ -196,13 +175,54 @@ def read_abc(path: str | os.PathLike) -> pd.DataFrame:
     return out
 
 
+def _effects_from_vcf(path: Path) -> pd.DataFrame:
+    """The ``VI_log2fc`` / ``VI_profile_l2`` INFO fields (per task too) of a scored VCF."""
+    import cyvcf2
+
+    rows = []
+    reader = cyvcf2.VCF(str(path))
+    try:
+        keys = [
+            h["ID"]
+            for h in reader.header_iter()
+            if h["HeaderType"] == "INFO" and h["ID"].startswith(("VI_log2fc", "VI_profile_l2"))
+        ]
+        for rec in reader:
+            for i, alt in enumerate(rec.ALT):
+                row = {"chrom": rec.CHROM, "pos": rec.POS, "ref": rec.REF, "alt": alt}
+                for key in keys:
+                    value = rec.INFO.get(key)
+                    values = value if isinstance(value, tuple) else (value,)
+                    v = values[i] if i < len(values) else None
+                    column = "log2fc" if key.startswith("VI_log2fc") else "profile_l2"
+                    if v is not None and v == v:
+                        row.setdefault(f"_{column}", []).append(float(v))
+                if "_log2fc" in row:
+                    fc = row.pop("_log2fc")
+                    row["log2fc"] = max(fc, key=abs)
+                    if "_profile_l2" in row:
+                        row["profile_l2"] = max(row.pop("_profile_l2"))
+                    rows.append(row)
+    finally:
+        reader.close()
+    return pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt", "log2fc", "profile_l2"])
+
+
 def read_effects(path: str | os.PathLike) -> pd.DataFrame:
     """Variant effect scores -> one row per variant (``chrom pos ref alt log2fc
-    [profile_l2]``); with several scorers the row with the largest ``|log2fc|`` is kept."""
+    [profile_l2]``); with several scorers or tasks the row with the largest ``|log2fc|`` is
+    kept. `path` is any output of ``varinterp score``: a TSV, a scored VCF (``VI_*`` INFO
+    fields) or Parquet."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"effects table {path} does not exist; give varinterp score's output")
-    t = _read_tsv(path, "effects table")
+    name = path.name.lower()
+    if name.endswith((".vcf.gz", ".vcf", ".bcf")):
+        t = _effects_from_vcf(path)
+    elif name.endswith((".parquet", ".pq")):
+        t = pd.read_parquet(path)
+    else:
+        t = _read_tsv(path, "effects table")
     need = ["chrom", "pos", "ref", "alt", "log2fc"]
     missing = [c for c in need if c not in t.columns]
     if missing:

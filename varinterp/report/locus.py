@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +35,11 @@ from varinterp.report.inputs import (
 __all__ = ["LocusReport", "locus_report", "parse_region"]
 
 _TABLE_COLUMNS = [
-    "rank", "variant_id", "pip", "cs95", "p", "specific_in", "abc_top_gene", "abc_top_score",
-    "log2fc", "score", "reason",
+    "rank", "role", "variant_id", "pip", "cs95", "p", "specific_in", "abc_top_gene",
+    "abc_top_score", "log2fc", "score", "reason",
 ]  # fmt: skip
+#: ABC links drawn besides every link of a candidate's element: the strongest others.
+ABC_OTHER_LINKS = 15
 
 
 @dataclass(frozen=True)
@@ -107,17 +110,24 @@ def locus_report(
     min_pip: float = 0.01,
     effect_scale: float = 1.0,
     title: str | None = None,
+    genome_build: str = "hg38",
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> LocusReport:
     """Write the HTML report `out` and the candidate table (`candidates_out`, default
-    ``<out stem>.candidates.tsv``) for the locus in `finemap_dir` (see docs/report.md)."""
+    ``<out stem>.candidates.tsv``) for the locus in `finemap_dir` (see docs/report.md).
+
+    Every figure is also written as SVG and PDF into ``<out stem>_figures/`` beside the
+    HTML; the region opens in the UCSC browser (`genome_build`, a UCSC database name)
+    and in a running IGV from links in the summary.
+    """
     check_output(out)
     if candidates_out is not None:
         check_output(candidates_out, option="--candidates")
     out = Path(out)
     cand_path = Path(candidates_out) if candidates_out else out.with_suffix(".candidates.tsv")
-    for p in (out, cand_path):
+    fig_dir = out.with_name(out.stem + "_figures")
+    for p in (out, cand_path, fig_dir):
         if p.exists() and not overwrite:
             raise InputError(f"output {p} already exists; remove it or pass --overwrite")
     if (ld_matrix is None) != (ld_variants is None):
@@ -177,6 +187,7 @@ def locus_report(
         variants, elements=el_table, abc=abc_table, effects=eff_table, min_pip=min_pip,
         effect_scale=effect_scale,
     )  # fmt: skip
+    ranked = cands[cands["role"] == "candidate"]
     tick()
     provided = {
         "ld": r2 is not None,
@@ -195,26 +206,27 @@ def locus_report(
     title = title or f"Locus report: {region_text}"
 
     summary = Section("summary", "Summary")
-    cs = fm.credible_sets
-    cs95 = cs[cs["coverage"] == 0.95] if "coverage" in cs.columns else pd.DataFrame()
     items = [
         f"region {region_text} ({len(variants):,} fine-mapped variants, method "
         f"{fm.info.get('method', '?')}, n = {_count(fm.info.get('n'))})",
         f"lead variant {lead} (p = {variants['p'].iloc[lead_idx]:.3g}, PIP = "
         f"{variants['pip'].iloc[lead_idx]:.3f})",
-        f"{len(cs95)} credible set(s) at 95%"
-        + "".join(
-            f"; set {int(r.cs_id)}: {int(r.cs_size)} variant(s), lead {r.lead_variant}"
-            for r in cs95.itertuples()
-        ),
+        *credible_set_summary(fm.credible_sets, fm.info),
     ]
-    if len(cands):
-        items.append(f"top candidate {cands['variant_id'].iloc[0]}: {cands['reason'].iloc[0]}")
+    if len(ranked):
+        items.append(f"top candidate {ranked['variant_id'].iloc[0]}: {ranked['reason'].iloc[0]}")
+    n_context = len(cands) - len(ranked)
+    items.append(
+        f"{len(ranked)} candidate(s): the credible-set members and variants with PIP >= "
+        f"{min_pip:g}"
+        + (f"; {n_context} more shown for context only (not ranked)" if n_context else "")
+    )
     items.append(
         "inputs: "
         + ", ".join(f"{k} {'provided' if v else 'not provided'}" for k, v in provided.items())
     )
     summary.bullets(items)
+    summary.raw(browser_links(chrom, lo, hi, genome_build))
 
     locus = Section("locus", "Locus plot")
     if r2 is None:
@@ -227,7 +239,11 @@ def locus_report(
             f"Colour: r² with the lead variant ({n_ld:,} of {len(variants):,} variants in "
             "the LD panel; others drawn as r² 0)."
         )
-    png = figures.locus_figure(variants, lead=lead, r2=r2, genes=gene_table, title=region_text)
+    fig_dir_tmp = fig_dir.with_name(f".{fig_dir.name}.tmp")
+    shutil.rmtree(fig_dir_tmp, ignore_errors=True)
+    fig_dir_tmp.mkdir(parents=True)
+    png = figures.locus_figure(variants, lead=lead, r2=r2, genes=gene_table, title=region_text,
+                               save_as=fig_dir_tmp / "locus")  # fmt: skip
     locus.image(figures.data_uri(png), "locus plot: -log10 p, PIP, genes", "locus-plot")
     tick()
 
@@ -246,11 +262,11 @@ def locus_report(
     if specs is None:
         track_sec.missing("per-cell-type tracks: not provided (give --tracks).")
     else:
-        for i, row in cands.head(top).iterrows():
+        for i, row in ranked.head(top).iterrows():
             label = f"#{row['rank']} {row['variant_id']} (PIP {row['pip']:.3f})"
             png = figures.tracks_figure(
                 specs, chrom=chrom, pos0=int(row["pos"]) - 1, flank=track_flank, label=label,
-                elements=el_table, colours=colours,
+                elements=el_table, colours=colours, save_as=fig_dir_tmp / f"tracks-{i + 1}",
             )  # fmt: skip
             track_sec.image(
                 figures.data_uri(png), f"tracks around {row['variant_id']}", f"tracks-{i + 1}"
@@ -265,24 +281,29 @@ def locus_report(
             (abc_table["chrom"].map(chrom_key) == chrom_key(chrom)) & ~abc_table["self_promoter"]
         ]
         a = a[((a["end"] > lo) & (a["start"] < hi)) | ((a["tss"] >= lo) & (a["tss"] < hi))]
-        if len(a) > 60:  # keep the figure readable: the strongest links + the candidates'
-            pos0 = cands.head(top)["pos"].to_numpy() - 1
-            held = np.array(
-                [bool(((pos0 >= s) & (pos0 < e)).any()) for s, e in a[["start", "end"]].values]
-            )
-            a = a[held | (a["score"].rank(ascending=False, method="first") <= 60).to_numpy()]
+        n_region = len(a)
+        # readable: every link of a candidate's element, and the strongest others
+        pos0 = ranked["pos"].to_numpy() - 1
+        held = np.array(
+            [bool(((pos0 >= s) & (pos0 < e)).any()) for s, e in a[["start", "end"]].values],
+            dtype=bool,
+        )
+        strongest = a["score"].where(~held).rank(ascending=False, method="first")
+        a = a[held | (strongest <= ABC_OTHER_LINKS).to_numpy()]
         if a.empty:
             abc_sec.text("No ABC link has its element or target TSS in this region.")
         else:
             png = figures.abc_figure(
-                a, chrom=chrom, lo=lo, hi=hi, candidates=cands.head(top), colours=colours
-            )
+                a, chrom=chrom, lo=lo, hi=hi, candidates=ranked, colours=colours,
+                save_as=fig_dir_tmp / "abc",
+            )  # fmt: skip
             abc_sec.image(
                 figures.data_uri(png), "ABC arcs from elements to target genes", "abc-arcs"
             )
             abc_sec.text(
-                f"{len(a)} links drawn (the 60 strongest in the region and every link of an "
-                f"element holding a top-{top} candidate, solid)."
+                f"{len(a)} of the region's {n_region} links drawn: every link of an element "
+                f"holding a candidate ({int(held.sum())}, solid, labelled with its gene) and "
+                f"the {ABC_OTHER_LINKS} strongest others (faint). All links: --abc tables."
             )
     tick()
 
@@ -299,12 +320,62 @@ def locus_report(
     )
     with atomic_path(cand_path, suffix=".tsv") as tmp:
         cands.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g")
+    shutil.rmtree(fig_dir, ignore_errors=True)
+    fig_dir_tmp.replace(fig_dir)
     atomic_write_text(out, html_text)
     tick()
     return LocusReport(
         html=out, candidates_tsv=cand_path, candidates=cands, lead=lead, region=(chrom, lo, hi),
         provided=provided,
     )  # fmt: skip
+
+
+def credible_set_summary(credible_sets: pd.DataFrame, info: dict) -> list[str]:
+    """Lines on the credible sets at 95% and 99%, saying which were dropped and why.
+
+    A 99% set holds more variants than the 95% set of the same effect; when they are not
+    in LD with each other (purity: the smallest |r| below the fine-mapping's
+    ``min_abs_corr``) the set says nothing about one signal and is dropped, so the counts
+    at 95% and 99% can differ.
+    """
+    cs = credible_sets
+    lines = []
+    dropped = info.get("cs_dropped_for_purity") or {}
+    limit = info.get("min_abs_corr")
+    for cov in (0.95, 0.99):
+        sets = cs[cs["coverage"] == cov] if "coverage" in cs.columns else pd.DataFrame()
+        text = f"{len(sets)} credible set(s) at {cov:.0%}" + "".join(
+            f"; set {int(r.cs_id)}: {int(r.cs_size)} variant(s), lead {r.lead_variant}"
+            for r in sets.itertuples()
+        )
+        gone = dropped.get(str(cov), [])
+        if gone:
+            worst = ", ".join(f"{d['min_abs_r']:.2f}" for d in gone)
+            sizes = ", ".join(str(d["size"]) for d in gone)
+            text += (
+                f"; {len(gone)} more dropped for purity: its {sizes} variant(s) are not in LD "
+                f"with each other (smallest |r| {worst} < {limit:g}), so the set does not point "
+                "at one signal"
+            )
+        lines.append(text)
+    return lines
+
+
+def browser_links(chrom: str, lo: int, hi: int, genome_build: str) -> str:
+    """HTML links opening the region (0-based `lo`, end `hi`) in UCSC and in IGV."""
+    from html import escape
+
+    region = f"{chrom}:{lo + 1}-{hi}"
+    ucsc = (
+        f"https://genome.ucsc.edu/cgi-bin/hgTracks?db={escape(genome_build)}&amp;"
+        f"position={escape(region)}"
+    )
+    igv = f"http://localhost:60151/goto?locus={escape(region)}"
+    return (
+        f'<p class="links">Open {escape(region)} in <a href="{ucsc}" target="_blank" '
+        f'rel="noopener">UCSC ({escape(genome_build)})</a> or in <a href="{igv}">IGV</a> '
+        "(running, batch port 60151).</p>"
+    )
 
 
 def _count(value) -> str:

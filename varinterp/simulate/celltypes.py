@@ -14,7 +14,10 @@ mixture by binomial thinning, and writes one folder (see ``docs/simulation.md``)
                                        pooled cells (sums to its expected fragments)
 ``fragments.tsv.gz`` (+ ``.tbi``)      scATAC fragments: chrom, start, end, barcode, count
 ``barcodes.tsv``                       barcode<TAB>cell_type, no header
-``tracks.tsv``                         one row per cell type: proportion, cells, files
+``tracks.tsv``                         the track table (docs/tracks.md): per cell type its
+                                       truth as plus/minus, its accessibility, proportion,
+                                       cells, fragments and library files
+``library.tsv``                        the track table of the full-depth libraries
 ``elements.tsv``                       per element: open / expected RPM in each type
 ``regions.bed``                        BED6 of elements with bulk reads (deconvolution regions)
 ``chrom.sizes``                        contig<TAB>length
@@ -291,18 +294,27 @@ def simulate_celltypes(
         tracks = pd.DataFrame(
             {
                 "cell_type": names,
+                "plus": [f"truth/{c}.pl.bw" for c in names],
+                "minus": [f"truth/{c}.mn.bw" for c in names],
+                "accessibility": [f"accessibility/{c}.bw" for c in names],
                 "proportion": props,
                 "n_cells": cells,
                 "n_fragments": [n_frag[c] for c in names],
-                "plus_bigwig": [f"truth/{c}.pl.bw" for c in names],
-                "minus_bigwig": [f"truth/{c}.mn.bw" for c in names],
                 "library_plus": [f"library/{c}.pl.bw" for c in names],
                 "library_minus": [f"library/{c}.mn.bw" for c in names],
-                "accessibility": [f"accessibility/{c}.bw" for c in names],
                 "thinning_p": p,
             }
         )
         _write_tsv(tracks, tmp / "tracks.tsv")
+        library = pd.DataFrame(
+            {
+                "cell_type": names,
+                "plus": [f"library/{c}.pl.bw" for c in names],
+                "minus": [f"library/{c}.mn.bw" for c in names],
+                "accessibility": [f"accessibility/{c}.bw" for c in names],
+            }
+        )
+        _write_tsv(library, tmp / "library.tsv")
         _write_tsv(elements, tmp / "elements.tsv")
         (tmp / "regions.bed").write_text(regions, encoding="ascii")
         (tmp / "chrom.sizes").write_text(

@@ -9,6 +9,8 @@ Files (0-based half-open in BED files, 1-based positions in the VCF and the trut
 ``motifs.bed``                BED6 of planted motif sites: name ``site_id|motif``, score
                               1000 when intact in the reference, 0 when broken
 ``tss.bed``                   BED6 of planted TSSs (1 bp): name ``element_id|role``
+``genes.bed``                 BED6 of the planted promoters as genes (1 bp at the sense
+                              TSS, named by element id; for ``link abc --genes``)
 ``truth.tsv``                 one row per variant (`varinterp.simulate.truth`)
 ``world.json``                the parameters, counts and MD5 of every other file
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from varinterp.io.atomic import atomic_dir
 from varinterp.progress import ProgressCallback, report
+from varinterp.provenance import vcf_header_lines
 from varinterp.simulate.motifs import decode
 from varinterp.simulate.world import World
 
@@ -49,6 +52,7 @@ class WorldFiles:
     tss_bed: Path
     truth: Path
     manifest: Path
+    genes_bed: Path | None = None
 
 
 def fasta_chunks(world: World) -> Iterator[str]:
@@ -79,6 +83,7 @@ def _write_vcf(world: World, path: Path) -> None:
         "##fileformat=VCFv4.2",
         '##FILTER=<ID=PASS,Description="All filters passed">',
         "##source=varinterp.simulate",
+        *vcf_header_lines(),
         "##reference=reference.fa",
     ]
     lines += [f"##contig=<ID={n},length={length}>" for n, length in world.reference.lengths.items()]
@@ -161,6 +166,13 @@ def _write_tables(world: World, files: WorldFiles) -> None:
         _bed_line(t.chrom, t.pos, t.pos + 1, f"{eid}|{t.role}", 0, t.strand) for t, eid in tss_rows
     ]
     _write_lines(files.tss_bed, tss_lines)
+    genes = []
+    for e in elements:
+        if e.kind == "promoter":
+            sense = [t for t in e.tss if t.role == "sense"] or list(e.tss)
+            pos = sense[0].pos if sense else (e.start + e.end) // 2
+            genes.append(_bed_line(e.chrom, pos, pos + 1, e.element_id, 0, e.strand))
+    _write_lines(files.genes_bed, genes)
     world.truth.to_csv(files.truth, sep="\t", index=False, lineterminator="\n")
 
 
@@ -204,6 +216,7 @@ def _files(out_dir: Path) -> WorldFiles:
         elements_tsv=out_dir / "elements.tsv",
         motifs_bed=out_dir / "motifs.bed",
         tss_bed=out_dir / "tss.bed",
+        genes_bed=out_dir / "genes.bed",
         truth=out_dir / "truth.tsv",
         manifest=out_dir / "world.json",
     )

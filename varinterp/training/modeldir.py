@@ -124,12 +124,19 @@ def save_model_dir(
 
     `folds` maps member names (``fold_1``, ``replicate_1``, ``model``) to modules or
     state dicts of the config's architecture. `metadata` (JSON-serialisable) goes into
-    ``config.json``; `card` (Markdown) into ``README.md``. Saving the same weights twice
-    gives byte-identical files.
+    ``config.json``; `card` (Markdown) into ``README.md``. Both also record the run that
+    made the directory: varinterp version, command line and inputs
+    (`varinterp.provenance.run_record`, metadata key ``provenance``). Saving the same
+    weights twice in the same run gives byte-identical files.
     """
     from safetensors.torch import save_file
 
+    from varinterp.provenance import card_section, run_record
+
     out = Path(out)
+    metadata = {"provenance": run_record(), **dict(metadata or {})}
+    if card is not None:
+        card = card.rstrip("\n") + "\n\n" + card_section(metadata["provenance"])
     name = architecture_of(config).name
     _check_members(list(folds), out)
     doc = {

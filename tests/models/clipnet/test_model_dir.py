@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from varinterp import __version__
 from varinterp.errors import InputError
 from varinterp.models.clipnet.network import Clipnet, ClipnetConfig
 from varinterp.training import registry
@@ -42,9 +43,15 @@ def test_round_trip_gives_identical_outputs(tmp_path):
     )
     doc = json.loads((out / "config.json").read_text())
     assert doc["architecture"] == "clipnet" and doc["folds"] == ["fold_1", "fold_2"]
-    assert (out / "README.md").read_text() == "# card\n"
+    card = (out / "README.md").read_text()
+    # the card, then the run that made the directory
+    assert card.startswith("# card\n\n## Provenance\n") and "python API" in card
     model_dir, loaded = load_model_dir(out, architecture="clipnet")
-    assert model_dir.config == CFG and model_dir.metadata == {"data": "simulated"}
+    assert model_dir.config == CFG
+    assert model_dir.metadata == {
+        "provenance": {"varinterp_version": __version__, "command": "python API", "inputs": {}},
+        "data": "simulated",
+    }
     x = torch.rand(3, 4, 200) * 2
     with torch.no_grad():
         for fold, model in models.items():

@@ -17,6 +17,10 @@ a folder::
     tracks.png              predicted vs observed tracks at example loci of fold 0
     quantity_scatter.png    log1p predicted vs observed quantity on fold 0
 
+When no contig is fold 0, the figures show the first fold model on its own held-out
+fold instead (their titles say which); with no held-out windows at all they are not
+written (never an empty figure).
+
 Predicted tracks are ``profile / sum(profile) * quantity`` (RPM).
 """
 
@@ -50,10 +54,12 @@ __all__ = ["EvalResult", "evaluate_clipnet"]
 
 @dataclass
 class EvalResult:
-    """The evaluation folder and its metrics table."""
+    """The evaluation folder, its metrics table, and what the figures show (None when
+    there were no held-out windows to draw)."""
 
     out: Path
     metrics: pd.DataFrame
+    figures_of: str | None = None
 
 
 def evaluate_clipnet(
@@ -100,6 +106,7 @@ def evaluate_clipnet(
 
     ensemble = run_models(list(models), fold0)
     rows.append(_row("ensemble", 0, ensemble))
+    shown, shown_title = ensemble, "ensemble, fold 0"
     for name in model_dir.folds:
         rows.append(_row(name, 0, run_models([name], fold0)))
         k = name.split("_", 1)[1]
@@ -107,15 +114,20 @@ def evaluate_clipnet(
             own = data.examples(
                 data.peaks_in_folds(fold_map, [int(k)]), rc="none", fixed_jitter=fixed
             )
-            rows.append(_row(name, int(k), run_models([name], own)))
+            held = run_models([name], own)
+            rows.append(_row(name, int(k), held))
+            if shown.profile.shape[0] == 0 and held.profile.shape[0] > 0:
+                shown, shown_title = held, f"{name} on its held-out fold {k}"
     metrics = pd.DataFrame(rows)
     with atomic_dir(out, overwrite=overwrite) as tmp:
         metrics.to_csv(tmp / "metrics.tsv", sep="\t", index=False, float_format="%.6g")
         _windows_table(data, ensemble).to_csv(
             tmp / "windows_fold0.tsv", sep="\t", index=False, float_format="%.6g"
         )
-        _plots(tmp, data, ensemble, n_examples)
-    return EvalResult(out, metrics)
+        drawn = shown.profile.shape[0] > 0
+        if drawn:
+            _plots(tmp, data, shown, n_examples, shown_title)
+    return EvalResult(out, metrics, shown_title if drawn else None)
 
 
 def _row(model: str, fold: int, pred: Predictions) -> dict:
@@ -141,7 +153,7 @@ def _windows_table(data, pred: Predictions) -> pd.DataFrame:
     )
 
 
-def _plots(folder: Path, data, pred: Predictions, n_examples: int) -> None:
+def _plots(folder: Path, data, pred: Predictions, n_examples: int, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -164,10 +176,8 @@ def _plots(folder: Path, data, pred: Predictions, n_examples: int) -> None:
         start = int(data.anchor[pred.peak[i]] - data.input_length // 2 + data.output_start)
         ax.set_title(f"{lib} {data.peak_chrom[pred.peak[i]]}:{start}-{start + L}", fontsize=8)
         ax.set_ylabel("RPM", fontsize=7)
-    if len(picks):
-        axes[0, 0].legend(fontsize=6, ncol=4, loc="upper right")
-    else:
-        axes[0, 0].text(0.5, 0.5, "no fold-0 windows", ha="center", transform=axes[0, 0].transAxes)
+    axes[0, 0].legend(fontsize=6, ncol=4, loc="upper right")
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(folder / "tracks.png", dpi=100)
     plt.close(fig)
@@ -175,7 +185,7 @@ def _plots(folder: Path, data, pred: Predictions, n_examples: int) -> None:
     ax.scatter(np.log1p(pred.obs_quantity), np.log1p(pred.quantity), s=4, alpha=0.5)
     ax.set_xlabel("log1p observed quantity (RPM)")
     ax.set_ylabel("log1p predicted quantity (RPM)")
-    ax.set_title("ensemble, fold 0", fontsize=9)
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(folder / "quantity_scatter.png", dpi=100)
     plt.close(fig)
