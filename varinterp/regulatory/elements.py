@@ -33,7 +33,6 @@ from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.bigwig import BigWig
 from varinterp.io.intervals import read_bed, require_within_contigs
-from varinterp.io.tables import resolve_path
 from varinterp.io.tracks import read_track_table
 from varinterp.progress import ProgressCallback, report
 from varinterp.regulatory._common import safe_name, write_tsv
@@ -149,7 +148,7 @@ def call_elements(
     table_path = Path(tracks)
     table = read_track_table(table_path, require=("cell_type", "plus"))
     region_table = read_bed(regions)
-    first_track = resolve_path(table["path"].iloc[0], table_path)
+    first_track = Path(table["plus"].iloc[0])
     with BigWig(first_track, what="track") as bw:
         require_within_contigs(
             region_table, bw.lengths, source=f"region BED {regions}",
