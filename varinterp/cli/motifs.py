@@ -58,7 +58,13 @@ def scan(
     ] = None,
     bigwigs: Annotated[
         Path | None,
-        typer.Option("--bigwigs", help="Table cell_type<TAB>bigWig; counts = sum over a peak."),
+        typer.Option(
+            "--bigwigs",
+            help=(
+                "Track table (docs/tracks.md): cell_type and accessibility (or plus) "
+                "bigWig; counts = sum over a peak."
+            ),
+        ),
     ] = None,
     threshold: Annotated[
         float, typer.Option("--threshold", help="FIMO p-value threshold for a hit.")

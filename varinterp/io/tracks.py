@@ -121,7 +121,7 @@ def read_track_table(
             value = str(row[column]).strip()
             if not value:
                 continue
-            file = resolve_path(value, path)
+            file = resolve_path(value, path).absolute()
             if not file.is_file():
                 msg = f"{what} {path}, line {line}: {column} {file} does not exist"
                 raise InputError(msg)

@@ -4,8 +4,9 @@
 fragment counts per cell type, one row per peak (rows are matched to the peaks by
 coordinates; every peak must have a row).
 
-**bigWigs**: a two-column table ``cell_type<TAB>path`` (header optional; relative paths
-are read from the table's folder); a peak's count is the sum of the track over it.
+**bigWigs**: the track table (``docs/tracks.md``: ``cell_type`` and ``accessibility``, or
+``plus``; relative paths are read from the table's folder); a peak's count is the sum of
+the track over it.
 
 Both give ``(n_peaks, K) float64`` in peak order and the cell-type names.
 """
@@ -20,7 +21,7 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.bigwig import BigWig
-from varinterp.io.tables import resolve_path
+from varinterp.io.tracks import read_track_table
 
 __all__ = ["counts_from_bigwigs", "counts_from_table"]
 
@@ -66,25 +67,25 @@ def counts_from_table(
 def counts_from_bigwigs(
     tracks: str | os.PathLike, peaks: pd.DataFrame
 ) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Sum of each cell type's bigWig over every peak -> ``((n, K) float64, cell types)``."""
-    tracks = Path(tracks)
-    if not tracks.is_file():
-        raise InputError(f"bigWig table {tracks} does not exist; check the path")
-    rows = [
-        line.rstrip("\n").split("\t")
-        for line in tracks.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    if rows and rows[0][:2] == ["cell_type", "path"]:
-        rows = rows[1:]
-    if not rows or any(len(r) < 2 for r in rows):
-        raise InputError(f"bigWig table {tracks} needs lines 'cell_type<TAB>path'")
-    out = np.zeros((len(peaks), len(rows)), dtype=np.float64)
+    """Sum of each cell type's bigWig over every peak -> ``((n, K) float64, cell types)``.
+
+    `tracks` is the track table (``docs/tracks.md``): each row's ``accessibility`` bigWig
+    when the table has that column filled in, else its ``plus`` bigWig (the former
+    ``cell_type<TAB>path`` table is read as ``plus``).
+    """
+    table = read_track_table(tracks, require=("cell_type",), what="bigWig table")
+    column = "accessibility" if table["accessibility"].astype(bool).all() else "plus"
+    if not table[column].astype(bool).all():
+        raise InputError(
+            f"bigWig table {tracks} needs a bigWig per cell type in its accessibility "
+            "(or plus) column; the track table's columns are in docs/tracks.md"
+        )
+    out = np.zeros((len(peaks), len(table)), dtype=np.float64)
     chroms = peaks["chrom"].astype(str).tolist()
     starts = peaks["start"].to_numpy(np.int64)
     ends = peaks["end"].to_numpy(np.int64)
-    for k, (_, value, *_) in enumerate(rows):
-        with BigWig(resolve_path(value, tracks)) as bw:
+    for k, value in enumerate(table[column]):
+        with BigWig(Path(value)) as bw:
             for i, (c, s, e) in enumerate(zip(chroms, starts, ends, strict=True)):
                 out[i, k] = float(bw.values(c, int(s), int(e)).sum(dtype=np.float64))
-    return out, tuple(r[0] for r in rows)
+    return out, tuple(table["cell_type"])

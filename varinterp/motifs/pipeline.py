@@ -56,7 +56,7 @@ def scan_peaks(
     `motifs` (a MEME file) and `clusters` (a ``motif<TAB>cluster`` table) default to the
     shipped archetype collection and varinterp's clustering of it; a MEME file without a
     cluster table makes each motif its own cluster. `counts` (a counts table) or
-    `bigwigs` (a ``cell_type<TAB>path`` table) add each cell type's accessibility.
+    `bigwigs` (a track table, ``docs/tracks.md``) add each cell type's accessibility.
     """
     out = Path(out)
     if out.exists() and not overwrite:

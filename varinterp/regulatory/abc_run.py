@@ -29,7 +29,6 @@ from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.bigwig import BigWig
 from varinterp.io.intervals import read_bed, require_within_contigs
-from varinterp.io.tables import resolve_path
 from varinterp.io.tracks import read_track_table
 from varinterp.progress import ProgressCallback, report
 from varinterp.regulatory._common import safe_name, write_tsv
@@ -115,7 +114,7 @@ def _check_on_contigs(
     """Elements past the end of their contig (per the first bigWig of the sample table)
     are an `InputError`: a genome-build mismatch."""
     for value in samples["accessibility"]:
-        track = resolve_path(value, table)
+        track = Path(value)
         if is_bigwig(track):
             with BigWig(track, what="accessibility bigWig") as bw:
                 require_within_contigs(
