@@ -168,7 +168,8 @@ def test_haplotypes_match_bcftools_consensus_and_chain(tmp_path_factory, world, 
             )
             assert sequence_from_codes(codes[0, h - 1]) == expected + "NNN"
             for r, a, size in blocks:
-                np.testing.assert_array_equal(coords[0, h - 1, a : a + size], np.arange(r, r + size))
+                got = coords[0, h - 1, a : a + size]
+                np.testing.assert_array_equal(got, np.arange(r, r + size))
             for x in range(-2, len(seq) + 2):
                 q = _alt_coordinate(blocks, x) if 0 <= x < len(seq) else None
                 if q is None:

@@ -75,14 +75,21 @@ class WorkDir:
         with atomic_path(self.part(index)) as tmp:
             tmp.write_text(text, encoding="utf-8")
 
-    def concatenate(self, n_parts: int, header: str) -> Path:
-        """Write `header` plus every part (without their headers) to the output atomically."""
+    def concatenate(self, n_parts: int, header: str, *, drop_column: int | None = None) -> Path:
+        """Write `header` plus every part (without their headers) to the output atomically;
+        `drop_column` (0-based) leaves that tab-separated field out of every part line."""
         with atomic_path(self.out) as tmp, open(tmp, "w", encoding="utf-8") as dst:
             dst.write(header)
             for i in range(n_parts):
                 with open(self.part(i), encoding="utf-8") as src:
                     src.readline()  # each part repeats the header
-                    shutil.copyfileobj(src, dst)
+                    if drop_column is None:
+                        shutil.copyfileobj(src, dst)
+                        continue
+                    for line in src:
+                        fields = line.split("\t")
+                        del fields[drop_column]
+                        dst.write("\t".join(fields))
         return self.out
 
     def remove(self) -> None:

@@ -1,7 +1,8 @@
-"""Score the SNVs of a VCF: `score_variants` streams them through `score_frame`.
+"""Score the variants of a VCF: `score_variants` streams them through `score_frame`.
 
-For every biallelic SNV of a VCF (multi-allelic records split, indels and symbolic
-alleles skipped and counted, see `varinterp.io.vcf`) the ref and alt windows are built
+For every biallelic SNV, MNP and indel of a VCF (multi-allelic records split; indels
+longer than `max_indel_length` and symbolic alleles skipped and counted, see
+`varinterp.io.vcf`) the ref and alt windows are built
 and scored by `varinterp.effects.frame.score_frame`: reference or personal context,
 ensemble mean or hold-out composite, reverse-complement averaging, one row per variant
 (and per task for a multi-task model), optional null p-values. The columns are in
@@ -28,10 +29,16 @@ import pandas as pd
 
 from varinterp._moved import forward_names
 from varinterp.effects._work import WorkDir, file_fingerprint, sha256_file
-from varinterp.effects.frame import ID_COLUMNS, frame_columns, score_frame, task_names
+from varinterp.effects.frame import (
+    ID_COLUMNS,
+    MAX_INDEL_LENGTH,
+    frame_columns,
+    score_frame,
+    task_names,
+)
 from varinterp.errors import InputError
 from varinterp.io.fasta import Reference
-from varinterp.io.vcf import SnvRecord, VcfCounts, iter_snvs, open_vcf, vcf_has_index
+from varinterp.io.vcf import VariantRecord, VcfCounts, iter_variants, open_vcf, vcf_has_index
 from varinterp.progress import ProgressCallback
 
 __all__ = ["ID_COLUMNS", "ScoreResult", "score_variants", "table_columns"]
@@ -53,12 +60,12 @@ class ScoreResult:
     columns: list[str] = field(default_factory=list)
 
 
-def table_columns(null_shuffles: int, *, multi_task: bool = False) -> list[str]:
+def table_columns(null_shuffles: int, *, multi_task: bool = False, ilen: bool = False) -> list[str]:
     """The output TSV's columns in order (`varinterp.effects.frame.frame_columns`)."""
-    return frame_columns(null_shuffles=null_shuffles, multi_task=multi_task)
+    return frame_columns(null_shuffles=null_shuffles, multi_task=multi_task, ilen=ilen)
 
 
-def _frame(recs: list[SnvRecord]) -> pd.DataFrame:
+def _frame(recs: list[VariantRecord]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "chrom": [r.chrom for r in recs],
@@ -70,8 +77,8 @@ def _frame(recs: list[SnvRecord]) -> pd.DataFrame:
     )
 
 
-def _chunks(records: Iterator[SnvRecord], size: int) -> Iterator[list[SnvRecord]]:
-    buf: list[SnvRecord] = []
+def _chunks(records: Iterator[VariantRecord], size: int) -> Iterator[list[VariantRecord]]:
+    buf: list[VariantRecord] = []
     for rec in records:
         buf.append(rec)
         if len(buf) == size:
@@ -81,7 +88,7 @@ def _chunks(records: Iterator[SnvRecord], size: int) -> Iterator[list[SnvRecord]
         yield buf
 
 
-def _sorted_check(records: Iterator[SnvRecord], vcf: Path) -> Iterator[SnvRecord]:
+def _sorted_check(records: Iterator[VariantRecord], vcf: Path) -> Iterator[VariantRecord]:
     seen: set[str] = set()
     last_chrom, last_pos = None, -1
     for rec in records:
@@ -154,12 +161,16 @@ def score_variants(
     strict: bool = False,
     chunk_size: int = 4096,
     batch_size: int | None = None,
+    max_indel_length: int = MAX_INDEL_LENGTH,
     device: str = "auto",
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
     _stop_after_chunks: int | None = None,
 ) -> ScoreResult:
-    """Score every SNV of `vcf` (sorted, bgzipped, indexed) and write the effect table `out`.
+    """Score every variant of `vcf` (sorted, bgzipped, indexed) and write the effect table `out`.
+
+    SNVs, MNPs and indels up to `max_indel_length` bp are scored (0: SNVs and MNPs only);
+    the table has an ``ilen`` column when some scored variant changes the length.
 
     The scoring options are those of `varinterp.effects.frame.score_frame`; see the
     module docstring for chunks, resuming and torchrun, and ``docs/scoring.md`` for the
@@ -216,6 +227,7 @@ def score_variants(
         "context_tracks": {k: str(v) for k, v in (context_tracks or {}).items()},
         "context_options": dict(context_options or {}),
         "batch_size": batch_size,
+        "max_indel_length": int(max_indel_length),
     }
     state = {
         "vcf_sha256": sha256_file(vcf),
@@ -233,8 +245,11 @@ def score_variants(
     barrier(dist)
     counts = VcfCounts()
     # samples=[]: genotypes are never parsed (fast on cohort VCFs)
-    snvs = iter_snvs(vcf, reference=reference, samples=[], strict=strict, counts=counts)
-    records = _sorted_check(snvs, vcf)
+    variants = iter_variants(
+        vcf, reference=reference, samples=[], strict=strict, counts=counts,
+        max_indel_length=max_indel_length,
+    )  # fmt: skip
+    records = _sorted_check(variants, vcf)
     n_chunks = reused = 0
     for k, chunk in enumerate(_chunks(records, chunk_size)):
         n_chunks += 1
@@ -247,27 +262,30 @@ def score_variants(
                     raise KeyboardInterrupt(msg)
                 table = score_frame(
                     ens, _frame(chunk), fasta=reference, store=gstore, sample=sample,
-                    first_index=k * chunk_size, **options,
+                    first_index=k * chunk_size, ilen_column=True, **options,
                 )  # fmt: skip
                 text = table.to_csv(sep="\t", index=False, float_format="%.6g", na_rep="nan")
                 work.write_part(k, text)
         if on_progress is not None:
             on_progress(counts.records, total_records)
     barrier(dist)
-    if counts.snvs == 0:
+    n_scored = counts.snvs + counts.mnps + counts.indels
+    if n_scored == 0:
         if dist.is_main:
             work.remove()
         msg = (
-            f"VCF {vcf.name} has no SNVs to score ({counts.records} records; skipped "
+            f"VCF {vcf.name} has no variants to score ({counts.records} records; skipped "
             f"{counts.skipped_indel} indels, {counts.skipped_symbolic} symbolic/other, "
             f"{counts.skipped_ref_mismatch} REF mismatches); check the file"
         )
         raise InputError(msg)
-    columns = table_columns(null_shuffles, multi_task=multi)
-    result = ScoreResult(out, counts.snvs, counts, 0, n_chunks, reused, None, columns)
+    columns = table_columns(null_shuffles, multi_task=multi, ilen=counts.indels > 0)
+    result = ScoreResult(out, n_scored, counts, 0, n_chunks, reused, None, columns)
     if not dist.is_main:
         return result
-    work.concatenate(n_chunks, "\t".join(columns) + "\n")
+    # parts always carry ilen; it is dropped when no scored variant changes the length
+    drop = None if counts.indels else ID_COLUMNS.index("alt") + 1
+    work.concatenate(n_chunks, "\t".join(columns) + "\n", drop_column=drop)
     for part in pd.read_csv(out, sep="\t", usecols=["flags"], dtype=str, chunksize=1 << 16):
         result.n_edge += int((part["flags"] == "edge").sum())
     if multi:

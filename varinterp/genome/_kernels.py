@@ -46,6 +46,7 @@ __all__ = [
     "MODE_END",
     "MODE_START",
     "carries",
+    "fill_allele_context",
     "fill_codes",
     "fill_haplotypes",
     "fill_two_hot",
@@ -298,3 +299,28 @@ def fill_haplotypes(
                 else:
                     for j in range(length):
                         row[j] = np.uint8(hap[j] == c)
+
+
+@numba.njit(nogil=True, cache=True)
+def fill_allele_context(S, samples, contigs, pos0, ref_len, half, width, lo, hi, out):
+    """Both haplotypes around each variant ``[lo, hi)`` with its REF span cut out, into
+    ``out (n, 2, width) uint8``: ``out[i, h, :half]`` are the last `half` bases attributed
+    before ``pos0[i]``, ``out[i, h, half:half + r]`` the reference REF bases, and the rest
+    the bases attributed at or after ``pos0[i] + r`` (``r = ref_len[i]``)."""
+    ref, ref_offset, ref_length = S[0], S[1], S[2]
+    dummy = np.empty(1, dtype=np.int64)
+    want_pos = False
+    on = True
+    for i in range(lo, hi):
+        c = contigs[i]
+        r = ref_len[i]
+        for h in range(2):
+            hap = 2 * samples[i] + h
+            row = out[i, h]
+            _backward(S, c, hap, pos0[i], half, on, on, row, dummy, want_pos)
+            for k in range(r):
+                row[half + k] = _ref_code(ref, ref_offset[c], ref_length[c], pos0[i] + k)
+            _forward(
+                S, c, hap, pos0[i] + r, width - half - r, on, on, row[half + r :], dummy,
+                want_pos,
+            )  # fmt: skip

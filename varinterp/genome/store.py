@@ -351,6 +351,40 @@ class GenomeStore:
         run_sliced(work, n, (18 if return_coordinates else 2) * length)
         return (out, pos) if return_coordinates else out
 
+    def allele_contexts(
+        self, sample: SampleSpec, chroms: ChromSpec, pos0, ref_len, length: int, extra: int = 0
+    ) -> np.ndarray:
+        """A person's two haplotypes around variants, REF spans in place, for scoring.
+
+        -> ``(n, 2, length + extra) uint8`` codes: ``[:, h, :length // 2]`` are the bases
+        of haplotype h before ``pos0`` (the person's other variants, indels included,
+        applied), ``[:, h, length // 2 : length // 2 + ref_len]`` the REF allele, and the
+        rest the bases from ``pos0 + ref_len`` on. Whatever the person carries inside the
+        REF span is left out, so the variant's own allele can be put there
+        (`varinterp.effects.windows.allele_codes`).
+        """
+        pos = np.atleast_1d(np.asarray(pos0, dtype=np.int64))
+        sample_idx, contig_idx, pos = self._requests(sample, chroms, pos)
+        rlen = np.ascontiguousarray(np.broadcast_to(np.asarray(ref_len, np.int64), pos.shape))
+        width = length + extra
+        out = np.empty((pos.size, 2, width), dtype=np.uint8)
+        if not self._use_variants(None):
+            sample_idx = np.zeros_like(sample_idx)
+        S = self._tuple if self._use_variants(None) else self._reference_tuple()
+
+        def work(lo: int, hi: int) -> None:
+            _kernels.fill_allele_context(
+                S, sample_idx, contig_idx, pos, rlen, length // 2, width, lo, hi, out
+            )
+
+        run_sliced(work, pos.size, 2 * width)
+        return out
+
+    def _reference_tuple(self) -> tuple:
+        """The store tuple with no variants (reference-only contexts)."""
+        empty = np.zeros(len(self.contigs), dtype=np.int64)
+        return (*self._tuple[:3], empty, empty, *self._tuple[5:])
+
     def _check_phased(self, sample_idx: np.ndarray, allow_unphased: bool) -> None:
         if not allow_unphased and len(self.samples) and not self.is_phased(np.unique(sample_idx)):
             msg = (
