@@ -50,6 +50,7 @@ __all__ = [
     "fill_codes",
     "fill_haplotypes",
     "fill_two_hot",
+    "fill_two_hot_templated",
 ]
 
 MODE_START = 0
@@ -108,6 +109,23 @@ def _ref_code(ref, offset, clen, p):
     return np.uint8(4)
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _copy_ref(ref, offset, clen, first, out, j, count, pos, want_pos):
+    # Reference bases [first, first + count) -> out[j : j + count] (N outside the contig).
+    lo = min(max(-first, 0), count)
+    hi = max(min(clen - first, count), lo)
+    for k in range(lo):
+        out[j + k] = 4
+    src = offset + first
+    if hi > lo:
+        out[j + lo : j + hi] = ref[src + lo : src + hi]
+    for k in range(hi, count):
+        out[j + k] = 4
+    if want_pos:
+        for k in range(count):
+            pos[j + k] = first + k
+
+
 @numba.njit(nogil=True, cache=True)
 def _forward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
     # The first n haplotype bases attributed to x or later -> out[:n] (pos[:n]).
@@ -131,12 +149,11 @@ def _forward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
             if r != a and not indels:
                 v += 1
                 continue
-            while cur < s and j < n:
-                out[j] = _ref_code(ref, offset, clen, cur)
-                if want_pos:
-                    pos[j] = cur
-                j += 1
-                cur += 1
+            if cur < s and j < n:
+                count = min(s - cur, n - j)
+                _copy_ref(ref, offset, clen, cur, out, j, count, pos, want_pos)
+                j += count
+                cur += count
             for i in range(a):
                 if j >= n:
                     break
@@ -154,12 +171,8 @@ def _forward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
             if s + r > cur:
                 cur = s + r
             v += 1
-    while j < n:
-        out[j] = _ref_code(ref, offset, clen, cur)
-        if want_pos:
-            pos[j] = cur
-        j += 1
-        cur += 1
+    if j < n:
+        _copy_ref(ref, offset, clen, cur, out, j, n - j, pos, want_pos)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -185,12 +198,11 @@ def _backward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
             if r != a and not indels:
                 v -= 1
                 continue
-            while cur > s + r and j > 0:
-                cur -= 1
-                j -= 1
-                out[j] = _ref_code(ref, offset, clen, cur)
-                if want_pos:
-                    pos[j] = cur
+            if cur > s + r and j > 0:
+                count = min(cur - (s + r), j)
+                cur -= count
+                j -= count
+                _copy_ref(ref, offset, clen, cur, out, j, count, pos, want_pos)
             for i in range(a - 1, -1, -1):
                 if j <= 0:
                     break
@@ -208,12 +220,8 @@ def _backward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
             if s < cur:
                 cur = s
             v -= 1
-    while j > 0:
-        cur -= 1
-        j -= 1
-        out[j] = _ref_code(ref, offset, clen, cur)
-        if want_pos:
-            pos[j] = cur
+    if j > 0:
+        _copy_ref(ref, offset, clen, cur - j, out, 0, j, pos, want_pos)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -324,3 +332,76 @@ def fill_allele_context(S, samples, contigs, pos0, ref_len, half, width, lo, hi,
                 S, c, hap, pos0[i] + r, width - half - r, on, on, row[half + r :], dummy,
                 want_pos,
             )  # fmt: skip
+
+
+@numba.njit(nogil=True, cache=True)
+def fill_two_hot_templated(
+    S, samples, contigs, starts, length, mode, use_variants, indels, reverse, template_of,
+    templates, order, lo, hi, out,
+):  # fmt: skip
+    """`fill_two_hot` for windows that repeat across samples: window ``order[t]`` for
+    ``t`` in ``[lo, hi)`` starts as a copy of its reference window
+    ``templates[template_of[i]]`` (``(k, 4, length) uint8``, already reverse complemented
+    with `reverse`; `order` groups the windows of one template, so the genotypes of its
+    variants stay in cache) and each carried substitution moves one count from REF's
+    channel to ALT's. A window with a carried length change near it is built base by
+    base instead."""
+    ref, ref_offset, var_lo, var_hi, max_span = S[0], S[1], S[3], S[4], S[5]
+    positions, ref_len, alt_offsets, alt_bases = S[6], S[7], S[8], S[9]
+    flat = out.reshape(out.shape[0], 4 * length)
+    flat_templates = templates.reshape(templates.shape[0], 4 * length)
+    patches = np.empty(64, dtype=np.int64)
+    for t in range(lo, hi):
+        i = order[t]
+        c = contigs[i]
+        start = starts[i]
+        flat[i, :] = flat_templates[template_of[i], :]
+        if not use_variants:
+            continue
+        vhi = _first_at_or_after(positions, var_lo[c], var_hi[c], start + length + 1)
+        v0 = _first_at_or_after(positions, var_lo[c], vhi, start - max_span[c])
+        n_patch = 0
+        shifted = False
+        for v in range(v0, vhi):
+            r = ref_len[v]
+            a0 = alt_offsets[v]
+            same = r == alt_offsets[v + 1] - a0
+            if same and (positions[v] + r <= start or positions[v] >= start + length):
+                continue
+            for h in range(2):
+                if not carries(S, v, 2 * samples[i] + h):
+                    continue
+                if not same:
+                    if indels:
+                        shifted = True
+                    continue
+                if n_patch == patches.size:
+                    shifted = True  # too many to keep: build this window base by base
+                    continue
+                patches[n_patch] = v
+                n_patch += 1
+            if shifted:
+                break
+        if shifted:
+            fill_two_hot(
+                S, samples, contigs, starts, length, mode, use_variants, indels, reverse, i,
+                i + 1, out,
+            )  # fmt: skip
+            continue
+        for k in range(n_patch):
+            v = patches[k]
+            a0 = alt_offsets[v]
+            for m in range(ref_len[v]):
+                j = positions[v] + m - start
+                if j < 0 or j >= length:
+                    continue
+                old = ref[ref_offset[c] + positions[v] + m]
+                new = alt_bases[a0 + m]
+                if new == old:
+                    continue
+                if reverse:
+                    out[i, 3 - old, length - 1 - j] -= 1
+                    out[i, 3 - new, length - 1 - j] += 1
+                else:
+                    out[i, old, j] -= 1
+                    out[i, new, j] += 1

@@ -266,11 +266,19 @@ class GenomeStore:
         mode = _mode(anchor)
         use = self._use_variants(reference_only)
         S = self._tuple
+        templated = _templates(S, contig_idx, start_arr, length, rc) if n >= 64 else None
 
         def work(lo: int, hi: int) -> None:
-            _kernels.fill_two_hot(
-                S, sample_idx, contig_idx, start_arr, length, mode, use, indels, rc, lo, hi, out
-            )
+            if templated is None:
+                _kernels.fill_two_hot(
+                    S, sample_idx, contig_idx, start_arr, length, mode, use, indels, rc, lo, hi,
+                    out,
+                )  # fmt: skip
+            else:
+                _kernels.fill_two_hot_templated(
+                    S, sample_idx, contig_idx, start_arr, length, mode, use, indels, rc,
+                    *templated, lo, hi, out,
+                )  # fmt: skip
 
         run_sliced(work, n, 4 * length)
         return out
@@ -392,6 +400,28 @@ class GenomeStore:
                 "two-hot windows, or pass allow_unphased to take GT order as the phase"
             )
             raise InputError(msg)
+
+
+def _templates(S, contig_idx, starts, length, rc):
+    """Reference windows shared by several requests (bulk reads: many samples, the same
+    windows) -> ``(template_of (n,) int64, templates (k, 4, length) uint8, order (n,)
+    int64)`` (`order` groups the requests of each template), or None when the windows
+    hardly repeat."""
+    keys = contig_idx * (1 << 40) + (starts + (1 << 39))
+    uniq, template_of = np.unique(keys, return_inverse=True)
+    if uniq.size * 4 > keys.size:
+        return None
+    first = np.zeros(uniq.size, dtype=np.int64)
+    first[template_of[::-1]] = np.arange(keys.size)[::-1]
+    templates = np.empty((uniq.size, 4, length), dtype=np.uint8)
+    zeros = np.zeros(uniq.size, dtype=np.int64)
+    no_variants = no_indels = False
+    _kernels.fill_two_hot(
+        S, zeros, contig_idx[first], starts[first], length, _kernels.MODE_START, no_variants,
+        no_indels, rc, 0, uniq.size, templates,
+    )  # fmt: skip
+    template_of = template_of.astype(np.int64)
+    return template_of, templates, np.argsort(template_of, kind="stable")
 
 
 _MODES = {
