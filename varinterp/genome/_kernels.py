@@ -48,6 +48,7 @@ __all__ = [
     "carries",
     "fill_allele_context",
     "fill_codes",
+    "fill_haplotype_codes",
     "fill_haplotypes",
     "fill_two_hot",
     "fill_two_hot_templated",
@@ -405,3 +406,24 @@ def fill_two_hot_templated(
                 else:
                     out[i, old, j] -= 1
                     out[i, new, j] += 1
+
+
+def fill_haplotype_codes(
+    ref, ref_offset, ref_length, var_lo, var_hi, positions, alleles, genotypes,
+    samples, contigs, starts, use_variants, out,
+):  # fmt: skip
+    """The previous release's entry point (SNVs as ``alleles (n, 2)`` and dense
+    ``genotypes (n, 2, n_bytes)``): base codes of both haplotypes into ``out (n, 2,
+    length) uint8``. New code calls `fill_codes` with a store tuple."""
+    n = positions.shape[0]
+    S = (
+        ref, ref_offset, ref_length, var_lo, var_hi, np.ones(ref_offset.shape[0], np.int64),
+        positions, np.ones(n, np.int32), np.arange(n + 1, dtype=np.int64),
+        np.ascontiguousarray(alleles[:, 1]), np.full(n, 2, np.uint8), np.zeros(n + 1, np.int64),
+        np.zeros(0, np.uint16), np.arange(n, dtype=np.int32), genotypes,
+    )  # fmt: skip
+    pos = np.empty((1, 2, 1), dtype=np.int64)
+    fill_codes(
+        S, samples, contigs, starts, out.shape[2], MODE_START, use_variants, True, 0,
+        out.shape[0], out, pos, False,
+    )  # fmt: skip
