@@ -25,7 +25,7 @@ def test_realign_follows_the_store_coordinates(tmp_path):
     fasta, vcf = write_cohort(tmp_path, records)
     build_store(vcf=vcf, fasta=fasta, out=tmp_path / "s.vgs")
     store = GenomeStore.open(tmp_path / "s.vgs")
-    codes, coords = store.haplotype_codes("s1", "chr1", 0, 12, return_coordinates=True)
+    _, coords = store.haplotype_codes("s1", "chr1", 0, 12, return_coordinates=True)
     signal = np.stack([np.arange(40.0), -np.arange(40.0)])[None]  # plus, minus on chr1
     got = realign_tracks(signal, coords, 0)
     assert got.shape == (1, 2, 2, 12)

@@ -423,7 +423,8 @@ def fill_haplotype_codes(
         np.zeros(0, np.uint16), np.arange(n, dtype=np.int32), genotypes,
     )  # fmt: skip
     pos = np.empty((1, 2, 1), dtype=np.int64)
+    indels, want_pos = True, False
     fill_codes(
-        S, samples, contigs, starts, out.shape[2], MODE_START, use_variants, True, 0,
-        out.shape[0], out, pos, False,
+        S, samples, contigs, starts, out.shape[2], MODE_START, use_variants, indels, 0,
+        out.shape[0], out, pos, want_pos,
     )  # fmt: skip
