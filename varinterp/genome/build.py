@@ -140,7 +140,10 @@ def _read_into_parts(job: _Job, on_progress=None, total=None) -> tuple[list[dict
     writer: _layout.ContigWriter | None = None
     chunk = _layout.Chunk()
     done: set[str] = set()
-    records = iter_variants(
+    read = iter_variants
+    if job.vcf.endswith(".pgen"):
+        from varinterp.genome.pgen import iter_pgen_variants as read
+    records = read(
         job.vcf, reference=reference, samples=job.samples, regions=job.regions,
         strict=job.strict, counts=counts, snvs_only=job.snvs_only,
         max_indel_length=job.max_indel_length,
@@ -214,19 +217,17 @@ def build_store(
     if out.exists() and not overwrite:
         msg = f"output {out} already exists; remove it or pass --overwrite"
         raise InputError(msg)
-    if str(vcf).endswith(".pgen"):
-        from varinterp.genome.pgen import build_from_pgen
-
-        return build_from_pgen(
-            pgen=vcf, fasta=fasta, out=out, regions=regions, flank=flank, samples=samples,
-            strict=strict, overwrite=overwrite, snvs_only=snvs_only,
-            max_indel_length=max_indel_length, chunk_size=chunk_size, on_progress=on_progress,
-        )  # fmt: skip
     reference = Reference(fasta)
-    probe = open_vcf(vcf, samples=samples)
-    sample_names = list(probe.samples) if samples is None else list(samples)
-    total_records = _record_count(probe)
-    probe.close()
+    if str(vcf).endswith(".pgen"):
+        from varinterp.genome.pgen import pgen_samples, pgen_variant_count
+
+        sample_names = pgen_samples(vcf) if samples is None else list(samples)
+        total_records = pgen_variant_count(vcf)
+    else:
+        probe = open_vcf(vcf, samples=samples)
+        sample_names = list(probe.samples) if samples is None else list(samples)
+        total_records = _record_count(probe)
+        probe.close()
 
     merged = None
     clipped, resorted = 0, False
@@ -325,7 +326,7 @@ def _read_all(base: _Job, work: Path, reference: Reference, threads: int, on_pro
     """Read every record into part folders: contig by contig in `threads` processes when
     the VCF is indexed, else in one pass."""
     work.mkdir()
-    if threads <= 1 or not vcf_has_index(base.vcf):
+    if threads <= 1 or base.vcf.endswith(".pgen") or not vcf_has_index(base.vcf):
         job = dataclasses.replace(base, folder=str(work / "all"))
         return _read_into_parts(job, on_progress, total)
     from concurrent.futures import ProcessPoolExecutor
