@@ -48,7 +48,7 @@ def test_pgen_and_vcf_give_the_same_store(tmp_path):
     ]
     fasta, vcf = write_cohort(tmp_path, lines, samples=samples)
     pgen = _write_pgen(tmp_path, samples)
-    from_vcf = build_store(vcf=vcf, fasta=fasta, out=tmp_path / "v.vgs")
+    build_store(vcf=vcf, fasta=fasta, out=tmp_path / "v.vgs")
     from_pgen = build_store(vcf=pgen, fasta=fasta, out=tmp_path / "p.vgs", samples=["s3", "s1"])
     assert from_pgen.counts["indels"] == 2 and from_pgen.counts["mnps"] == 1
     a, b = GenomeStore.open(tmp_path / "v.vgs"), GenomeStore.open(tmp_path / "p.vgs")
