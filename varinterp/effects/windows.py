@@ -66,7 +66,7 @@ def build_windows(
         x = 2 * one_hot(codes) if n else np.zeros((0, 4, length), np.uint8)
     else:
         names = [store.contig_name(c) for c in chroms]
-        x = store.windows(sample, names, starts, length)
+        x = store.windows(sample, names, starts, length, anchor="centre")
     return x, codes, edge
 
 
