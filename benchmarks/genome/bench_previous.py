@@ -3,10 +3,13 @@
 The previous release (format version 1: dense genotype bits, an OpenMP-parallel kernel)
 is taken from git (``--previous``, default the commit before indels) into the work
 folder; each release builds its store from the fixture's SNVs (the previous one skips
-indels), and the two read the same windows in alternating processes, ``--rounds`` times:
+indels). In one process, the previous release's window kernel (loaded from its source)
+reads its store and the current ``GenomeStore.windows`` reads the new one, alternating
+call by call, ``--rounds`` times:
 
 - bulk: 100 samples x 200 windows (the fixture's dense blocks) into a reused buffer;
-- shuffled: 50 batches of 128 random (sample, window) pairs, the same for both.
+- shuffled: 50 batches of 128 random (sample, window) pairs, the same for both
+  (medians over rounds x batches).
 
 Both releases' windows are checked identical. Threads: ``--threads`` for both.
 
@@ -42,29 +45,32 @@ def _requests(seed: int, n_samples: int):
     return starts, chosen, batches
 
 
-def time_one(store_path: Path, out: Path) -> None:
-    """Runs inside either release (PYTHONPATH chooses which)."""
-    import numba
+def _previous_windows(work: Path, store_path: Path):
+    """The previous release's window kernel (loaded from its source) over its own store:
+    a function ``(samples, starts, out) -> out`` like ``GenomeStore.windows``."""
+    import importlib.util
 
-    from varinterp.genome.store import GenomeStore
+    spec = importlib.util.spec_from_file_location(
+        "previous_kernels", work / "previous" / "varinterp" / "genome" / "_kernels.py"
+    )
+    kernels = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = kernels  # numba's cache looks the module up
+    spec.loader.exec_module(kernels)
+    meta = json.loads((store_path / "meta.json").read_text())
+    c = meta["contigs"][0]
+    arrays = [np.load(store_path / f"{name}.npy", mmap_mode="r")
+              for name in ("reference", "positions", "alleles", "genotypes")]  # fmt: skip
+    ref, positions, alleles, genotypes = arrays
+    one = np.zeros(1, dtype=np.int64)
+    args = (ref, one + c["ref_offset"], one + c["length"], one + c["var_start"],
+            one + c["var_end"], positions, alleles, genotypes)  # fmt: skip
 
-    store = GenomeStore.open(store_path)
-    starts, chosen, batches = _requests(0, len(store.samples))
-    buf = np.empty((20_000, 4, 1000), dtype=np.uint8)
-    samples, st = np.repeat(chosen, 200), np.tile(starts, 100)
-    store.windows(samples, "chr22", st, 1000, out=buf)  # warm-up (JIT, page cache)
-    t0 = time.perf_counter()
-    store.windows(samples, "chr22", st, 1000, out=buf)
-    bulk = time.perf_counter() - t0
-    for s, b in batches[:2]:
-        store.windows(s, "chr22", b, 1000)
-    t0 = time.perf_counter()
-    for s, b in batches:
-        store.windows(s, "chr22", b, 1000)
-    shuffled = time.perf_counter() - t0
-    np.save(out, buf[:2000])
-    print(json.dumps({"bulk_s": bulk, "shuffled_s": shuffled,
-                      "numba_threads": numba.get_num_threads()}))  # fmt: skip
+    def windows(samples, starts, out):
+        n = starts.size
+        kernels.fill_two_hot(*args, samples, np.zeros(n, np.int64), starts, True, False, out)
+        return out
+
+    return windows
 
 
 def main() -> None:
@@ -73,11 +79,7 @@ def main() -> None:
     ap.add_argument("--previous", default="c853db9")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--time-one", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.time_one:
-        time_one(*args.time_one)
-        return
     sys.path.insert(0, str(HERE))
     import synthref
 
@@ -111,27 +113,51 @@ def main() -> None:
         if not store.is_dir():
             subprocess.run([sys.executable, "-c", build, str(vcf), str(fasta), str(store)],
                            check=True, env=dict(env, PYTHONPATH=paths[name]), cwd=work)  # fmt: skip
-    times: dict[str, list[dict]] = {name: [] for name in stores}
-    for _ in range(args.rounds):
-        for name, store in stores.items():
-            done = subprocess.run(
-                [sys.executable, __file__, "--work", str(work), "--time-one", str(store),
-                 str(work / f"{name}.npy")],
-                check=True, capture_output=True, text=True,
-                env=dict(env, PYTHONPATH=paths[name]),
-            )  # fmt: skip
-            times[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
-    same = bool(np.array_equal(np.load(work / "previous.npy"), np.load(work / "current.npy")))
+    import numba
+
+    from varinterp.genome.store import GenomeStore
+
+    numba.set_num_threads(args.threads)
+    previous = _previous_windows(work, stores["previous"])
+    store = GenomeStore.open(stores["current"])
+
+    def current(samples, starts, out):
+        return store.windows(samples, "chr22", starts, 1000, out=out)
+
+    engines = {"previous": previous, "current": current}
+    starts, chosen, batches = _requests(0, len(store.samples))
+    bulk_s, bulk_st = np.repeat(chosen, 200), np.tile(starts, 100)
+    outs = {name: np.empty((20_000, 4, 1000), dtype=np.uint8) for name in engines}
+    small = {name: np.empty((128, 4, 1000), dtype=np.uint8) for name in engines}
+    for name, fn in engines.items():  # warm-up: JIT, page cache
+        fn(bulk_s, bulk_st, outs[name])
+        fn(*batches[0], small[name])
+    same = bool(np.array_equal(outs["previous"], outs["current"]))
+    for s_, b_ in batches:
+        same &= bool(np.array_equal(previous(s_, b_, small["previous"]),
+                                    current(s_, b_, small["current"])))  # fmt: skip
+    bulk = {name: [] for name in engines}
+    shuffled = {name: [] for name in engines}
+    for _ in range(args.rounds):  # interleaved: previous, current, previous, ...
+        for name, fn in engines.items():
+            t0 = time.perf_counter()
+            fn(bulk_s, bulk_st, outs[name])
+            bulk[name].append(time.perf_counter() - t0)
+        for s_, b_ in batches:
+            for name, fn in engines.items():
+                t0 = time.perf_counter()
+                fn(s_, b_, small[name])
+                shuffled[name].append(time.perf_counter() - t0)
     sizes = {
-        name: sum(p.stat().st_size for p in store.iterdir() if p.name != "reference.npy")
-        for name, store in stores.items()
+        name: sum(p.stat().st_size for p in path.iterdir() if p.name != "reference.npy")
+        for name, path in stores.items()
     }
-    for name in stores:
-        bulk = float(np.median([t["bulk_s"] for t in times[name]]))
-        shuf = float(np.median([t["shuffled_s"] for t in times[name]]))
+    for name in engines:
         record = {
             "release": name, "threads": args.threads, "rounds": args.rounds,
-            "bulk_windows_per_s": 20_000 / bulk, "shuffled_windows_per_s": 50 * 128 / shuf,
+            "bulk_windows_per_s": 20_000 / float(np.median(bulk[name])),
+            "shuffled_128_windows_per_s": 128 / float(np.median(shuffled[name])),
+            "shuffled_128_p95_ms": 1e3 * float(np.quantile(shuffled[name], 0.95)),
             "cohort_bytes": sizes[name], "identical_windows": same,
         }  # fmt: skip
         print(json.dumps(record), flush=True)

@@ -91,6 +91,87 @@ def carries(S, v, hap):
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
+def _carries_pair(S, v, sample):
+    # -> bits: 1 if haplotype 0 of `sample` carries v's ALT, 2 if haplotype 1 does.
+    gt_kind, gt_offsets, gt_haps, dense_row, gt_dense = S[10], S[11], S[12], S[13], S[14]
+    kind = gt_kind[v]
+    if kind == 2:
+        row = dense_row[v]
+        byte = sample >> 3
+        bit = sample & 7
+        return ((gt_dense[row, 0, byte] >> bit) & 1) | (((gt_dense[row, 1, byte] >> bit) & 1) << 1)
+    lo = gt_offsets[v]
+    end = gt_offsets[v + 1]
+    hi = end
+    first = 2 * sample
+    while hi - lo > 8:  # binary search down to a short run, then scan it
+        mid = (lo + hi) >> 1
+        if gt_haps[mid] < first:
+            lo = mid + 1
+        else:
+            hi = mid
+    while lo < hi and gt_haps[lo] < first:
+        lo += 1
+    bits = 0
+    if lo < end and gt_haps[lo] == first:
+        bits = 1
+        lo += 1
+    if lo < end and gt_haps[lo] == first + 1:
+        bits |= 2
+    if kind == 1:
+        bits ^= 3
+    return bits
+
+
+@numba.njit(nogil=True, cache=True)
+def _substitutions(S, c, sample, start, length, indels, found, bits):
+    # The variants carried near the window as (found[k], bits[k]); -1 when a carried
+    # length change (with `indels`) needs the general path.
+    positions, ref_len, alt_offsets = S[6], S[7], S[8]
+    var_lo, var_hi, max_span = S[3], S[4], S[5]
+    hi = _first_at_or_after(positions, var_lo[c], var_hi[c], start + length)
+    v = _first_at_or_after(positions, var_lo[c], hi, start - max_span[c] + 1)
+    n = 0
+    while v < hi:
+        b = _carries_pair(S, v, sample)
+        if b:
+            if ref_len[v] != alt_offsets[v + 1] - alt_offsets[v]:
+                if indels:
+                    return -1
+            else:
+                if n == found.shape[0]:
+                    return -1
+                found[n] = v
+                bits[n] = b
+                n += 1
+        v += 1
+    return n
+
+
+@numba.njit(nogil=True, cache=True)
+def _substituted_pair(S, c, start, length, n, found, bits, hap):
+    # Both haplotypes over [start, start + length) with the substitutions found applied.
+    ref, ref_offset, ref_length = S[0], S[1], S[2]
+    positions, ref_len, alt_offsets, alt_bases = S[6], S[7], S[8], S[9]
+    dummy = np.empty(1, dtype=np.int64)
+    want_pos = False
+    _copy_ref(ref, ref_offset[c], ref_length[c], start, hap[0], 0, length, dummy, want_pos)
+    hap[1, :] = hap[0, :]
+    for k in range(n):
+        v = found[k]
+        p = positions[v]
+        a0 = alt_offsets[v]
+        for m in range(ref_len[v]):
+            j = p + m - start
+            if j < 0 or j >= length:
+                continue
+            if bits[k] & 1:
+                hap[0, j] = alt_bases[a0 + m]
+            if bits[k] & 2:
+                hap[1, j] = alt_bases[a0 + m]
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
 def _edit(S, v, ref_base):
     # -> (s, r, a0, a): the edit of variant v (see the module docstring).
     positions, ref_len, alt_offsets, alt_bases = S[6], S[7], S[8], S[9]
@@ -247,7 +328,19 @@ def fill_codes(
 ):  # fmt: skip
     """Base codes of both haplotypes of windows ``[lo, hi)`` into ``out (n, 2, length) uint8``
     and, with `want_pos`, their reference coordinates into ``pos (n, 2, length) int64``."""
+    found = np.empty(256, dtype=np.int64)
+    bits = np.empty(256, dtype=np.int64)
     for i in range(lo, hi):
+        n = 0
+        if use_variants:
+            n = _substitutions(S, contigs[i], samples[i], starts[i], length, indels, found, bits)
+        if n >= 0:  # substitutions only: every anchor gives the same window
+            _substituted_pair(S, contigs[i], starts[i], length, n, found, bits, out[i])
+            if want_pos:
+                for h in range(2):
+                    for j in range(length):
+                        pos[i, h, j] = starts[i] + j
+            continue
         for h in range(2):
             _haplotype(
                 S, contigs[i], 2 * samples[i] + h, starts[i], length, mode, use_variants,
@@ -262,13 +355,21 @@ def fill_two_hot(
     """Two-hot windows ``[lo, hi)`` into ``out (n, 4, length) uint8`` (every element written)."""
     hap = np.empty((2, length), dtype=np.uint8)
     dummy = np.empty(1, dtype=np.int64)
+    found = np.empty(256, dtype=np.int64)
+    bits = np.empty(256, dtype=np.int64)
     want_pos = False
     for i in range(lo, hi):
-        for h in range(2):
-            _haplotype(
-                S, contigs[i], 2 * samples[i] + h, starts[i], length, mode, use_variants,
-                indels, hap[h], dummy, want_pos,
-            )  # fmt: skip
+        n = 0
+        if use_variants:
+            n = _substitutions(S, contigs[i], samples[i], starts[i], length, indels, found, bits)
+        if n >= 0:  # substitutions only: every anchor gives the same window
+            _substituted_pair(S, contigs[i], starts[i], length, n, found, bits, hap)
+        else:
+            for h in range(2):
+                _haplotype(
+                    S, contigs[i], 2 * samples[i] + h, starts[i], length, mode, use_variants,
+                    indels, hap[h], dummy, want_pos,
+                )  # fmt: skip
         h0 = hap[0]
         h1 = hap[1]
         # One channel row at a time, in order (vectorises; N = code 4 -> zeros). Reverse
@@ -291,15 +392,25 @@ def fill_haplotypes(
     S, samples, contigs, starts, length, mode, use_variants, indels, reverse, lo, hi, out
 ):  # fmt: skip
     """One-hot haplotype windows ``[lo, hi)`` into ``out (n, 2, 4, length) uint8``."""
-    hap = np.empty(length, dtype=np.uint8)
+    pair = np.empty((2, length), dtype=np.uint8)
     dummy = np.empty(1, dtype=np.int64)
+    found = np.empty(256, dtype=np.int64)
+    bits = np.empty(256, dtype=np.int64)
     want_pos = False
     for i in range(lo, hi):
+        n = 0
+        if use_variants:
+            n = _substitutions(S, contigs[i], samples[i], starts[i], length, indels, found, bits)
+        if n >= 0:
+            _substituted_pair(S, contigs[i], starts[i], length, n, found, bits, pair)
+        else:
+            for h in range(2):
+                _haplotype(
+                    S, contigs[i], 2 * samples[i] + h, starts[i], length, mode, use_variants,
+                    indels, pair[h], dummy, want_pos,
+                )  # fmt: skip
         for h in range(2):
-            _haplotype(
-                S, contigs[i], 2 * samples[i] + h, starts[i], length, mode, use_variants,
-                indels, hap, dummy, want_pos,
-            )  # fmt: skip
+            hap = pair[h]
             for c in range(4):
                 row = out[i, h, 3 - c] if reverse else out[i, h, c]
                 if reverse:
@@ -347,11 +458,12 @@ def fill_two_hot_templated(
     variants stay in cache) and each carried substitution moves one count from REF's
     channel to ALT's. A window with a carried length change near it is built base by
     base instead."""
-    ref, ref_offset, var_lo, var_hi, max_span = S[0], S[1], S[3], S[4], S[5]
+    ref, ref_offset = S[0], S[1]
     positions, ref_len, alt_offsets, alt_bases = S[6], S[7], S[8], S[9]
     flat = out.reshape(out.shape[0], 4 * length)
     flat_templates = templates.reshape(templates.shape[0], 4 * length)
-    patches = np.empty(64, dtype=np.int64)
+    patches = np.empty(256, dtype=np.int64)
+    bits = np.empty(256, dtype=np.int64)
     for t in range(lo, hi):
         i = order[t]
         c = contigs[i]
@@ -359,31 +471,8 @@ def fill_two_hot_templated(
         flat[i, :] = flat_templates[template_of[i], :]
         if not use_variants:
             continue
-        vhi = _first_at_or_after(positions, var_lo[c], var_hi[c], start + length + 1)
-        v0 = _first_at_or_after(positions, var_lo[c], vhi, start - max_span[c])
-        n_patch = 0
-        shifted = False
-        for v in range(v0, vhi):
-            r = ref_len[v]
-            a0 = alt_offsets[v]
-            same = r == alt_offsets[v + 1] - a0
-            if same and (positions[v] + r <= start or positions[v] >= start + length):
-                continue
-            for h in range(2):
-                if not carries(S, v, 2 * samples[i] + h):
-                    continue
-                if not same:
-                    if indels:
-                        shifted = True
-                    continue
-                if n_patch == patches.size:
-                    shifted = True  # too many to keep: build this window base by base
-                    continue
-                patches[n_patch] = v
-                n_patch += 1
-            if shifted:
-                break
-        if shifted:
+        n_patch = _substitutions(S, c, samples[i], start, length, indels, patches, bits)
+        if n_patch < 0:
             fill_two_hot(
                 S, samples, contigs, starts, length, mode, use_variants, indels, reverse, i,
                 i + 1, out,
@@ -400,12 +489,15 @@ def fill_two_hot_templated(
                 new = alt_bases[a0 + m]
                 if new == old:
                     continue
-                if reverse:
-                    out[i, 3 - old, length - 1 - j] -= 1
-                    out[i, 3 - new, length - 1 - j] += 1
-                else:
-                    out[i, old, j] -= 1
-                    out[i, new, j] += 1
+                for h in range(2):
+                    if not (bits[k] >> h) & 1:
+                        continue
+                    if reverse:
+                        out[i, 3 - old, length - 1 - j] -= 1
+                        out[i, 3 - new, length - 1 - j] += 1
+                    else:
+                        out[i, old, j] -= 1
+                        out[i, new, j] += 1
 
 
 def fill_haplotype_codes(
