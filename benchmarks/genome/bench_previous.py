@@ -67,7 +67,10 @@ def _previous_windows(work: Path, store_path: Path):
 
     def windows(samples, starts, out):
         n = starts.size
-        kernels.fill_two_hot(*args, samples, np.zeros(n, np.int64), starts, True, False, out)
+        use_variants, reverse = True, False
+        kernels.fill_two_hot(
+            *args, samples, np.zeros(n, np.int64), starts, use_variants, reverse, out
+        )
         return out
 
     return windows
