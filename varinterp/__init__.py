@@ -36,6 +36,7 @@ API: dict[str, str] = {
     # personal genomes
     "GenomeStore": "varinterp.genome.store:GenomeStore",
     "build_store": "varinterp.genome.build:build_store",
+    "realign_tracks": "varinterp.genome.realign:realign_tracks",
     "export_sequences": "varinterp.genome.export:export_sequences",
     # models: the registry, the model-directory format, the engine, family recipes
     "Architecture": "varinterp.training.registry:Architecture",

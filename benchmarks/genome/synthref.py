@@ -19,6 +19,7 @@ __all__ = [
     "REF_LENGTH",
     "fixture_vcf",
     "make_windows",
+    "read_fasta_contig",
     "write_synthetic_reference",
     "write_windows_bed",
 ]
@@ -96,3 +97,9 @@ def write_windows_bed(starts: np.ndarray, out: Path, *, length: int = 1000) -> P
     """The windows as a BED file (chr22, start, start + length), in the given order."""
     out.write_text("".join(f"{CHROM}\t{s}\t{s + length}\n" for s in starts))
     return out
+
+
+def read_fasta_contig(fasta: Path) -> str:
+    """The (single) contig of a FASTA written by `write_synthetic_reference`, upper case."""
+    lines = Path(fasta).read_text().splitlines()
+    return "".join(line.strip() for line in lines[1:] if not line.startswith(">")).upper()

@@ -63,7 +63,7 @@ def test_build_info_export_round_trip(tmp_path):
     out = tmp_path / "c.vgs"
     result = invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "--out", out)
     assert result.exit_code == 0, result.output
-    assert "3 SNVs x 2 samples" in result.output
+    assert "3 variants (3 SNVs, 0 MNPs, 0 indels) x 2 samples" in result.output
     info = invoke("genome", "info", "--store", out)
     assert info.exit_code == 0 and "sha256" in info.output and "s1" in info.output
     bed = tmp_path / "r.bed"
@@ -310,3 +310,16 @@ def test_samples_take_a_comma_list_or_a_file_everywhere(tmp_path):
         assert "3 SNVs x 1 samples" in result.output
         info = invoke("genome", "info", "-s", out)
         assert "samples: 1 (s2)" in info.output
+
+
+def test_upgrade_rewrites_a_previous_release_store(tmp_path):
+    from pathlib import Path
+
+    old = Path(__file__).resolve().parents[1] / "data" / "genome_store_v1" / "v1.vgs"
+    out = tmp_path / "new.vgs"
+    result = invoke("genome", "upgrade", "--store", old, "--out", out)
+    assert result.exit_code == 0, result.output
+    info = invoke("genome", "info", "--store", out)
+    assert "v2" in info.output and "variants: 6" in info.output
+    again = invoke("genome", "upgrade", "--store", out, "--out", tmp_path / "x.vgs")
+    assert_one_line_error(again, "already format version 2")

@@ -57,9 +57,11 @@ def test_real_records_counts_closed_form_and_vcf_out(shared_fixtures, tmp_path):
     n_snv = _bcftools("view", "-H", "-G", "-v", "snps", str(vcf)).count("\n")
     n_indel = _bcftools("view", "-H", "-G", "-v", "indels", str(vcf)).count("\n")
     n_all = _bcftools("view", "-H", "-G", str(vcf)).count("\n")
-    assert res.counts.records == n_all and res.n_scored == n_snv
-    assert res.counts.skipped_indel == n_indel and res.counts.skipped_ref_mismatch == 0
-    t = pd.read_csv(out, sep="\t")
+    assert res.counts.records == n_all and res.n_scored == n_snv + n_indel  # all <= 25 bp
+    assert res.counts.indels == n_indel and res.counts.skipped_ref_mismatch == 0
+    table = pd.read_csv(out, sep="\t")
+    assert (table["ilen"] != 0).sum() == n_indel
+    t = table[table["ilen"] == 0]
     strong = t["alt"].isin(["C", "G"]).astype(int) - t["ref"].isin(["C", "G"]).astype(int)
     np.testing.assert_allclose(t["log2fc"], strong, atol=1e-6)
     # bcftools reads the annotated VCF: every record kept, every SNV annotated
@@ -67,5 +69,5 @@ def test_real_records_counts_closed_form_and_vcf_out(shared_fixtures, tmp_path):
     annotated = _bcftools("query", "-i", "INFO/VI_log2fc!=\".\"", "-f", "%POS\t%INFO/VI_log2fc\n",
                           str(vout))  # fmt: skip
     rows = [line.split("\t") for line in annotated.splitlines()]
-    assert len(rows) == n_snv
-    np.testing.assert_allclose([float(v) for _, v in rows], t["log2fc"], atol=1e-5)
+    assert len(rows) == n_snv + n_indel
+    np.testing.assert_allclose([float(v) for _, v in rows], table["log2fc"], atol=1e-5)

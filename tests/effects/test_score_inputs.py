@@ -63,7 +63,7 @@ def test_cli_happy_path(world):
     assert r.exit_code == 0, r.output
     t = pd.read_csv(world["tmp"] / "e.tsv", sep="\t")
     assert len(t) == 2 and "pval_profile_l2" in t.columns
-    assert "scored 2 SNVs" in r.output
+    assert "scored 2 variants (2 SNVs, 0 MNPs, 0 indels)" in r.output
     assert "null-shuffles 2: each variant is also scored in 2 shuffled contexts" in r.stderr
     assert "3x that of plain scoring" in r.stderr
     # the output exists now: refusing to overwrite is a bad-input error
@@ -108,7 +108,7 @@ def test_contig_mismatch(world):
 
 def test_empty_and_all_symbolic_vcf(world):
     empty = bgzip_index(write_vcf(world["tmp"] / "e0.vcf", [], contigs={"chr1": 300}))
-    _one_line_error(_run(world, vcf=empty), "no SNVs to score (0 records")
+    _one_line_error(_run(world, vcf=empty), "no variants to score (0 records")
     rows = [("chr1", 10, ".", world["seq"][9], "<DEL>"), ("chr1", 12, ".", world["seq"][11], "*")]
     sym = bgzip_index(write_vcf(world["tmp"] / "s.vcf", rows, contigs={"chr1": 300}))
     _one_line_error(_run(world, vcf=sym), "2 symbolic/other")

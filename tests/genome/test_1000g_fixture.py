@@ -5,8 +5,8 @@ phased biallelic). No matching reference is available offline, so the test write
 seeded random ``chr22`` whose bases under every record's REF allele are that allele.
 Oracles, all from bcftools: record counts (``bcftools view -v snps`` / ``-v indels``),
 the full phased genotype matrix (``bcftools query``), and personal sequences from
-``bcftools consensus`` (``-H 1``, ``-H 2``, ``-I``) on the SNV-only VCF (bcftools skips an
-SNV that overlaps an indel it has applied; the store keeps SNVs only).
+``bcftools consensus`` (``-H 1``, ``-H 2``, ``-I``): on the SNV-only VCF for a store built
+with ``snvs_only``, and on the whole VCF, indels included, for the default store.
 """
 
 from __future__ import annotations
@@ -84,8 +84,11 @@ def world(shared_fixtures: Path, tmp_path_factory):
     _bcftools("index", "-t", str(snv_vcf))
     fasta = tmp / "chr22.fa"
     _write_reference(vcf, fasta)
-    summary = build_store(vcf=vcf, fasta=fasta, out=tmp / "all.vgs")
+    summary = build_store(vcf=vcf, fasta=fasta, out=tmp / "all.vgs", snvs_only=True)
+    indel_summary = build_store(vcf=vcf, fasta=fasta, out=tmp / "indels.vgs")
     return {
+        "indel_summary": indel_summary,
+        "indel_store": GenomeStore.open(tmp / "indels.vgs"),
         "tmp": tmp,
         "vcf": vcf,
         "snv_vcf": snv_vcf,
@@ -109,6 +112,40 @@ def test_counts_match_bcftools(world):
     assert store.n_variants == n_snps
     assert store.samples == _bcftools("query", "-l", str(vcf)).split()
     assert len(store.samples) == 2548
+    full = world["indel_summary"].counts
+    assert (full["snvs"], full["indels"], full["skipped_indel"]) == (n_snps, n_indels, 0)
+    assert world["indel_store"].n_variants == 3042
+
+
+def test_indel_store_matches_bcftools_consensus(world):
+    """Every base of both haplotypes of 3 samples, and windows anchored at chain blocks."""
+    store, fasta, vcf, tmp = world["indel_store"], world["fasta"], world["vcf"], world["tmp"]
+    for sample in WHOLE_CONTIG_SAMPLES:
+        for h in (1, 2):
+            chain = tmp / f"{sample}_{h}.chain"
+            expected = _consensus(fasta, vcf, sample, "-H", str(h), "-c", str(chain))
+            codes = store.haplotype_codes(sample, CHROM, 0, len(expected))
+            got = sequence_from_codes(codes[0, h - 1])
+            if got != expected:
+                diff = np.flatnonzero(
+                    np.frombuffer(got.encode(), np.uint8)
+                    != np.frombuffer(expected.encode(), np.uint8)
+                )
+                pytest.fail(f"{sample} haplotype {h} differs at {diff.size} bases, first {diff[0]}")
+            # windows that start inside a chain block start at the chain's coordinate
+            lines = [ln.split() for ln in chain.read_text().splitlines() if ln.strip()][1:]
+            r = a = 0
+            starts, expected_starts = [], []
+            for fields in lines:
+                size = int(fields[0])
+                if size > 2:
+                    starts.append(r + size // 2)
+                    expected_starts.append(a + size // 2)
+                if len(fields) == 3:
+                    r, a = r + size + int(fields[1]), a + size + int(fields[2])
+            codes = store.haplotype_codes(sample, CHROM, np.array(starts[:200]), WINDOW)
+            for k, q in enumerate(expected_starts[:200]):
+                assert sequence_from_codes(codes[k, h - 1]) == expected[q : q + WINDOW]
 
 
 def test_variants_and_genotypes_match_bcftools_query(world):
@@ -186,8 +223,9 @@ def test_regions_and_sample_subset_agree_with_full_store(world):
     bed.write_text("".join(f"{CHROM}\t{lo}\t{hi}\n" for lo, hi in DENSE_BLOCKS))
     subset = [*SAMPLES[::-1], "HG00097"]
     summary = build_store(
-        vcf=vcf, fasta=world["fasta"], out=tmp / "blocks.vgs", regions=bed, samples=subset
-    )
+        vcf=vcf, fasta=world["fasta"], out=tmp / "blocks.vgs", regions=bed, samples=subset,
+        snvs_only=True,
+    )  # fmt: skip
     region_text = ",".join(f"{CHROM}:{lo + 1}-{hi}" for lo, hi in DENSE_BLOCKS)
     in_blocks = _n_records(vcf, "-r", region_text)
     snps_in_blocks = _n_records(vcf, "-r", region_text, "-v", "snps")
@@ -209,7 +247,9 @@ def test_regions_and_sample_subset_agree_with_full_store(world):
 def test_sample_subset_keeps_requested_order(world):
     subset = ["NA21144", "HG00096", "HG03097"]
     out = world["tmp"] / "order.vgs"
-    build_store(vcf=world["vcf"], fasta=world["fasta"], out=out, samples=subset, overwrite=True)
+    build_store(
+        vcf=world["vcf"], fasta=world["fasta"], out=out, samples=subset, overwrite=True, threads=2
+    )
     assert GenomeStore.open(out).samples == subset
 
 

@@ -21,8 +21,8 @@ def store(cohort, tmp_path):
 
 def test_counts_and_metadata(store):
     summary, gs = store
-    assert summary.n_variants == 5  # rs1, rs2 split in two, rs4, rs5; the indel skipped
-    assert summary.counts["skipped_indel"] == 1
+    assert summary.n_variants == 6  # rs1, rs2 split in two, rs3 (an insertion), rs4, rs5
+    assert summary.counts["indels"] == 1 and summary.counts["skipped_indel"] == 0
     assert summary.counts["multiallelic_records"] == 1
     assert summary.counts["missing_calls"] == 1
     meta = json.loads((gs.path / "meta.json").read_text())
@@ -33,10 +33,12 @@ def test_counts_and_metadata(store):
 
 def test_windows_two_hot_by_hand(store):
     _, gs = store
-    w = gs.windows(["s1", "s2"], "chr1", 0, 6)
+    w = gs.windows(["s1", "s2"], "chr1", 0, 6, indels=False)
     assert w.shape == (2, 4, 6) and w.dtype == np.uint8
-    # s1: rs1 0|1 (C/T at 1), rs2 1|2 (G/A at 3); the indel at 4 is skipped
+    # s1: rs1 0|1 (C/T at 1), rs2 1|2 (G/A at 3); the insertion at 4 left out
     assert two_hot_to_iupac(w[0]) == "AYGKAC".replace("K", "R")
+    # with it, haplotype 2 reads A T G A A [T] C..., cut at 6 bases: C/T at the end
+    assert two_hot_to_iupac(gs.windows("s1", "chr1", 0, 6)[0]) == "AYGRAY"
     # s2: rs1 1|1, rs2 missing -> reference
     assert two_hot_to_iupac(w[1]) == "ATGTAC"
 
@@ -75,8 +77,9 @@ def test_haplotypes_and_contig_spelling(store):
 def test_dosages_and_variant_table(store):
     _, gs = store
     table = gs.variants("chr1")
-    assert table["pos0"].tolist() == [1, 3, 3, 39]
-    assert table["id"].tolist() == ["rs1", "rs2", "rs2", "rs4"]
+    assert table["pos0"].tolist() == [1, 3, 3, 4, 39]
+    assert table["id"].tolist() == ["rs1", "rs2", "rs2", "rs3", "rs4"]
+    assert table["ilen"].tolist() == [0, 0, 0, 1, 0]
     assert gs.dosages(0).tolist() == [1, 2]
 
 
@@ -103,8 +106,9 @@ def test_windows_match_naive_python(store):
     rng = np.random.default_rng(1)
     starts = rng.integers(-5, 40, size=50)  # windows overlapping chr1 (40 bp), edges N
     samples = rng.integers(0, 2, size=50)
-    fast = gs.windows(samples, "chr1", starts, 7)
+    fast = gs.windows(samples, "chr1", starts, 7, indels=False)
     table = gs.variants("chr1")
+    table = table[table["ilen"] == 0]
     for i, (s, start) in enumerate(zip(samples, starts, strict=True)):
         haps = [
             list((("N" * max(-start, 0)) + CHR1[max(start, 0) :] + "N" * 10)[:7]) for _ in range(2)
@@ -112,9 +116,7 @@ def test_windows_match_naive_python(store):
         for _v, row in table.iterrows():
             j = row["pos0"] - start
             if 0 <= j < 7:
-                bits = np.unpackbits(
-                    np.asarray(gs.genotypes[row["index"]]), axis=-1, bitorder="little"
-                )
+                bits = gs.carriers(row["index"])
                 for h in range(2):
                     if bits[h, s] and haps[h][j] == row["ref"]:
                         haps[h][j] = row["alt"]

@@ -27,11 +27,12 @@ from varinterp.cli._options import (
 app = typer.Typer(
     help=(
         "Personal diploid genomes from a cohort VCF.\n\n"
-        "[bold]build[/] reads a VCF's biallelic SNVs against a reference FASTA into a "
-        "store folder (*.vgs): the reference once plus bit-packed genotypes "
-        "(variants x 2 haplotypes x samples). Training and scoring build any person's "
-        "two-hot window from it on demand. [bold]info[/] describes a store; "
-        "[bold]export[/] writes sequences as IUPAC FASTA, haplotype FASTA or NPZ."
+        "[bold]build[/] reads a VCF's (or PGEN's) SNVs, MNPs and indels against a reference "
+        "FASTA into a store folder (*.vgs): the reference once plus each variant's "
+        "carriers, sparse where rare and dense where common. Training and scoring build "
+        "any person's two-hot window, indels applied, from it on demand. [bold]info[/] "
+        "describes a store; [bold]export[/] writes sequences as IUPAC FASTA, haplotype "
+        "FASTA or NPZ; [bold]upgrade[/] rewrites a store of the previous format."
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -52,8 +53,9 @@ def build(
         Path,
         typer.Option(
             "--vcf",
-            help="Cohort VCF/BCF (plain or bgzipped). Biallelic SNVs are kept; multi-allelic "
-            "records are split; indels, SVs and symbolic alleles are skipped and counted.",
+            help="Cohort VCF/BCF (plain or bgzipped, sorted), or a PLINK 2 .pgen (.pvar and "
+            ".psam beside it). SNVs, MNPs and indels are kept; multi-allelic records are "
+            "split; SVs and symbolic alleles are skipped and counted.",
         ),
     ],
     fasta: Fasta,
@@ -71,6 +73,13 @@ def build(
         int, typer.Option("--flank", min=0, help="Bases added on each side of --regions.")
     ] = 0,
     samples: Samples = None,
+    snvs_only: Annotated[
+        bool, typer.Option("--snvs-only", help="Keep SNVs only (skip MNPs and indels).")
+    ] = False,
+    max_indel_length: Annotated[
+        int | None,
+        typer.Option("--max-indel-length", min=0, help="Skip longer indels (bp; default: none)."),
+    ] = None,
     strict: Strict = False,
     force: Force = False,
     threads: Threads = 1,
@@ -104,17 +113,23 @@ def build(
             strict=strict,
             force=force,
             overwrite=overwrite,
+            snvs_only=snvs_only,
+            max_indel_length=max_indel_length,
+            threads=threads,
             on_progress=on_progress,
         )
     if quiet:
         return
     c = summary.counts
     console.print(
-        f"[bold]{summary.path}[/]: {summary.n_variants:,} SNVs x {summary.n_samples:,} samples "
-        f"on {summary.n_contigs} contig(s), {summary.size_bytes / 1e6:.2f} MB"
+        f"[bold]{summary.path}[/]: {summary.n_variants:,} variants ({c['snvs']:,} SNVs, "
+        f"{c['mnps']:,} MNPs, {c['indels']:,} indels) x {summary.n_samples:,} samples on "
+        f"{summary.n_contigs} contig(s), {summary.size_bytes / 1e6:.2f} MB "
+        f"(genotypes and variants {summary.cohort_bytes / 1e6:.2f} MB)"
     )
     console.print(
         f"records {c['records']:,}; multi-allelic split {c['multiallelic_records']:,}; "
+        f"overlapping calls dropped {c['overlapping_calls_dropped']:,}; "
         f"skipped: indel {c['skipped_indel']:,}, symbolic {c['skipped_symbolic']:,}, "
         f"REF mismatch {c['skipped_ref_mismatch']:,}; missing calls as REF "
         f"{c['missing_calls']:,}; haploid calls {c['haploid_calls']:,}"
@@ -140,9 +155,9 @@ def info(store: StorePath, verbose: Verbose = False) -> None:
     console.print(f"[bold]{gs.path}[/] ({meta['format']} v{meta['version']}, {meta['created_by']})")
     shown = ", ".join(gs.samples[:8]) + (" ..." if len(gs.samples) > 8 else "")
     console.print(f"samples: {len(gs.samples):,} ({shown})")
-    console.print(f"SNVs: {gs.n_variants:,}; phased: {gs.is_phased()}")
+    console.print(f"variants: {gs.n_variants:,}; phased: {gs.is_phased()}")
     for c in gs.contigs:
-        console.print(f"  {c.name}: {c.length:,} bp, {c.var_end - c.var_start:,} SNVs")
+        console.print(f"  {c.name}: {c.length:,} bp, {c.var_end - c.var_start:,} variants")
     for key, value in meta["counts"].items():
         console.print(f"  {key}: {value:,}")
     for role, source in meta["inputs"].items():
@@ -201,3 +216,24 @@ def export(
             f"wrote {summary.n_records:,} records ({summary.n_samples} samples x "
             f"{summary.n_regions} regions) to {summary.path}"
         )
+
+
+@app.command("upgrade")
+def upgrade(
+    store: StorePath,
+    out: OutDir,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Rewrite a store of the previous format (version 1) in the current one.
+
+    Old stores still open as they are; the rewrite stores rare variants' genotypes as
+    carrier lists (smaller) and reads the same windows.
+    """
+    from varinterp.genome.upgrade import upgrade_store
+
+    with progress_bar("upgrading", quiet=quiet) as on_progress:
+        path = upgrade_store(store=store, out=out, overwrite=overwrite, on_progress=on_progress)
+    if not quiet:
+        console.print(f"wrote {path}")

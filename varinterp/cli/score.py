@@ -136,6 +136,14 @@ def score_command(
             "--batch-size", min=1, help="Windows per forward pass \\[default: 256 CUDA, 32 CPU]."
         ),
     ] = None,
+    max_indel_length: Annotated[
+        int,
+        typer.Option(
+            "--max-indel-length",
+            min=0,
+            help="Score indels up to this many bp of length change (0: SNVs and MNPs only).",
+        ),
+    ] = 50,
     device: Device = "auto",
     threads: Threads = 1,
     seed: Seed = 0,
@@ -145,15 +153,17 @@ def score_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Score every SNV: ref vs alt predictions of windows centred on it.
+    """Score every SNV, MNP and indel: ref vs alt predictions of windows centred on it.
 
     Variants come as a VCF/BCF (indexed or not; an unindexed one is read in order), a
     TSV/BED list or chrom:pos:ref:alt strings. Works for every model family: a
-    single-task model (CLIPNET) gives one row per biallelic SNV; a multi-task model
-    (DeepDETAILS: one task per cell type) one row per SNV and task, with a task column.
+    single-task model (CLIPNET) gives one row per biallelic variant; a multi-task model
+    (DeepDETAILS: one task per cell type) one row per variant and task, with a task
+    column. Indels keep the window length (a deletion pulls bases in from the flank) and
+    their profiles are compared on aligned positions; the table then has an ilen column.
     Writes a TSV (columns in docs/scoring.md), a bgzipped, indexed VCF with the scores
     as VI_* INFO fields, or Parquet, by the name of --out. Multi-allelic records are
-    split; indels and symbolic alleles are skipped and counted; REF mismatches are
+    split; longer indels and symbolic alleles are skipped and counted; REF mismatches are
     counted (fatal with --strict; above 5% the run stops unless --force). A killed run
     restarted with the same inputs and options resumes from its last finished chunk.
     Under torchrun, each process scores its share of chunks on its own GPU.
@@ -179,13 +189,14 @@ def score_command(
             null_shuffles=null_shuffles, pseudocount=pseudocount, seed=seed, tasks=task_list,
             context_tracks=tracks, context_options=options, strict=strict, force=force,
             chunk_size=chunk_size, batch_size=batch_size, device=device,
-            overwrite=overwrite, on_progress=on_progress,
+            max_indel_length=max_indel_length, overwrite=overwrite, on_progress=on_progress,
         )  # fmt: skip
     if quiet:
         return
     c = result.counts
     console.print(
-        f"scored {result.n_scored} SNVs from {c.records} records -> {result.out}"
+        f"scored {result.n_scored} variants ({c.snvs} SNVs, {c.mnps} MNPs, {c.indels} indels) "
+        f"from {c.records} records -> {result.out}"
         + (f" and {result.vcf_out}" if result.vcf_out else "")
     )
     filled = getattr(c, "ref_filled", 0)

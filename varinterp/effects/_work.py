@@ -79,16 +79,30 @@ class WorkDir:
         with atomic_path(self.part(index)) as tmp:
             tmp.write_text(text, encoding="utf-8")
 
-    def concatenate(self, n_parts: int, header: str, *, target: Path | None = None) -> Path:
+    def concatenate(
+        self,
+        n_parts: int,
+        header: str,
+        *,
+        target: Path | None = None,
+        drop_column: int | None = None,
+    ) -> Path:
         """Write `header` plus every part (without their headers) to the output (or to
-        `target`) atomically; return the path written."""
+        `target`) atomically and return the path written; `drop_column` (0-based) leaves
+        that tab-separated field out of every part line."""
         target = self.out if target is None else Path(target)
         with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as dst:
             dst.write(header)
             for i in range(n_parts):
                 with open(self.part(i), encoding="utf-8") as src:
                     src.readline()  # each part repeats the header
-                    shutil.copyfileobj(src, dst)
+                    if drop_column is None:
+                        shutil.copyfileobj(src, dst)
+                        continue
+                    for line in src:
+                        fields = line.split("\t")
+                        del fields[drop_column]
+                        dst.write("\t".join(fields))
         return target
 
     def remove(self) -> None:

@@ -40,24 +40,43 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from varinterp.effects.scores import SCORE_COLUMNS, effect_scores, empirical_pvalues
+from varinterp.effects.scores import (
+    SCORE_COLUMNS,
+    effect_scores,
+    empirical_pvalues,
+    jsd_distance,
+)
 from varinterp.effects.shuffle import shuffled_contexts, window_seeds
-from varinterp.effects.windows import BASE_INDEX, allele_windows, build_windows, window_starts
+from varinterp.effects.windows import (
+    BASE_INDEX,
+    aligned_positions,
+    allele_codes,
+    allele_windows,
+    build_windows,
+    reference_contexts,
+    window_starts,
+)
 from varinterp.errors import InputError
-from varinterp.genome.encoding import one_hot
+from varinterp.genome.encoding import codes_from_sequence, one_hot, two_hot
 from varinterp.io.fasta import Reference
 from varinterp.progress import ProgressCallback, report
-from varinterp.training.inference import Ensemble, load_model
+from varinterp.training.inference import Ensemble, load_model, profile_tracks
 
 __all__ = ["ID_COLUMNS", "PVALUE_COLUMNS", "frame_columns", "score_frame", "task_names"]
 
 ID_COLUMNS = ("chrom", "pos", "id", "ref", "alt", "scorer")
 PVALUE_COLUMNS = ("pval_abs_log2fc", "pval_profile_l2")
+#: Default longest indel scored (|len(ALT) - len(REF)|, bp).
+MAX_INDEL_LENGTH = 50
+_ACGT = frozenset("ACGT")
 
 
-def frame_columns(*, null_shuffles: int = 0, multi_task: bool = False) -> list[str]:
-    """The columns of a scored table, in order."""
-    cols = [*ID_COLUMNS, *(["task"] if multi_task else []), *SCORE_COLUMNS]
+def frame_columns(
+    *, null_shuffles: int = 0, multi_task: bool = False, ilen: bool = False
+) -> list[str]:
+    """The columns of a scored table, in order (``ilen`` after ``alt`` when `ilen`)."""
+    ids = [*ID_COLUMNS[:5], "ilen", ID_COLUMNS[5]] if ilen else list(ID_COLUMNS)
+    cols = [*ids, *(["task"] if multi_task else []), *SCORE_COLUMNS]
     if null_shuffles:
         cols += list(PVALUE_COLUMNS)
     return [*cols, "flags"]
@@ -78,7 +97,9 @@ def task_names(ens: Ensemble, tasks: Sequence[str] | None) -> tuple[list[int], b
     return [names.index(t) for t in tasks], True
 
 
-def _variant_columns(variants: pd.DataFrame) -> tuple[list[str], np.ndarray, list, list, list]:
+def _variant_columns(
+    variants: pd.DataFrame, max_indel: int
+) -> tuple[list[str], np.ndarray, list, list, list]:
     missing = [c for c in ("chrom", "ref", "alt") if c not in variants]
     if "pos" not in variants and "pos0" not in variants:
         missing.append("pos (1-based) or pos0")
@@ -95,13 +116,26 @@ def _variant_columns(variants: pd.DataFrame) -> tuple[list[str], np.ndarray, lis
     bad = [
         i
         for i, (r, a) in enumerate(zip(refs, alts, strict=True))
-        if r not in BASE_INDEX or a not in BASE_INDEX or r == a
+        if not r or not a or set(r) - _ACGT or set(a) - _ACGT or r == a
     ]
     if bad:
         i = bad[0]
         msg = (
-            f"variant {chroms[i]}:{pos0[i] + 1} {refs[i]}>{alts[i]} is not a SNV of A, C, G, T "
-            f"({len(bad)} such rows); score SNVs only"
+            f"variant {chroms[i]}:{pos0[i] + 1} {refs[i]}>{alts[i]} does not have REF and ALT "
+            f"of A, C, G, T that differ ({len(bad)} such rows); give explicit alleles"
+        )
+        raise InputError(msg)
+    too_long = [
+        i
+        for i, (r, a) in enumerate(zip(refs, alts, strict=True))
+        if abs(len(a) - len(r)) > max_indel
+    ]
+    if too_long:
+        i = too_long[0]
+        msg = (
+            f"variant {chroms[i]}:{pos0[i] + 1} changes the length by "
+            f"{len(alts[i]) - len(refs[i])} bp, more than max_indel_length={max_indel} "
+            f"({len(too_long)} such rows); raise --max-indel-length or drop them"
         )
         raise InputError(msg)
     ids = variants["id"].astype(str).tolist() if "id" in variants else ["."] * len(chroms)
@@ -137,9 +171,15 @@ class _Scorer:
         )
 
     def scores(self, x, refs, alts, chroms, starts) -> tuple[list[dict], list[str]]:
-        """Per chosen task, the `effect_scores` of windows `x` ``(n, 4, L)`` two-hot."""
+        """Per chosen task, the `effect_scores` of SNV windows `x` ``(n, 4, L)`` two-hot."""
         xr, xa = allele_windows(x, refs, alts, heterozygous=self.opts["heterozygous"])
-        n = x.shape[0]
+        return self.predict_scores(xr, xa, chroms, starts)
+
+    def predict_scores(self, xr, xa, chroms, starts, lengths=None) -> tuple[list[dict], list[str]]:
+        """Per chosen task, the `effect_scores` of ref and alt windows ``(n, 4, L)``;
+        `lengths` (``(ref_len, alt_len)`` arrays) scores the profiles on aligned positions
+        where the lengths differ (`aligned_scores`)."""
+        n = xr.shape[0]
         both = np.concatenate([xr, xa])
         ch = np.concatenate([chroms, chroms])
         ctx = self.context(chroms, starts)
@@ -149,13 +189,30 @@ class _Scorer:
         per_task = []
         for t in self.task_idx:
             prof, q = out.task(t)
-            per_task.append(
-                effect_scores(
-                    prof[:n], q[:n], prof[n:], q[n:], pseudocount=self.opts["pseudocount"]
-                )
+            scores = effect_scores(
+                prof[:n], q[:n], prof[n:], q[n:], pseudocount=self.opts["pseudocount"]
             )
+            if lengths is not None:
+                offset = xr.shape[2] // 2 - self.ens.spec.output_start
+                aligned_scores(scores, prof[:n], q[:n], prof[n:], q[n:], *lengths, offset)
+            per_task.append(scores)
         comp = self.opts["predict"]["holdout_composite"]
         return per_task, [self.ens.scorer_of(str(c), holdout_composite=comp) for c in chroms]
+
+    def allele_scores(self, context, ref_len, ref_codes, alt_codes, chroms, starts):
+        """Scores of variants of any kind from haplotype contexts ``(n, 2, L + extra)``
+        (`varinterp.effects.windows.allele_codes`)."""
+        length = self.ens.input_length
+        hr = allele_codes(context, ref_len, ref_codes, length)
+        ha = allele_codes(context, ref_len, alt_codes, length)
+        xr = two_hot(hr)
+        xa = (
+            two_hot(np.stack([hr[:, 0], ha[:, 1]], axis=1))
+            if self.opts["heterozygous"]
+            else two_hot(ha)
+        )
+        alt_len = np.array([a.size for a in alt_codes], dtype=np.int64)
+        return self.predict_scores(xr, xa, chroms, starts, (np.asarray(ref_len), alt_len))
 
     def null_pvalues(self, codes, refs, alts, chroms, starts, seeds, observed) -> list[tuple]:
         k = self.opts["null_shuffles"]
@@ -163,12 +220,67 @@ class _Scorer:
         shuf = shuffled_contexts(codes, n_shuffles=k, seeds=seeds).reshape(n * k, length)
         rep = np.repeat(np.arange(n), k)
         null, _ = self.scores(2 * one_hot(shuf), refs[rep], alts[rep], chroms[rep], starts[rep])
-        out = []
-        for obs, nul in zip(observed, null, strict=True):
-            p_fc = empirical_pvalues(np.abs(obs["log2fc"]), np.abs(nul["log2fc"]).reshape(n, k))
-            p_l2 = empirical_pvalues(obs["profile_l2"], nul["profile_l2"].reshape(n, k))
-            out.append((p_fc, p_l2))
-        return out
+        return _pvalues(observed, null, n, k)
+
+    def allele_null_pvalues(self, context, ref_len, ref_codes, alt_codes, chroms, starts, seeds,
+                            observed) -> list[tuple]:  # fmt: skip
+        k = self.opts["null_shuffles"]
+        n, _, width = context.shape
+        shuf = shuffled_contexts(context[:, 0], n_shuffles=k, seeds=seeds).reshape(n * k, width)
+        rep = np.repeat(np.arange(n), k)
+        half = self.ens.input_length // 2
+        for row, i in enumerate(rep):  # the REF allele stays where the allele goes
+            shuf[row, half : half + int(ref_len[i])] = ref_codes[i]
+        ctx = np.repeat(shuf[:, None, :], 2, axis=1)
+        null, _ = self.allele_scores(
+            ctx, ref_len[rep], [ref_codes[i] for i in rep], [alt_codes[i] for i in rep],
+            chroms[rep], starts[rep],
+        )  # fmt: skip
+        return _pvalues(observed, null, n, k)
+
+
+def _pvalues(observed: list[dict], null: list[dict], n: int, k: int) -> list[tuple]:
+    out = []
+    for obs, nul in zip(observed, null, strict=True):
+        p_fc = empirical_pvalues(np.abs(obs["log2fc"]), np.abs(nul["log2fc"]).reshape(n, k))
+        p_l2 = empirical_pvalues(obs["profile_l2"], nul["profile_l2"].reshape(n, k))
+        out.append((p_fc, p_l2))
+    return out
+
+
+def aligned_scores(
+    scores: dict[str, np.ndarray],
+    profile_ref: np.ndarray,
+    quantity_ref: np.ndarray,
+    profile_alt: np.ndarray,
+    quantity_alt: np.ndarray,
+    ref_len: np.ndarray,
+    alt_len: np.ndarray,
+    offset: int,
+) -> None:
+    """Recompute ``profile_l2``, ``profile_jsd`` and ``tss_shift`` in `scores` (in place)
+    for the variants whose REF and ALT lengths differ, on the profile positions that show
+    the same reference base in both windows (`varinterp.effects.windows.aligned_positions`;
+    the variant starts at `offset` of the output window). The inserted bases are removed
+    from the alt profile and the deleted ones from the ref profile, and each profile is
+    renormalised over what is left before the JSD (variant-scorer's indel-adjusted JSD);
+    ``tss_shift`` is in reference bases. Quantities and directionality use the whole
+    window. Profiles are ``(n, strands, L)``.
+    """
+    pr = np.asarray(profile_ref, dtype=np.float64)
+    pa = np.asarray(profile_alt, dtype=np.float64)
+    if pr.shape[-1] == 0:
+        return
+    tr = profile_tracks(pr, np.asarray(quantity_ref, dtype=np.float64).reshape(-1))
+    ta = profile_tracks(pa, np.asarray(quantity_alt, dtype=np.float64).reshape(-1))
+    for i in np.flatnonzero(np.asarray(ref_len) != np.asarray(alt_len)):
+        ri, ai = aligned_positions(int(ref_len[i]), int(alt_len[i]), offset, pr.shape[-1])
+        scores["profile_l2"][i] = np.sqrt(((ta[i][:, ai] - tr[i][:, ri]) ** 2).sum())
+        scores["profile_jsd"][i] = jsd_distance(
+            pr[i][:, ri].reshape(1, -1), pa[i][:, ai].reshape(1, -1)
+        )[0]
+        strand = 0 if scores["tss_strand"][i] == 1 else 1
+        scores["tss_shift"][i] = ri[ta[i][strand, ai].argmax()] - ri[tr[i][strand, ri].argmax()]
 
 
 def _table(ids_part: dict, per_task: list[dict], pvals, task_labels, flags, multi: bool):
@@ -194,6 +306,86 @@ def _table(ids_part: dict, per_task: list[dict], pvals, task_labels, flags, mult
     return pd.DataFrame(cols)
 
 
+def _check_ref_alleles(reference, chroms, pos0, refs_l, mask) -> None:
+    for i in np.flatnonzero(mask):
+        c, p, r = str(chroms[i]), int(pos0[i]), refs_l[i]
+        have = reference.sequence(c, p, p + len(r)).upper()
+        if have != r:
+            msg = (
+                f"variant {c}:{p + 1} has REF {r} but {reference.path.name} has "
+                f"{have or '(nothing)'} there; check the genome build"
+            )
+            raise InputError(msg)
+
+
+def _score_rows(scorer, reference, store, sample, rows, chroms, pos0, refs_l, alts_l, refs, alts,
+                ref_len, plain, seed, first_index):  # fmt: skip
+    """``(per_task, scorers, pvals, edge)`` of the variants `rows` (one path for all)."""
+    length = scorer.ens.input_length
+    starts = window_starts(pos0[rows], length)
+    ch = chroms[rows]
+    k = scorer.opts["null_shuffles"]
+    seeds = window_seeds(seed, first_index + rows) if k else None
+    if plain:
+        x, codes, edge = build_windows(reference, list(ch), pos0[rows], length)
+        per_task, scorers = scorer.scores(x, refs[rows], alts[rows], ch, starts)
+        pvals = None
+        if k:
+            pvals = scorer.null_pvalues(codes, refs[rows], alts[rows], ch, starts, seeds, per_task)
+        return per_task, scorers, pvals, edge
+    ref_codes = [codes_from_sequence(refs_l[i]) for i in rows]
+    alt_codes = [codes_from_sequence(alts_l[i]) for i in rows]
+    rl = ref_len[rows]
+    extra = int(max(0, (rl - np.array([a.size for a in alt_codes])).max()))
+    extra = max(extra, int(rl.max()))
+    if store is None:
+        context = reference_contexts(reference, list(ch), pos0[rows], length, extra)
+    else:
+        names = [store.contig_name(c) for c in ch]
+        context = store.allele_contexts(sample, names, pos0[rows], rl, length, extra)
+    reach = length + np.maximum(rl - np.array([a.size for a in alt_codes]), 0)
+    edge = np.array(
+        [
+            s < 0 or s + int(e) > reference.lengths[c]
+            for c, s, e in zip(ch, starts, reach, strict=True)
+        ]
+    )
+    per_task, scorers = scorer.allele_scores(context, rl, ref_codes, alt_codes, ch, starts)
+    pvals = None
+    if k:
+        ref_context = reference_contexts(reference, list(ch), pos0[rows], length, extra)
+        pvals = scorer.allele_null_pvalues(
+            ref_context, rl, ref_codes, alt_codes, ch, starts, seeds, per_task
+        )
+    return per_task, scorers, pvals, edge
+
+
+def _merge(results, sl):
+    """Put the per-path results of a slice back in the slice's order."""
+    n = sl.size
+    where = {int(i): k for k, i in enumerate(sl)}
+    first = results[0]
+    per_task = [
+        {name: np.empty(n, dtype=np.asarray(col).dtype) for name, col in task.items()}
+        for task in first[1]
+    ]
+    scorers = np.empty(n, dtype=object)
+    edge = np.zeros(n, dtype=bool)
+    pvals = None if first[3] is None else [(np.empty(n), np.empty(n)) for _ in first[3]]
+    for rows, tasks, names, pv, ed in results:
+        idx = np.array([where[int(i)] for i in rows])
+        for t, task in enumerate(tasks):
+            for name, col in task.items():
+                per_task[t][name][idx] = col
+        scorers[idx] = names
+        edge[idx] = ed
+        if pvals is not None:
+            for t, (p_fc, p_l2) in enumerate(pv):
+                pvals[t][0][idx] = p_fc
+                pvals[t][1][idx] = p_l2
+    return per_task, list(scorers), pvals, edge
+
+
 def score_frame(
     model: Ensemble | str | os.PathLike,
     variants: pd.DataFrame,
@@ -215,9 +407,11 @@ def score_frame(
     bf16: bool = True,
     first_index: int = 0,
     window_budget: int | None = None,
+    max_indel_length: int = MAX_INDEL_LENGTH,
+    ilen_column: bool | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
-    """Effect scores of the SNVs in `variants` (see the module docstring).
+    """Effect scores of the variants in `variants` (see the module docstring).
 
     `variants` has columns ``chrom``, ``pos`` (1-based, as in a VCF; or ``pos0``, 0-based),
     ``ref``, ``alt`` and optionally ``id``. `model` is a loaded `Ensemble`
@@ -225,12 +419,15 @@ def score_frame(
     `device`). `fasta` is the reference (a path or an open `Reference`); `store` (a
     `GenomeStore` or its path) with `sample` scores in that person's context.
 
-    Returns the table of `frame_columns`: ``chrom pos id ref alt scorer [task]`` + the
-    scores of `varinterp.effects.scores.effect_scores` (+ ``pval_abs_log2fc
-    pval_profile_l2``) + ``flags`` (``edge`` when the window passes a contig end, else
-    ``.``), in the order of `variants`. `batch_size` (windows per forward pass, before
-    reverse-complement doubling) defaults to 256 on CUDA and 32 on the CPU;
-    `on_progress` gets ``(variants done, n)``.
+    SNVs, MNPs and indels are scored; an indel longer than `max_indel_length`
+    (|len(ALT) - len(REF)|) is an `InputError`. Returns the table of `frame_columns`:
+    ``chrom pos id ref alt [ilen] scorer [task]`` + the scores of
+    `varinterp.effects.scores.effect_scores` (+ ``pval_abs_log2fc pval_profile_l2``) +
+    ``flags`` (``edge`` when the window passes a contig end, else ``.``), in the order of
+    `variants`. ``ilen`` (``len(alt) - len(ref)``) is there when some variant changes the
+    length, or always / never with `ilen_column` True / False. `batch_size` (windows per
+    forward pass, before reverse-complement doubling) defaults to 256 on CUDA and 32 on
+    the CPU; `on_progress` gets ``(variants done, n)``.
     """
     ens = model if isinstance(model, Ensemble) else load_model(model, device=device)
     if ens.arch.variant_scorer is not None:
@@ -270,41 +467,47 @@ def score_frame(
         },
     }
     scorer = _Scorer(ens, task_idx, opts)
-    chroms_l, pos0, refs_l, alts_l, ids = _variant_columns(variants)
+    chroms_l, pos0, refs_l, alts_l, ids = _variant_columns(variants, max_indel_length)
     chroms = np.array(chroms_l, dtype=object)
-    refs = np.array([BASE_INDEX[r] for r in refs_l], dtype=np.int64)
-    alts = np.array([BASE_INDEX[a] for a in alts_l], dtype=np.int64)
+    ref_len = np.array([len(r) for r in refs_l], dtype=np.int64)
+    ilen = np.array([len(a) for a in alts_l], dtype=np.int64) - ref_len
+    # SNVs in the reference context keep the centre-column path; the rest build windows
+    # from haplotype contexts (indels, MNPs, a person's genome)
+    plain = (ref_len == 1) & (ilen == 0) & (store is None)
+    refs = np.array([BASE_INDEX.get(r, 0) for r in refs_l], dtype=np.int64)
+    alts = np.array([BASE_INDEX.get(a, 0) for a in alts_l], dtype=np.int64)
+    if (~plain).any():
+        _check_ref_alleles(reference, chroms, pos0, refs_l, ~plain)
+    with_ilen = bool((ilen != 0).any()) if ilen_column is None else ilen_column
     labels = [ens.tasks[t] for t in task_idx]
-    length = ens.input_length
     budget = window_budget or max(2 * batch_size, 2048)
     # slices small enough that windows (and shuffled nulls) stay a bounded size
     step = max(1, budget // (2 * (1 + int(null_shuffles))))
     parts = []
     n = len(chroms)
     for lo in range(0, n, step):
-        sl = slice(lo, min(lo + step, n))
-        x, codes, edge = build_windows(
-            reference, list(chroms[sl]), pos0[sl], length, store=store, sample=sample
-        )
-        starts = window_starts(pos0[sl], length)
-        per_task, scorers = scorer.scores(x, refs[sl], alts[sl], chroms[sl], starts)
-        pvals = None
-        if null_shuffles:
-            seeds = window_seeds(seed, np.arange(first_index + sl.start, first_index + sl.stop))
-            pvals = scorer.null_pvalues(
-                codes, refs[sl], alts[sl], chroms[sl], starts, seeds, per_task
-            )
+        sl = np.arange(lo, min(lo + step, n))
+        results = []
+        for rows in (sl[plain[sl]], sl[~plain[sl]]):
+            if rows.size:
+                results.append((rows, *_score_rows(
+                    scorer, reference, store, sample, rows, chroms, pos0, refs_l, alts_l,
+                    refs, alts, ref_len, plain[rows[0]], seed, first_index,
+                )))  # fmt: skip
+        per_task, scorers, pvals, edge = _merge(results, sl)
         ids_part = {
             "chrom": chroms[sl],
             "pos": pos0[sl] + 1,
-            "id": ids[sl],
-            "ref": refs_l[sl],
-            "alt": alts_l[sl],
+            "id": [ids[i] for i in sl],
+            "ref": [refs_l[i] for i in sl],
+            "alt": [alts_l[i] for i in sl],
+            **({"ilen": ilen[sl]} if with_ilen else {}),
             "scorer": scorers,
         }
         flags = np.where(edge, "edge", ".")
         parts.append(_table(ids_part, per_task, pvals, labels, flags, multi))
-        report(on_progress, sl.stop, n)
+        report(on_progress, int(sl[-1]) + 1, n)
     if not parts:
-        return pd.DataFrame(columns=frame_columns(null_shuffles=null_shuffles, multi_task=multi))
+        cols = frame_columns(null_shuffles=null_shuffles, multi_task=multi, ilen=with_ilen)
+        return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)

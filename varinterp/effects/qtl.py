@@ -292,7 +292,7 @@ def _windows(store, groups, individuals, chroms, win_starts, in_len: int):
     q = np.concatenate(req_q)
     ind = np.concatenate(req_ind)
     samples = np.array(individuals, dtype=object)[ind]
-    x = store.windows(samples, chroms[q], win_starts[q], in_len)
+    x = store.windows(samples, chroms[q], win_starts[q], in_len, indels=False)
     return q, ind, x
 
 

@@ -29,7 +29,6 @@ import pandas as pd
 
 from varinterp.datasets.samplesheet import Library
 from varinterp.errors import InputError
-from varinterp.genome.encoding import BASES
 from varinterp.genome.store import GenomeStore
 from varinterp.io.bigwig import BigWig
 
@@ -124,9 +123,10 @@ def resolve_qtls(store: GenomeStore, qtls: pd.DataFrame) -> QtlTable:
         pos0 = int(m["pos"]) - 1
         lo, hi = np.searchsorted(pos, [pos0, pos0 + 1])
         hits = list(range(c.var_start + int(lo), c.var_start + int(hi)))
-        if m["ref"] is not None:
-            want = (BASES.index(m["ref"].upper()), BASES.index(m["alt"].upper()))
-            hits = [h for h in hits if tuple(int(a) for a in store.alleles[h, :2]) == want]
+        if m["ref"] is not None and hits:
+            want = (m["ref"].upper(), m["alt"].upper())
+            refs, alts = store.alleles_of(hits)
+            hits = [h for h, r, a in zip(hits, refs, alts, strict=True) if (r, a) == want]
         matches.append(hits)
     starts = np.array([c.var_start for c in store.contigs], dtype=np.int64)
     status, index = [], []
@@ -154,9 +154,11 @@ def resolve_qtls(store: GenomeStore, qtls: pd.DataFrame) -> QtlTable:
         store.contigs[int(k)].name if v else "" for k, v in zip(contig_i, valid, strict=True)
     ]
     out["pos0"] = np.where(valid, np.asarray(store.positions)[np.where(valid, idx, 0)], -1)
-    alleles = np.asarray(store.alleles)[np.where(valid, idx, 0)] if len(idx) else np.zeros((0, 2))
-    out["ref"] = [BASES[int(a[0])] if v else "" for a, v in zip(alleles, valid, strict=True)]
-    out["alt"] = [BASES[int(a[1])] if v else "" for a, v in zip(alleles, valid, strict=True)]
+    refs, alts = store.alleles_of(idx[valid]) if valid.any() else ([], [])
+    ref_of = dict(zip(idx[valid].tolist(), refs, strict=True))
+    alt_of = dict(zip(idx[valid].tolist(), alts, strict=True))
+    out["ref"] = [ref_of[int(i)] if v else "" for i, v in zip(idx, valid, strict=True)]
+    out["alt"] = [alt_of[int(i)] if v else "" for i, v in zip(idx, valid, strict=True)]
     out["variant_index"] = np.where(np.array(status) == "ok", idx, -1)
     return QtlTable(out)
 

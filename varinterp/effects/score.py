@@ -1,7 +1,8 @@
-"""Score the SNVs of a VCF: `score_variants` streams them through `score_frame`.
+"""Score the variants of a VCF: `score_variants` streams them through `score_frame`.
 
-For every biallelic SNV of a VCF (multi-allelic records split, indels and symbolic
-alleles skipped and counted, see `varinterp.io.vcf`) the ref and alt windows are built
+For every biallelic SNV, MNP and indel of a VCF (multi-allelic records split; indels
+longer than `max_indel_length` and symbolic alleles skipped and counted, see
+`varinterp.io.vcf`) the ref and alt windows are built
 and scored by `varinterp.effects.frame.score_frame`: reference or personal context,
 ensemble mean or hold-out composite, reverse-complement averaging, one row per variant
 (and per task for a multi-task model), optional null p-values. The columns are in
@@ -28,7 +29,13 @@ import pandas as pd
 
 from varinterp._moved import forward_names
 from varinterp.effects._work import WorkDir, file_fingerprint, sha256_file
-from varinterp.effects.frame import ID_COLUMNS, frame_columns, score_frame, task_names
+from varinterp.effects.frame import (
+    ID_COLUMNS,
+    MAX_INDEL_LENGTH,
+    frame_columns,
+    score_frame,
+    task_names,
+)
 from varinterp.errors import InputError
 from varinterp.genome.assembly import check_ref_agreement, guess_assembly
 from varinterp.io.atomic import check_output
@@ -40,7 +47,7 @@ from varinterp.io.variants import (
     iter_variants,
     variant_source,
 )
-from varinterp.io.vcf import SnvRecord, VcfCounts, open_vcf
+from varinterp.io.vcf import VariantRecord, VcfCounts, open_vcf
 from varinterp.progress import ProgressCallback
 
 __all__ = ["ID_COLUMNS", "ScoreResult", "output_format", "score_variants", "table_columns"]
@@ -66,12 +73,12 @@ class ScoreResult:
     assembly: str | None = None
 
 
-def table_columns(null_shuffles: int, *, multi_task: bool = False) -> list[str]:
+def table_columns(null_shuffles: int, *, multi_task: bool = False, ilen: bool = False) -> list[str]:
     """The output TSV's columns in order (`varinterp.effects.frame.frame_columns`)."""
-    return frame_columns(null_shuffles=null_shuffles, multi_task=multi_task)
+    return frame_columns(null_shuffles=null_shuffles, multi_task=multi_task, ilen=ilen)
 
 
-def _frame(recs: list[SnvRecord]) -> pd.DataFrame:
+def _frame(recs: list[VariantRecord]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "chrom": [r.chrom for r in recs],
@@ -83,8 +90,8 @@ def _frame(recs: list[SnvRecord]) -> pd.DataFrame:
     )
 
 
-def _chunks(records: Iterator[SnvRecord], size: int) -> Iterator[list[SnvRecord]]:
-    buf: list[SnvRecord] = []
+def _chunks(records: Iterator[VariantRecord], size: int) -> Iterator[list[VariantRecord]]:
+    buf: list[VariantRecord] = []
     for rec in records:
         buf.append(rec)
         if len(buf) == size:
@@ -94,7 +101,7 @@ def _chunks(records: Iterator[SnvRecord], size: int) -> Iterator[list[SnvRecord]
         yield buf
 
 
-def _sorted_check(records: Iterator[SnvRecord], vcf: Path) -> Iterator[SnvRecord]:
+def _sorted_check(records: Iterator[VariantRecord], vcf: Path) -> Iterator[VariantRecord]:
     seen: set[str] = set()
     last_chrom, last_pos = None, -1
     for rec in records:
@@ -188,6 +195,7 @@ def _score_chunks(
                 table = score_frame(
                     ens, _frame(chunk), fasta=reference, store=gstore, sample=sample,
                     first_index=k * chunk_size, on_progress=per_batch, **options,
+                    ilen_column=None if ens.arch.variant_scorer is not None else True,
                 )  # fmt: skip
                 text = table.to_csv(sep="\t", index=False, float_format="%.6g", na_rep="nan")
                 work.write_part(k, text)
@@ -221,12 +229,17 @@ def score_variants(
     force: bool = False,
     chunk_size: int = 4096,
     batch_size: int | None = None,
+    max_indel_length: int = MAX_INDEL_LENGTH,
     device: str = "auto",
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
     _stop_after_chunks: int | None = None,
 ) -> ScoreResult:
-    """Score every SNV of `variants` and write the effect table `out`.
+    """Score every variant of `variants` and write the effect table `out`.
+
+    SNVs, MNPs and indels up to `max_indel_length` bp are scored (0: SNVs and MNPs only;
+    a family with its own variant scorer, GET, scores SNVs only); the table has an
+    ``ilen`` column when some scored variant changes the length.
 
     `variants` is a VCF/BCF (indexed or not), a variant list (TSV/BED: `schema`
     ``tsv`` = ``chrom pos ref alt [id]`` 1-based, ``bed`` = ``chrom start end ref alt
@@ -300,6 +313,7 @@ def score_variants(
         "context_tracks": {k: str(v) for k, v in (context_tracks or {}).items()},
         "context_options": dict(context_options or {}),
         "batch_size": batch_size,
+        "max_indel_length": int(max_indel_length),
     }
     state = {
         "variants_sha256": source.fingerprint(),
@@ -318,15 +332,18 @@ def score_variants(
     barrier(dist)
     counts = VariantCounts()
     # genotypes are never parsed (fast on cohort VCFs)
-    records = iter_variants(source, reference=reference, schema=schema, strict=strict,
-                            counts=counts)  # fmt: skip
+    own_scorer = ens.arch.variant_scorer is not None
+    records = iter_variants(
+        source, reference=reference, schema=schema, strict=strict, counts=counts,
+        snvs_only=own_scorer, max_indel_length=max_indel_length,
+    )  # fmt: skip
     annotate_vcf = source.kind == "vcf" and (fmt == "vcf" or vcf_out is not None)
     if annotate_vcf:
         records = _sorted_check(records, source.path)
 
     def agreement() -> float:
         return check_ref_agreement(
-            checked=counts.snvs + counts.skipped_ref_mismatch,
+            checked=counts.snvs + counts.mnps + counts.indels + counts.skipped_ref_mismatch,
             mismatched=counts.skipped_ref_mismatch,
             lengths=reference.lengths,
             source=f"variants {source.name}",
@@ -343,29 +360,33 @@ def score_variants(
             work.remove()
         raise
     barrier(dist)
-    if counts.snvs == 0:
+    n_scored = counts.snvs + counts.mnps + counts.indels
+    if n_scored == 0:
         if dist.is_main:
             work.remove()
         msg = (
-            f"{source.name} has no SNVs to score ({counts.records} records; skipped "
+            f"{source.name} has no variants to score ({counts.records} records; skipped "
             f"{counts.skipped_indel} indels, {counts.skipped_symbolic} symbolic/other, "
             f"{counts.skipped_ref_mismatch} REF mismatches); check the file"
         )
         raise InputError(msg)
     rate = agreement()
-    columns = table_columns(null_shuffles, multi_task=multi)
-    result = ScoreResult(out, counts.snvs, counts, 0, n_chunks, reused, None, columns)
+    columns = table_columns(null_shuffles, multi_task=multi, ilen=counts.indels > 0)
+    result = ScoreResult(out, n_scored, counts, 0, n_chunks, reused, None, columns)
     result.ref_mismatch_rate = rate
     result.assembly = guess_assembly(reference.lengths)
     if not dist.is_main:
         return result
-    if ens.arch.variant_scorer is not None and n_chunks:
+    # parts always carry ilen; it is dropped when no scored variant changes the length
+    drop = None if counts.indels else ID_COLUMNS.index("alt") + 1
+    if own_scorer and n_chunks:
         # a family scorer may add columns of its own (GET: gene, peak): its header rules
         with open(work.part(0), encoding="utf-8") as first:
             columns = first.readline().rstrip("\n").split("\t")
         result.columns = columns
+        drop = None
     table_path = out if fmt == "tsv" else work.path / "table.tsv"
-    work.concatenate(n_chunks, "\t".join(columns) + "\n", target=table_path)
+    work.concatenate(n_chunks, "\t".join(columns) + "\n", target=table_path, drop_column=drop)
     for part in pd.read_csv(table_path, sep="\t", usecols=["flags"], dtype=str, chunksize=1 << 16):
         result.n_edge += int((part["flags"] == "edge").sum())
     if multi:

@@ -2,14 +2,14 @@
 
 Every record of the input VCF is copied; each score column ``c`` of the effect table
 becomes an INFO field ``VI_c`` with ``Number=A`` (one value per ALT allele, in ALT
-order; ``.`` for an ALT that was not scored: an indel, a symbolic allele, a REF
-mismatch). Records with no scored ALT are copied unchanged. A multi-task table (a
-``task`` column, one row per variant and task) gives one field per column and task,
-``VI_<column>_<task>`` (characters other than letters, digits, ``_`` and ``.`` in the task
-name become ``_``). The output is written to a temporary file, indexed, and renamed
-into place with its ``.tbi``. The header also gets ``##varinterp_version``,
-``##varinterp_command``, ``##reference`` and ``##varinterp_model``
-(`varinterp.provenance.vcf_header_lines`).
+order; ``.`` for an ALT that was not scored: an indel longer than the limit, a
+symbolic allele, a REF mismatch). Records with no scored ALT are copied unchanged. A
+multi-task table (a ``task`` column, one row per variant and task) gives one field per
+column and task, ``VI_<column>_<task>`` (characters other than letters, digits, ``_`` and
+``.`` in the task name become ``_``). The output is written to a temporary file,
+indexed, and renamed into place with its ``.tbi``. The header also gets
+``##varinterp_version``, ``##varinterp_command``, ``##reference`` and
+``##varinterp_model`` (`varinterp.provenance.vcf_header_lines`).
 
 `write_table_vcf` writes a sites-only VCF from the effect table alone (for variants
 that came as a list or as strings): one record per scored variant, sorted in the FASTA's
@@ -35,7 +35,7 @@ __all__ = ["INFO_PREFIX", "write_annotated_vcf", "write_table_vcf"]
 
 INFO_PREFIX = "VI_"
 _TYPES = {"scorer": "String", "flags": "String", "tss_shift": "Integer", "tss_strand": "Integer"}
-_SKIP = {"chrom", "pos", "id", "ref", "alt"}
+_SKIP = {"chrom", "pos", "id", "ref", "alt", "ilen"}
 
 
 def _task_key(task: str) -> str:

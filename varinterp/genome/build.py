@@ -1,36 +1,45 @@
 """Build a personal-genome store from a cohort VCF and a reference FASTA.
 
 The store keeps the reference once (base codes of each contig that has variants or
-requested regions) and every biallelic SNV's genotypes as bits: variants x 2
-haplotypes x samples, packed 8 samples to a byte. See ``docs/genome_store.md``.
+requested regions) and every variant (SNVs, MNPs and indels) with its carriers, sparse
+where rare and dense where common (`varinterp.genome._layout`). See
+``docs/genome_store.md``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-from collections import defaultdict
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from varinterp import __version__
 from varinterp.errors import InputError
+from varinterp.genome import _layout
 from varinterp.genome.assembly import check_ref_agreement
-from varinterp.genome.encoding import BASES
+from varinterp.genome.encoding import codes_from_sequence
 from varinterp.genome.store import FORMAT_NAME, FORMAT_VERSION
 from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.fasta import Reference
 from varinterp.io.intervals import check_regions, merge_regions, read_bed
 from varinterp.io.readers import read_text
-from varinterp.io.vcf import VcfCounts, iter_snvs, open_vcf, vcf_record_count
+from varinterp.io.vcf import (
+    VariantRecord,
+    VcfCounts,
+    iter_variants,
+    open_vcf,
+    vcf_has_index,
+    vcf_record_count,
+)
 from varinterp.progress import ProgressCallback, report
 
 __all__ = ["StoreSummary", "build_store", "read_sample_list", "sample_ids"]
-
-_CODE = {b: i for i, b in enumerate(BASES)}
 
 
 @dataclass
@@ -48,6 +57,7 @@ class StoreSummary:
     regions_resorted: bool
     reference_non_acgtn: int
     size_bytes: int
+    cohort_bytes: int = 0
 
 
 def sample_ids(spec: str | os.PathLike | list[str] | None) -> list[str] | None:
@@ -96,13 +106,88 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class _ContigVariants:
-    def __init__(self) -> None:
-        self.positions: list[int] = []
-        self.alleles: list[tuple[int, int]] = []
-        self.genotypes: list[np.ndarray] = []
-        self.phased: list[np.ndarray] = []
-        self.ids: list[str] = []
+def _chunk_record(chunk: _layout.Chunk, rec: VariantRecord) -> None:
+    chunk.pos.append(rec.pos0)
+    chunk.ref_len.append(len(rec.ref))
+    chunk.alt.append(codes_from_sequence(rec.alt))
+    chunk.ids.append(rec.id)
+    chunk.padded.append(len(rec.ref) != len(rec.alt) and rec.ref[0] == rec.alt[0])
+    if rec.carriers is None:
+        chunk.haps.append(_EMPTY)
+        chunk.unphased.append(_EMPTY)
+        return
+    chunk.haps.append(np.flatnonzero(rec.carriers.reshape(-1)))
+    het = rec.carriers.sum(axis=1) == 1
+    chunk.unphased.append(np.flatnonzero(het & ~rec.phased))
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class _Job:
+    """One contig (or the whole VCF, contig by contig) to read into part folders."""
+
+    vcf: str
+    fasta: str
+    folder: str
+    samples: list[str] | None
+    regions: pd.DataFrame | None
+    strict: bool
+    snvs_only: bool
+    max_indel_length: int | None
+    chunk_size: int
+    n_samples: int
+
+
+def _read_into_parts(job: _Job, on_progress=None, total=None) -> tuple[list[dict], dict, list[str]]:
+    """Stream `job`'s records into one `ContigWriter` per contig; returns the parts, the
+    counts and the REF-mismatch examples."""
+    reference = Reference(job.fasta)
+    counts = VcfCounts()
+    parts: list[dict] = []
+    writer: _layout.ContigWriter | None = None
+    chunk = _layout.Chunk()
+    done: set[str] = set()
+    read = iter_variants
+    if job.vcf.endswith(".pgen"):
+        from varinterp.genome.pgen import iter_pgen_variants as read
+    records = read(
+        job.vcf, reference=reference, samples=job.samples, regions=job.regions,
+        strict=job.strict, counts=counts, snvs_only=job.snvs_only,
+        max_indel_length=job.max_indel_length,
+    )  # fmt: skip
+    for rec in records:
+        if writer is None or rec.chrom != writer.contig:
+            if writer is not None:
+                writer.add(chunk)
+                parts.append(writer.close())
+                chunk = _layout.Chunk()
+            if rec.chrom in done:
+                msg = (
+                    f"VCF {Path(job.vcf).name} is not sorted: {rec.chrom} appears again after "
+                    "other contigs; sort it first (bcftools sort -Oz -W -o sorted.vcf.gz in.vcf.gz)"
+                )
+                raise InputError(msg)
+            done.add(rec.chrom)
+            writer = _layout.ContigWriter(
+                Path(job.folder) / f"{len(parts):05d}", rec.chrom, job.n_samples
+            )
+        _chunk_record(chunk, rec)
+        if len(chunk) >= job.chunk_size:
+            writer.add(chunk)
+            chunk = _layout.Chunk()
+            report(on_progress, counts.records, total)
+    if writer is not None:
+        writer.add(chunk)
+        parts.append(writer.close())
+    report(on_progress, counts.records, total)
+    reference.close()
+    return parts, counts.as_dict(), counts.ref_mismatch_examples
+
+
+def _read_job(job: _Job) -> tuple[list[dict], dict, list[str]]:
+    return _read_into_parts(job)
 
 
 def build_store(
@@ -116,16 +201,26 @@ def build_store(
     strict: bool = False,
     force: bool = False,
     overwrite: bool = False,
+    snvs_only: bool = False,
+    max_indel_length: int | None = None,
+    threads: int = 1,
+    chunk_size: int = 4096,
     on_progress: ProgressCallback | None = None,
 ) -> StoreSummary:
-    """Read `vcf`'s biallelic SNVs against `fasta` and write a store folder at `out`.
+    """Read `vcf`'s variants against `fasta` and write a store folder at `out`.
 
-    `regions` (a BED) with `flank` keeps only variants within ``flank`` bp of a region
-    (needs the VCF's index); `samples` (IDs, a comma list or a file, `sample_ids`) keeps
-    those samples, in that order. REF mismatches are skipped and counted (an
-    `InputError` with `strict`, or when more than 5% mismatch unless `force`:
-    `varinterp.genome.assembly.check_ref_agreement`). The folder appears only when
-    complete.
+    Every biallelic variant with explicit alleles is kept (SNVs, MNPs, indels;
+    multi-allelic records split), or the SNVs alone with `snvs_only`;
+    `max_indel_length` skips longer indels. `vcf` may also be a PLINK 2 ``.pgen`` (with
+    its ``.pvar``/``.psam`` beside it). `regions` (a BED) with `flank` keeps only
+    variants within ``flank`` bp of a region (needs the VCF's index); `samples` (IDs, a
+    comma list or a file, `sample_ids`) keeps those samples, in that order. REF
+    mismatches are skipped and counted (an `InputError` with `strict`, or when more than
+    5% mismatch unless `force`: `varinterp.genome.assembly.check_ref_agreement`). The
+    VCF must be sorted; it is read in one pass, `chunk_size` records at a time, each
+    contig in its own process when `threads` > 1 and the VCF is indexed, so memory stays
+    near ``threads x chunk_size x n_samples x 16`` bytes whatever the number of variants.
+    The folder appears only when complete.
     """
     check_output(out)
     vcf, fasta, out = Path(vcf), Path(fasta), Path(out)
@@ -137,10 +232,16 @@ def build_store(
         msg = f"output {out} already exists; remove it or pass --overwrite"
         raise InputError(msg)
     reference = Reference(fasta)
-    probe = open_vcf(vcf, samples=samples)
-    sample_names = list(probe.samples) if samples is None else list(samples)
-    total_records = vcf_record_count(probe)
-    probe.close()
+    if str(vcf).endswith(".pgen"):
+        from varinterp.genome.pgen import pgen_samples, pgen_variant_count
+
+        sample_names = pgen_samples(vcf) if samples is None else list(samples)
+        total_records = pgen_variant_count(vcf)
+    else:
+        probe = open_vcf(vcf, samples=samples)
+        sample_names = list(probe.samples) if samples is None else list(samples)
+        total_records = vcf_record_count(probe)
+        probe.close()
 
     merged = None
     clipped, resorted = 0, False
@@ -149,46 +250,50 @@ def build_store(
         clipped, resorted = check.n_clipped, not check.was_sorted
         merged = merge_regions(table, flank=flank)
 
-    counts = VcfCounts()
-    per_contig: dict[str, _ContigVariants] = defaultdict(_ContigVariants)
-    n_bytes = (len(sample_names) + 7) // 8
-    for snv in iter_snvs(
-        vcf, reference=reference, samples=samples, regions=merged, strict=strict, counts=counts
-    ):
-        store = per_contig[snv.chrom]
-        store.positions.append(snv.pos0)
-        store.alleles.append((_CODE[snv.ref], _CODE[snv.alt]))
-        store.ids.append(snv.id)
-        if snv.carriers is not None:
-            store.genotypes.append(np.packbits(snv.carriers.T, axis=-1, bitorder="little"))
-            store.phased.append(np.packbits(snv.phased, bitorder="little"))
-        if counts.records % 2000 == 0:
-            report(on_progress, counts.records, total_records)
-    report(on_progress, counts.records, total_records)
-    check_ref_agreement(
-        checked=counts.snvs + counts.skipped_ref_mismatch,
-        mismatched=counts.skipped_ref_mismatch,
-        lengths=reference.lengths,
-        source=f"VCF {vcf.name}",
-        force=force,
-    )
-
-    contig_names = list(per_contig)
-    if merged is not None:
-        contig_names += [c for c in merged["chrom"].unique() if c not in per_contig]
-    if not contig_names:
-        msg = (
-            f"VCF {vcf.name} has no biallelic SNVs to store (read {counts.records} records: "
-            f"{counts.skipped_indel} indel, {counts.skipped_symbolic} symbolic, "
-            f"{counts.skipped_ref_mismatch} REF mismatch)"
-        )
-        raise InputError(msg)
-    order = {name: i for i, name in enumerate(reference.names)}
-    contig_names.sort(key=order.__getitem__)
-
+    n_samples = len(sample_names)
+    base = _Job(
+        vcf=str(vcf), fasta=str(fasta), folder="", samples=samples, regions=merged,
+        strict=strict, snvs_only=snvs_only, max_indel_length=max_indel_length,
+        chunk_size=chunk_size, n_samples=n_samples,
+    )  # fmt: skip
     with atomic_dir(out, overwrite=overwrite) as tmp:
+        work = tmp / ".parts"
+        parts, counts, examples = _read_all(
+            base, work, reference, threads, on_progress, total_records
+        )
+        kept = counts["snvs"] + counts["mnps"] + counts["indels"]
+        check_ref_agreement(
+            checked=kept + counts["skipped_ref_mismatch"],
+            mismatched=counts["skipped_ref_mismatch"],
+            lengths=reference.lengths,
+            source=f"VCF {vcf.name}",
+            force=force,
+        )
+        contig_names = [p["contig"] for p in parts]
+        if merged is not None:
+            contig_names += [c for c in merged["chrom"].unique() if c not in contig_names]
+        if not contig_names:
+            msg = (
+                f"VCF {vcf.name} has no variants to store (read {counts['records']} records: "
+                f"{counts['skipped_indel']} indel skipped, {counts['skipped_symbolic']} symbolic, "
+                f"{counts['skipped_ref_mismatch']} REF mismatch)"
+            )
+            raise InputError(msg)
+        order = {name: i for i, name in enumerate(reference.names)}
+        contig_names.sort(key=order.__getitem__)
+        by_contig = {p["contig"]: p for p in parts}
+        ordered = [by_contig[c] for c in contig_names if c in by_contig]
         contigs, non_acgtn, ref_total = _write_reference(reference, contig_names, tmp)
-        n_variants = _write_variants(per_contig, contigs, n_bytes, len(sample_names), tmp)
+        n_variants = _layout.assemble(ordered, tmp, n_samples)
+        start = 0
+        for contig in contigs:
+            p = by_contig.get(contig["name"])
+            n = 0 if p is None else p["n"]
+            contig["var_start"], contig["var_end"] = start, start + n
+            contig["max_span"] = 1 if p is None else p["max_span"]
+            start += n
+        shutil.rmtree(work)
+        counts["overlapping_calls_dropped"] = sum(p["dropped"] for p in parts)
         meta = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
@@ -196,9 +301,16 @@ def build_store(
             "samples": sample_names,
             "contigs": contigs,
             "n_variants": n_variants,
-            "genotype_layout": "variants x 2 haplotypes x ceil(samples/8) bytes, bitorder little",
-            "counts": counts.as_dict(),
-            "ref_mismatch_examples": counts.ref_mismatch_examples,
+            "variant_kinds": "snvs" if snvs_only else "snvs, mnps, indels",
+            "max_indel_length": max_indel_length,
+            "genotype_layout": (
+                "per variant: sorted carrier haplotype ids (2*sample+h), or sorted non-carrier "
+                "ids, or a dense row (2 x ceil(samples/8) bytes, bitorder little), whichever is "
+                "smallest; overlaps resolved as bcftools consensus applies them"
+            ),
+            "haplotype_id_dtype": str(_layout.hap_dtype(n_samples)),
+            "counts": counts,
+            "ref_mismatch_examples": examples[:5],
             "reference_non_acgtn_as_n": non_acgtn,
             "regions": None
             if regions is None
@@ -213,21 +325,68 @@ def build_store(
             },
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-        size = sum(p.stat().st_size for p in tmp.iterdir())
+        size = sum(p.stat().st_size for p in tmp.iterdir() if p.is_file())
+        cohort = size - (tmp / "reference.npy").stat().st_size
     reference.close()
     return StoreSummary(
         path=out,
-        n_samples=len(sample_names),
+        n_samples=n_samples,
         n_variants=n_variants,
         n_contigs=len(contigs),
         reference_bases=ref_total,
-        counts=counts.as_dict(),
-        ref_mismatch_examples=counts.ref_mismatch_examples,
+        counts=counts,
+        ref_mismatch_examples=examples[:5],
         regions_clipped=clipped,
         regions_resorted=resorted,
         reference_non_acgtn=non_acgtn,
         size_bytes=size,
+        cohort_bytes=cohort,
     )
+
+
+def _read_all(base: _Job, work: Path, reference: Reference, threads: int, on_progress, total):
+    """Read every record into part folders: contig by contig in `threads` processes when
+    the VCF is indexed, else in one pass."""
+    work.mkdir()
+    if threads <= 1 or base.vcf.endswith(".pgen") or not vcf_has_index(base.vcf):
+        job = dataclasses.replace(base, folder=str(work / "all"))
+        return _read_into_parts(job, on_progress, total)
+    from concurrent.futures import ProcessPoolExecutor
+
+    names = _vcf_contigs(base.vcf, reference)
+    jobs = []
+    for k, name in enumerate(names):
+        if base.regions is not None:
+            sub = base.regions[base.regions["chrom"] == name]
+            if sub.empty:
+                continue
+        else:
+            sub = pd.DataFrame({"chrom": [name], "start": [0], "end": [reference.lengths[name]]})
+        jobs.append(dataclasses.replace(base, folder=str(work / f"c{k:05d}"), regions=sub))
+    parts: list[dict] = []
+    counts = VcfCounts().as_dict()
+    examples: list[str] = []
+    with ProcessPoolExecutor(max_workers=threads) as pool:
+        for i, (p, c, e) in enumerate(pool.map(_read_job, jobs)):
+            parts += p
+            counts = {k: counts[k] + c[k] for k in counts}
+            examples += e
+            report(on_progress, i + 1, len(jobs))
+    return parts, counts, examples
+
+
+def _vcf_contigs(vcf: str, reference: Reference) -> list[str]:
+    handle = open_vcf(vcf)
+    try:
+        names = reference.contig_map(f"VCF {Path(vcf).name}")
+        out = []
+        for name in handle.seqnames:
+            mapped = names.get(name)
+            if mapped is not None and mapped not in out:
+                out.append(mapped)
+        return out
+    finally:
+        handle.close()
 
 
 def _write_reference(reference: Reference, names: list[str], folder: Path):
@@ -249,33 +408,3 @@ def _write_reference(reference: Reference, names: list[str], folder: Path):
     codes.flush()
     del codes
     return contigs, non_acgtn, offset
-
-
-def _write_variants(per_contig, contigs, n_bytes: int, n_samples: int, folder: Path) -> int:
-    positions, alleles, genotypes, phased, ids = [], [], [], [], []
-    start = 0
-    for contig in contigs:
-        block = per_contig.get(contig["name"])
-        n = 0 if block is None else len(block.positions)
-        if n:
-            pos = np.asarray(block.positions, dtype=np.int64)
-            order = np.argsort(pos, kind="stable")  # an unsorted VCF is sorted here
-            positions.append(pos[order])
-            alleles.append(np.asarray(block.alleles, dtype=np.uint8)[order])
-            ids.extend(block.ids[i] for i in order)
-            if n_samples:
-                genotypes.append(np.stack(block.genotypes)[order])
-                phased.append(np.stack(block.phased)[order])
-        contig["var_start"], contig["var_end"] = start, start + n
-        start += n
-    n_total = start
-
-    def cat(parts, shape, dtype):
-        return np.concatenate(parts) if parts else np.zeros(shape, dtype=dtype)
-
-    np.save(folder / "positions.npy", cat(positions, (0,), np.int64))
-    np.save(folder / "alleles.npy", cat(alleles, (0, 2), np.uint8))
-    np.save(folder / "genotypes.npy", cat(genotypes, (n_total, 2, n_bytes), np.uint8))
-    np.save(folder / "phased.npy", cat(phased, (n_total, n_bytes), np.uint8))
-    (folder / "variant_ids.txt").write_text("".join(f"{i}\n" for i in ids))
-    return n_total

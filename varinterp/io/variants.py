@@ -1,4 +1,4 @@
-"""Variants in any common form, read as biallelic SNVs (`varinterp.io.vcf.SnvRecord`).
+"""Variants in any common form, read as biallelic variants (`varinterp.io.vcf.VariantRecord`).
 
 `variant_source` recognises what the user gave:
 
@@ -14,7 +14,9 @@
 A REF that is missing (a list without a ref column, or ``.``/empty) is filled in from the
 FASTA and counted (``ref_filled``); a REF that disagrees with the FASTA is counted and the
 variant skipped (an `InputError` with ``strict``), as for VCFs. Several ALTs separated by
-commas are split; indels and symbolic alleles are skipped and counted.
+commas are split; SNVs, MNPs and indels (alleles written as in a VCF, with the shared
+first base) are kept, indels longer than a limit and symbolic alleles skipped and
+counted.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from varinterp.errors import InputError
+from varinterp.io import vcf as vcf_io
 from varinterp.io.fasta import Reference
-from varinterp.io.vcf import SnvRecord, VcfCounts, iter_snvs, open_vcf, vcf_has_index
+from varinterp.io.vcf import VariantRecord, VcfCounts, open_vcf, vcf_has_index
 
 __all__ = [
     "SCHEMAS",
@@ -41,6 +44,7 @@ __all__ = [
 ]
 
 SCHEMAS = ("tsv", "bed")
+_BASES = frozenset("ACGT")
 _VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 _STRING = re.compile(r"^([^:\s]+):(\d+):([A-Za-z.]*):([A-Za-z.,<>*]+)$")
 _NAMES = {
@@ -258,9 +262,13 @@ def iter_variants(
     schema: str = "tsv",
     strict: bool = False,
     counts: VariantCounts | None = None,
-) -> Iterator[SnvRecord]:
-    """Yield the biallelic SNVs of `source` (module docstring), 0-based, with the FASTA's
-    contig names, in input order. `counts` is filled in as rows are read."""
+    snvs_only: bool = False,
+    max_indel_length: int | None = None,
+) -> Iterator[VariantRecord]:
+    """Yield the biallelic variants of `source` (module docstring), 0-based, with the
+    FASTA's contig names, in input order: SNVs, MNPs and indels (SNVs alone with
+    `snvs_only`; indels changing the length by more than `max_indel_length` bp skipped
+    and counted). `counts` is filled in as rows are read."""
     if not isinstance(source, VariantSource):
         source = variant_source(source)
     if schema not in SCHEMAS:
@@ -269,9 +277,10 @@ def iter_variants(
     counts = VariantCounts() if counts is None else counts
     if source.kind == "vcf":
         assert source.path is not None
-        yield from iter_snvs(
-            source.path, reference=reference, samples=[], strict=strict, counts=counts
-        )
+        yield from vcf_io.iter_variants(
+            source.path, reference=reference, samples=[], strict=strict, counts=counts,
+            snvs_only=snvs_only, max_indel_length=max_indel_length,
+        )  # fmt: skip
         return
     names = reference.contig_map(f"variants {source.name}")
     for where, chrom_in, pos0, ref, alt_field, ident in _rows(source, schema):
@@ -281,29 +290,37 @@ def iter_variants(
             from_end = f"past the end of {chrom} ({reference.lengths[chrom]:,} bp)"
             msg = f"{where}: position {pos0 + 1} is {from_end if pos0 >= 0 else 'below 1'}"
             raise InputError(msg + "; wrong genome build, or a 0-based list (--schema bed)?")
-        fasta_base = reference.base(chrom, pos0)
         ref = ref.upper()
         alts = [a.strip().upper() for a in alt_field.split(",") if a.strip()]
         if len(alts) > 1:
             counts.multiallelic_records += 1
         if ref in ("", ".", "-"):
             counts.ref_filled += 1
-            ref = fasta_base
+            ref = reference.base(chrom, pos0)
+        fasta_ref = reference.sequence(chrom, pos0, pos0 + len(ref)).upper()
         for alt in alts:
+            change = abs(len(alt) - len(ref))
             if alt.startswith("<") or alt in ("*", "."):
                 counts.skipped_symbolic += 1
-            elif len(ref) != 1 or len(alt) != 1:
-                counts.skipped_indel += 1
-            elif alt not in "ACGT" or ref not in "ACGT" or alt == ref:
+            elif set(alt) - _BASES or set(ref) - _BASES or alt == ref:
                 counts.skipped_symbolic += 1
-            elif ref != fasta_base:
+            elif (len(ref) != 1 or len(alt) != 1) and (
+                snvs_only or (max_indel_length is not None and change > max_indel_length)
+            ):
+                counts.skipped_indel += 1
+            elif ref != fasta_ref:
                 counts.skipped_ref_mismatch += 1
-                example = f"{chrom_in}:{pos0 + 1} REF {ref} but FASTA has {fasta_base}"
+                example = f"{chrom_in}:{pos0 + 1} REF {ref} but FASTA has {fasta_ref}"
                 if len(counts.ref_mismatch_examples) < 5:
                     counts.ref_mismatch_examples.append(example)
                 if strict:
                     msg = f"REF mismatch at {example}; check the genome build or drop --strict"
                     raise InputError(msg)
             else:
-                counts.snvs += 1
-                yield SnvRecord(chrom, pos0, ref, alt, ident, None, None)
+                if len(alt) != len(ref):
+                    counts.indels += 1
+                elif len(ref) > 1:
+                    counts.mnps += 1
+                else:
+                    counts.snvs += 1
+                yield VariantRecord(chrom, pos0, ref, alt, ident, None, None)

@@ -1,14 +1,20 @@
-"""VCF reading with cyvcf2 (always ``gts012=True``), split into biallelic SNVs.
+"""VCF reading with cyvcf2 (always ``gts012=True``), split into biallelic variants.
 
 This is the boundary where VCF's 1-based positions become 0-based (``pos0 = POS - 1``)
 and the VCF's contig names become the reference FASTA's names.
 
+`iter_variants` yields every biallelic variant with explicit alleles: SNVs, MNPs
+(REF and ALT of the same length > 1) and indels (different lengths, e.g. ``AT>A``), with
+REF and ALT as written (upper case). `iter_snvs` yields the SNVs alone.
+
 Handling, counted in `VcfCounts`:
 
-- multi-allelic records are split into one biallelic SNV per SNV ALT allele;
-- indels, structural variants, symbolic alleles (``<DEL>``, ``*``, breakends) are skipped;
-- a REF that disagrees with the FASTA is counted and the record skipped (fatal with
-  ``strict``); a REF of several bases is an indel;
+- multi-allelic records are split into one biallelic variant per ALT allele;
+- structural variants and symbolic alleles (``<DEL>``, ``*``, breakends) are skipped;
+  indels longer than ``max_indel_length`` (|len(ALT) - len(REF)|), and every non-SNV when
+  only SNVs are asked for, are skipped and counted as ``skipped_indel``;
+- a REF that disagrees with the FASTA (over its whole length) is counted and the record
+  skipped (fatal with ``strict``);
 - missing alleles (``./.``, ``.|1``) are read as the reference allele;
 - haploid calls (``1``) are read as homozygous (the allele on both haplotypes).
 """
@@ -30,8 +36,10 @@ from varinterp.io.readers import silenced_stderr
 
 __all__ = [
     "SnvRecord",
+    "VariantRecord",
     "VcfCounts",
     "iter_snvs",
+    "iter_variants",
     "open_vcf",
     "open_vcf_header",
     "vcf_has_index",
@@ -47,6 +55,8 @@ class VcfCounts:
 
     records: int = 0
     snvs: int = 0
+    mnps: int = 0
+    indels: int = 0
     multiallelic_records: int = 0
     skipped_indel: int = 0
     skipped_symbolic: int = 0
@@ -62,8 +72,8 @@ class VcfCounts:
 
 
 @dataclass
-class SnvRecord:
-    """One biallelic SNV.
+class VariantRecord:
+    """One biallelic variant (an SNV, an MNP or an indel); REF and ALT upper case, as written.
 
     ``carriers`` is ``(n_samples, 2) bool``: haplotype h of sample s carries ``alt``
     (column 0 is the first allele written in GT); rows follow the requested sample order.
@@ -78,6 +88,15 @@ class SnvRecord:
     id: str
     carriers: np.ndarray | None
     phased: np.ndarray | None
+
+    @property
+    def ilen(self) -> int:
+        """``len(alt) - len(ref)``: > 0 an insertion, < 0 a deletion, 0 an SNV or MNP."""
+        return len(self.alt) - len(self.ref)
+
+
+#: The SNV records of `iter_snvs` are `VariantRecord` objects with one-base alleles.
+SnvRecord = VariantRecord
 
 
 def vcf_has_index(path: str | os.PathLike) -> bool:
@@ -164,9 +183,29 @@ def iter_snvs(
     regions: pd.DataFrame | None = None,
     strict: bool = False,
     counts: VcfCounts | None = None,
-) -> Iterator[SnvRecord]:
-    """Yield the VCF's biallelic SNVs, 0-based, with reference contig names.
+) -> Iterator[VariantRecord]:
+    """Yield the VCF's biallelic SNVs (`iter_variants` with ``snvs_only=True``)."""
+    return iter_variants(
+        path, reference=reference, samples=samples, regions=regions, strict=strict,
+        counts=counts, snvs_only=True,
+    )  # fmt: skip
 
+
+def iter_variants(
+    path: str | os.PathLike,
+    *,
+    reference: Reference,
+    samples: Sequence[str] | None = None,
+    regions: pd.DataFrame | None = None,
+    strict: bool = False,
+    counts: VcfCounts | None = None,
+    snvs_only: bool = False,
+    max_indel_length: int | None = None,
+) -> Iterator[VariantRecord]:
+    """Yield the VCF's biallelic variants, 0-based, with reference contig names.
+
+    SNVs, MNPs and indels (see the module docstring); `snvs_only` keeps SNVs alone and
+    `max_indel_length` (None: no limit) skips longer indels.
     `regions` (columns chrom, start, end, with reference names, merged) restricts the
     records through the VCF's index (an `InputError` when there is none). `counts` is
     filled in as records are read. The VCF's samples (after subsetting) are in
@@ -203,8 +242,9 @@ def iter_snvs(
             counts.records += 1
             last = f"{rec.CHROM}:{rec.POS}"
             yield from _split_record(
-                rec, names, reference, strict, counts, sites_only, order, f"VCF {path}"
-            )
+                rec, names, reference, strict, counts, sites_only, order, f"VCF {path}",
+                snvs_only=snvs_only, max_indel=max_indel_length,
+            )  # fmt: skip
     finally:
         vcf.close()
 
@@ -233,21 +273,25 @@ def _split_record(
     sites_only: bool,
     order: np.ndarray | None,
     label: str,
-) -> Iterator[SnvRecord]:
+    *,
+    snvs_only: bool = False,
+    max_indel: int | None = None,
+) -> Iterator[VariantRecord]:
     ref = rec.REF.upper()
     alts = [a.upper() for a in rec.ALT]
     if len(alts) > 1:
         counts.multiallelic_records += 1
     snv_alts = []
+    ref_ok = not (set(ref) - _SNV_BASES)
     for k, alt in enumerate(alts, start=1):
-        if _is_symbolic(alt):
+        if _is_symbolic(alt) or not ref_ok or (set(alt) - _SNV_BASES) or alt == ref:
             counts.skipped_symbolic += 1
-        elif len(ref) != 1 or len(alt) != 1:
-            counts.skipped_indel += 1
-        elif ref in _SNV_BASES and alt in _SNV_BASES and alt != ref:
+        elif len(ref) == 1 and len(alt) == 1:
             snv_alts.append((k, alt))
+        elif snvs_only or (max_indel is not None and abs(len(alt) - len(ref)) > max_indel):
+            counts.skipped_indel += 1
         else:
-            counts.skipped_symbolic += 1
+            snv_alts.append((k, alt))
     if not snv_alts:
         return
     chrom = names(rec.CHROM)
@@ -258,7 +302,11 @@ def _split_record(
             f"({reference.lengths[chrom]:,} bp in {reference.path.name}); wrong genome build?"
         )
         raise InputError(msg)
-    fasta_base = reference.base(chrom, pos0)
+    fasta_base = (
+        reference.base(chrom, pos0)
+        if len(ref) == 1
+        else reference.sequence(chrom, pos0, pos0 + len(ref)).upper()
+    )
     if fasta_base != ref:
         counts.skipped_ref_mismatch += len(snv_alts)
         where = f"{rec.CHROM}:{rec.POS} REF {ref} but FASTA has {fasta_base}"
@@ -290,8 +338,13 @@ def _split_record(
         # a homozygous (or wholly missing) call has no phase to lose
         phased = gt[:, -1].astype(bool) | haploid | (alleles[:, 0] == alleles[:, 1])
     for k, alt in snv_alts:
-        counts.snvs += 1
-        yield SnvRecord(
+        if len(alt) != len(ref):
+            counts.indels += 1
+        elif len(ref) > 1:
+            counts.mnps += 1
+        else:
+            counts.snvs += 1
+        yield VariantRecord(
             chrom=chrom,
             pos0=pos0,
             ref=ref,

@@ -19,6 +19,14 @@ bp, as in the published windows.
 (``x[::-1, ::-1]``: correct for every two-hot code, an A/T het stays an A/T het) and
 the track on both axes (positions reversed, plus and minus swapped).
 
+**Indels.** By default windows carry the person's SNVs and MNPs only, so every base sits
+at its reference position and the tracks (measured on the reference) line up. With
+``indel_aware`` the person's indels are applied too: each haplotype is fitted to the
+window centred on the (jittered) anchor (`GenomeStore.haplotype_codes`, ``anchor =
+"centre"``), and the target is the track re-aligned to each haplotype
+(`varinterp.genome.realign.realign_tracks`: deleted bases drop out, inserted bases read
+0), averaged over the two haplotypes.
+
 **Contig edges.** Peaks whose jittered windows could reach past a contig end are
 dropped when the data are built (`ClipnetData.n_dropped_edge` counts them).
 
@@ -115,6 +123,7 @@ class ClipnetData:
         output_length: int,
         max_jitter: int,
         n_dropped_edge: int = 0,
+        indel_aware: bool = False,
     ) -> None:
         self.store = store
         self.libraries = list(libraries)
@@ -125,6 +134,7 @@ class ClipnetData:
         self.output_length = output_length
         self.max_jitter = max_jitter
         self.n_dropped_edge = n_dropped_edge
+        self.indel_aware = indel_aware
         self.library_sample = (
             store.sample_indices([lib.sample for lib in self.libraries])
             if store.samples and not store.reference_only
@@ -147,6 +157,7 @@ class ClipnetData:
         max_jitter: int | None = None,
         normalize: str = "rpm",
         cache: str | os.PathLike | None = None,
+        indel_aware: bool = False,
         on_progress: ProgressCallback | None = None,
     ) -> ClipnetData:
         """Check the inputs, read the tracks once and return the data set.
@@ -218,6 +229,7 @@ class ClipnetData:
             output_length=output_length,
             max_jitter=max_jitter,
             n_dropped_edge=n_dropped,
+            indel_aware=indel_aware,
         )
 
     # --------------------------------------------------------------- examples
@@ -289,22 +301,43 @@ class ClipnetData:
         starts = self.anchor[peak] - self.input_length // 2 + shift
         sample = self.library_sample[library]
         chrom = self.peak_chrom[peak]
-        if rc.any():  # the store's kernel writes reverse complements directly
+        if self.indel_aware:
+            x, t = self._indel_aware(sample, chrom, starts, library, peak, shift)
+            x[rc] = x[rc][:, ::-1, ::-1]
+        elif rc.any():  # the store's kernel writes reverse complements directly
             x = np.empty((n, 4, self.input_length), dtype=np.uint8)
             for flag in (False, True):
                 sel = rc == flag
                 if sel.any():
                     x[sel] = self.store.windows(
-                        sample[sel], chrom[sel], starts[sel], self.input_length, rc=flag
-                    )
+                        sample[sel], chrom[sel], starts[sel], self.input_length, rc=flag,
+                        indels=False,
+                    )  # fmt: skip
         else:
-            x = self.store.windows(sample, chrom, starts, self.input_length)
-        t = self.target_windows(self.tracks[library, peak], shift)
+            x = self.store.windows(sample, chrom, starts, self.input_length, indels=False)
+        if not self.indel_aware:
+            t = self.target_windows(self.tracks[library, peak], shift)
         if rc.any():
             t[rc] = t[rc][:, ::-1, ::-1]
         profile = np.ascontiguousarray(t.reshape(n, -1), dtype=np.float32)
         quantity = profile.sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
         return Batch(x, profile, quantity, library, peak, shift, rc)
+
+    def _indel_aware(self, sample, chrom, starts, library, peak, shift):
+        """Two-hot windows with indels and their re-aligned targets ``(n, 2, output_length)``."""
+        from varinterp.genome.encoding import two_hot
+        from varinterp.genome.realign import realign_tracks
+
+        codes, coords = self.store.haplotype_codes(
+            sample, chrom, starts, self.input_length, anchor="centre", return_coordinates=True
+        )
+        out = slice(self.output_start, self.output_start + self.output_length)
+        track_start = self.anchor[peak] - self.input_length // 2 - self.max_jitter
+        track_start = track_start + self.output_start
+        rows = self.tracks[library, peak]
+        per_hap = realign_tracks(rows, coords[:, :, out], track_start)  # (n, 2, 2, M)
+        del shift  # the coordinates already hold each example's shift
+        return two_hot(codes), per_hap.mean(axis=1).astype(rows.dtype)
 
     def target_windows(self, rows: np.ndarray, shift: np.ndarray) -> np.ndarray:
         """Cut the target window out of cached tracks: ``rows`` ``(..., 2, span)`` (entries

@@ -10,6 +10,8 @@ Relative paths are relative to the TOML file's folder. Unknown sections or keys 
     sample_sheet = "samples.tsv" # library -> sample -> bigWigs (docs/training.md)
     peaks = "peaks.bed"          # peak BED; windows are centred on peak midpoints
     reference_only = false       # ablation: the reference sequence for every library
+    indel_aware = false          # windows with the person's indels applied (centred on
+                                 # the peak) and targets re-aligned to them
     normalize = "rpm"            # "rpm" (per-library reads per million) or "none"
     max_jitter = 249             # +-bp shift per example (<= output_length/2 - 1)
     eval_jitter = true           # validation/test windows at a fixed seeded shift in
@@ -82,6 +84,7 @@ class DataConfig:
     sample_sheet: Path
     peaks: Path
     reference_only: bool = False
+    indel_aware: bool = False
     normalize: str = "rpm"
     max_jitter: int | None = None
     eval_jitter: bool = True
@@ -166,7 +169,7 @@ def _data(path: Path, raw: dict) -> DataConfig:
         if key in raw and raw[key] != "":
             p = Path(_typed(path, "data", key, raw[key], str)).expanduser()
             out[key] = p if p.is_absolute() else base / p
-    for key in ("reference_only", "eval_jitter"):
+    for key in ("reference_only", "eval_jitter", "indel_aware"):
         if key in raw:
             out[key] = _typed(path, "data", key, raw[key], bool)
     if "normalize" in raw:

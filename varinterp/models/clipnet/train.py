@@ -107,6 +107,7 @@ def build_data(
         max_jitter=d.max_jitter,
         normalize=d.normalize,
         cache=d.track_cache,
+        indel_aware=d.indel_aware,
         on_progress=on_progress,
     )
 
