@@ -6,8 +6,9 @@ each locus's centre (block-wise AR(1) LD, `varinterp.finemap.simulate`), a GWAS 
 ``--samples`` genotyped individuals (z from marginal regressions), and writes the
 genotypes as the PLINK LD panel (in-sample LD) and one summary-statistics file. Then:
 
-1. ``finemap_genome_wide`` (leads at p < 5e-8, +-500 kb, SuSiE-RSS L=10 and ABF per locus,
-   the LD check on) with ``--threads`` workers: total wall time, and per locus;
+1. ``finemap_genome_wide`` (leads at p < 5e-8, +-500 kb, SuSiE-RSS L=10 and ABF per locus;
+   the LD check only with ``--ld-check``: its eigendecomposition is O(p^3)) with
+   ``--threads`` workers: total wall time, and per locus;
 2. per locus, the SuSiE-RSS fit alone on the same z, R and n, ours (one BLAS thread) and
    susieR's ``susie_rss`` (Rscript, Debian r-cran-susier) in the same run: wall time,
    largest PIP difference, whether the 95% credible sets agree.
@@ -163,6 +164,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-susier", action="store_true")
+    ap.add_argument(
+        "--ld-check", action="store_true", help="run the LD check per locus (O(p^3): slow)"
+    )
     args = ap.parse_args()
     from varinterp.finemap.genomewide import finemap_genome_wide
 
@@ -175,7 +179,7 @@ def main() -> None:
     t1 = time.time()
     res = finemap_genome_wide(
         sumstats=args.out / "gwas.tsv", plink=args.out / "panel", out=args.out / "gw",
-        threads=args.threads, L=10,
+        threads=args.threads, L=10, ld_check=args.ld_check,
         on_locus=lambda r: print(f"[{time.time() - t0:7.1f} s] {r['locus_id']} {r['status']} "
                                  f"{r.get('seconds') or 0:.1f} s", flush=True),
     )  # fmt: skip

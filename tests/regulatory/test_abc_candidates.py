@@ -97,3 +97,25 @@ def test_read_peaks_summits_and_bad_input(tmp_path):
         read_peaks(tmp_path / "bad.bed")
     with pytest.raises(InputError, match="does not exist"):
         read_peaks(tmp_path / "nope.bed")
+
+
+def test_cli_link_candidates(tmp_path, cli):
+    from typer.testing import CliRunner
+
+    d = _inputs(tmp_path)
+    args = ["link", "candidates", "--peaks", str(d / "peaks.narrowPeak"), "--accessibility",
+            str(d / "counts.bedgraph"), "--chrom-sizes", str(d / "sizes"), "--genes",
+            str(d / "genes.bed"), "--blocklist", str(d / "block.bed"), "--out",
+            str(d / "cand.bed")]  # fmt: skip
+    ok = CliRunner().invoke(cli, args)
+    assert ok.exit_code == 0, ok.output
+    bed = pd.read_csv(d / "cand.bed", sep="\t", header=None)
+    want = candidate_regions(
+        peaks=d / "peaks.narrowPeak", accessibility=d / "counts.bedgraph",
+        chrom_sizes=d / "sizes", genes=d / "genes.bed", blocklist=d / "block.bed",
+    ).regions  # fmt: skip
+    assert bed.values.tolist() == want.values.tolist()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    bad = CliRunner().invoke(cli, [*args[:-1], str(d / "c2.bed"), "--n-strongest", "0"])
+    assert bad.exit_code == 2

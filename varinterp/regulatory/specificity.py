@@ -115,8 +115,9 @@ def count_tests(
     """Test every region x cell type by c's share of the region's reads (module docstring).
 
     `counts` is ``(n_regions, n_tracks)`` reads per region and track (rounded to
-    integers for the test; CPM and fold changes use them as given), `library_sizes` ``(n_tracks,)`` the tracks' read totals, `cell_types` the
-    cell type of each track (tracks of one cell type are summed). `dispersion` fixes
+    integers for the test; CPM and fold changes use them as given), `library_sizes`
+    ``(n_tracks,)`` the tracks' read totals, `cell_types` the cell type of each track
+    (tracks of one cell type are summed). `dispersion` fixes
     ``rho`` for every cell type (0: Poisson); None estimates it per cell type
     (`share_dispersion`, leaving out regions with ``|log2fc|`` above the cutoff).
 
