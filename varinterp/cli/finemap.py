@@ -188,6 +188,8 @@ def finemap_command(
     from varinterp.finemap.run import finemap
 
     if genome_wide:
+        if region is not None:
+            raise InputError("--region and --genome-wide exclude each other; drop one")
         _genome_wide(
             sumstats=sumstats, out=out, plink=plink, ld_matrix=ld_matrix, ld_variants=ld_variants,
             p_threshold=p_threshold, window=window, threads=threads,
