@@ -93,6 +93,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument(
+        "--official-seq-only", action="store_true", help="the official seq-only model (--seq)"
+    )
+    ap.add_argument(
         "--stub-path", default=None, help="folder with a bedGraphToBigWig stub for the CLI's check"
     )
     args = ap.parse_args()
@@ -145,7 +148,7 @@ def main() -> None:
         "--profile-shrinkage", "4", "--gru-layers", "1", "--head-mlp-layers", "3",
         "--learning-rate", "3e-3", "--lr-step-size", "1", "--lr-gamma", "0.7",
         "--earlystop-patience", str(args.epochs), "--max-retry", "1", "--hide-progress-bar",
-        "--num-workers", "0", "--seq",
+        "--num-workers", "0", *(["--seq"] if args.official_seq_only else []),
     ]  # fmt: skip
     (args.out / "official").mkdir(exist_ok=True)
     env = dict(os.environ)
