@@ -138,3 +138,17 @@ def test_qtl_step_compares_personal_and_reference_only(scored):
         for m in ("personal", "reference")
     ]
     assert got == pytest.approx(want, abs=6e-4)
+    # the truth-based comparison: recomputed from the per-QTL table it wrote
+    truth = pd.read_csv(ctx.files["qtl"] / "qtl_truth.tsv", sep="\t")
+    summary = pd.read_csv(ctx.files["qtl"] / "truth_summary.tsv", sep="\t")
+    assert "against the truth" in lines[-2] and "counting noise" in lines[-1]
+    causal = truth[truth["is_causal"] & truth["true_l2"].notna()]
+    assert (causal["true_l2"] >= 0).all()  # (the tiny demo may have no scorable causal SNP)
+    assert set(summary["set"]) == {"all", "causal", "tiQTL", "diQTL"}
+    for m in ("personal", "reference"):
+        row = summary[(summary["model"] == m) & (summary["set"] == "causal")].iloc[0]
+        if row["n"] >= 3:
+            r = pearsonr(
+                np.log10(causal["true_l2"] + 1e-3), np.log10(causal[f"pred_l2_{m}"] + 1e-3)
+            )
+            assert row["pearson_true"] == pytest.approx(r[0], abs=1e-3)

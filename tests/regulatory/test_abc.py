@@ -333,3 +333,73 @@ def test_cli_link_abc_with_bedpe_hic(abc_world, cli):
         num = grp["activity_base"] * adj[grp.index]
         score = np.where(grp["isSelfPromoter"], 1.0, num / num.sum())
         assert np.allclose(grp["ABC.Score"], score)
+
+
+def test_gene_columns_match_the_fixture(shared_fixtures, tmp_path):
+    """TargetGenePromoterActivityQuantile, TargetGeneIsExpressed (cutoff 0.3, the run's
+    parameter) and normalized_dhs against ABC's own K562 chr22 tables, from the counts."""
+    from varinterp.regulatory.abc_run import link_abc
+
+    root = shared_fixtures / "abc_k562_chr22"
+    if not root.is_dir():
+        pytest.skip("ABC fixture not found")
+    genes = pd.read_csv(root / "GeneList.txt", sep="\t")
+    genes[["chr", "start", "end", "name", "score", "strand"]].to_csv(
+        tmp_path / "genes.bed", sep="\t", header=False, index=False
+    )
+    dhs, h3 = "DHS.ENCFF860XAE.chr22.sorted.se.bam", "H3K27ac.ENCFF790GFL.chr22.sorted.se.bam"
+    pd.DataFrame(
+        {"cell_type": ["K562"],
+         "accessibility": [str(root / f"Enhancers.{dhs}.CountReads.bedgraph")],
+         "h3k27ac": [str(root / f"Enhancers.{h3}.CountReads.bedgraph")],
+         "accessibility_tss": [str(root / f"Genes.TSS1kb.{dhs}.CountReads.bedgraph")],
+         "h3k27ac_tss": [str(root / f"Genes.TSS1kb.{h3}.CountReads.bedgraph")],
+         "accessibility_total": [379428], "h3k27ac_total": [113284]}
+    ).to_csv(tmp_path / "samples.tsv", sep="\t", index=False)  # fmt: skip
+    link_abc(
+        elements=root / "EnhancerList.bed", genes=tmp_path / "genes.bed",
+        samples=tmp_path / "samples.tsv", accessibility_kind="DHS",
+        qnorm=root / "EnhancersQNormRef.K562.txt", promoter_activity_quantile_cutoff=0.3,
+        out=tmp_path / "out",
+    )  # fmt: skip
+    ours = pd.read_csv(tmp_path / "out" / "K562.abc.tsv", sep="\t")
+    # per gene, against GeneList.txt
+    per_gene = ours.drop_duplicates("TargetGene").set_index("TargetGene")
+    ref_gene = genes.set_index("name")["PromoterActivityQuantile"]
+    common = ref_gene.index.intersection(per_gene.index)
+    assert len(common) > 400
+    got = per_gene.loc[common, "TargetGenePromoterActivityQuantile"].to_numpy()
+    assert (np.abs(got - ref_gene.loc[common].to_numpy()) <= 5e-7 + 1e-6).all()
+    # per pair, against the reference's putative table
+    ref = pd.read_csv(
+        root / "EnhancerPredictionsAllPutative.ForVariantOverlap.shrunk150bp.tsv.gz", sep="\t"
+    )
+    m = ref.merge(ours, on=["name", "TargetGene"], suffixes=("_ref", ""))
+    assert len(m) > 500
+    assert (m["TargetGeneIsExpressed"] == m["TargetGeneIsExpressed_ref"]).all()
+    for col in ("TargetGenePromoterActivityQuantile", "normalized_dhs"):
+        ok = np.abs(m[col] - m[f"{col}_ref"]) <= 1e-4 * np.abs(m[f"{col}_ref"]) + 5e-7
+        assert ok.all(), col
+    assert m["TargetGeneExpression"].isna().all()  # the run had no expression data
+
+
+def test_expression_table_and_expressed_only(abc_world, tmp_path):
+    """An expression table decides TargetGeneIsExpressed; --expressed-only keeps those genes."""
+    from varinterp.regulatory.abc_run import link_abc
+
+    d = abc_world
+    samples = pd.read_csv(d / "samples.tsv", sep="\t")
+    genes = pd.read_csv(d / "genes.bed", sep="\t", header=None)[3].astype(str).tolist()
+    expr = pd.DataFrame({"gene": genes, "expression": [5.0] + [0.0] * (len(genes) - 1)})
+    expr.to_csv(d / "expr.tsv", sep="\t", index=False)
+    samples.assign(expression=str(d / "expr.tsv")).to_csv(d / "s_expr.tsv", sep="\t", index=False)
+    kw = {"elements": d / "elements.bed", "genes": d / "genes.bed", "samples": d / "s_expr.tsv"}
+    every = link_abc(**kw, out=tmp_path / "all")
+    only = link_abc(**kw, out=tmp_path / "expressed", expressed_only=True)
+    for ct in every.n_links:
+        table = pd.read_csv(tmp_path / "all" / f"{ct}.abc.tsv", sep="\t")
+        assert set(table.loc[table["TargetGeneIsExpressed"], "TargetGene"]) <= {genes[0]}
+        kept = pd.read_csv(tmp_path / "expressed" / f"{ct}.abc.tsv", sep="\t")
+        assert set(kept["TargetGene"]) <= {genes[0]}
+        assert only.n_links[ct] == int(table["TargetGeneIsExpressed"].sum())
+        assert only.n_expressed[ct] == 1

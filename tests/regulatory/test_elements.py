@@ -121,15 +121,55 @@ def _inside_fraction(path):
     return inside / total
 
 
-def test_single_track_needs_bins(world):
+def test_single_track_welch_needs_bins(world):
     table = pd.read_csv(world / "tracks.tsv", sep="\t").drop_duplicates("cell_type")
     table.to_csv(world / "one.tsv", sep="\t", index=False)
     with pytest.raises(InputError, match="--bins"):
-        call_elements(tracks=world / "one.tsv", regions=world / "regions.bed", out=world / "x")
+        call_elements(
+            tracks=world / "one.tsv", regions=world / "regions.bed", out=world / "x", test="welch"
+        )
     res = call_elements(
-        tracks=world / "one.tsv", regions=world / "regions.bed", out=world / "y", bins=4
+        tracks=world / "one.tsv", regions=world / "regions.bed", out=world / "y", bins=4,
+        test="welch",
+    )  # fmt: skip
+    assert res.n_specific["mac"] >= 1 and res.test == "welch"
+
+
+def test_single_track_auto_uses_the_count_test(world):
+    """One track per cell type: `auto` runs the count test and finds every planted region."""
+    table = pd.read_csv(world / "tracks.tsv", sep="\t").drop_duplicates("cell_type")
+    table.to_csv(world / "one.tsv", sep="\t", index=False)
+    res = call_elements(tracks=world / "one.tsv", regions=world / "regions.bed", out=world / "o")
+    assert res.test == "counts"
+    got = pd.read_csv(world / "o" / "elements.tsv", sep="\t")
+    assert (got["test"] == "counts").all()
+    for ct in CELL_TYPES:
+        found = set(got.query("cell_type == @ct and specific")["name"])
+        assert found == {f"r{i}" for i in PLANTED[ct]}, ct
+    # replicates: auto keeps Welch
+    assert (
+        call_elements(
+            tracks=world / "tracks.tsv", regions=world / "regions.bed", out=world / "w"
+        ).test
+        == "welch"
     )
-    assert res.n_specific["mac"] >= 1
+
+
+def test_reads_column_turns_scaled_tracks_into_counts(world):
+    """A track in other units plus its read count gives the counts of CPM x reads / 1e6."""
+    table = pd.read_csv(world / "tracks.tsv", sep="\t").drop_duplicates("cell_type")
+    table.to_csv(world / "one.tsv", sep="\t", index=False)
+    call_elements(tracks=world / "one.tsv", regions=world / "regions.bed", out=world / "a")
+    table.assign(reads=[1e5, 2e5, 4e5]).to_csv(world / "reads.tsv", sep="\t", index=False)
+    call_elements(tracks=world / "reads.tsv", regions=world / "regions.bed", out=world / "b")
+    a = pd.read_csv(world / "a" / "elements.tsv", sep="\t")
+    b = pd.read_csv(world / "b" / "elements.tsv", sep="\t")
+    assert np.allclose(a["mean_cpm"], b["mean_cpm"])
+    reads = b["cell_type"].map({"hep": 1e5, "mac": 2e5, "endo": 4e5})
+    assert np.allclose(b["count"], np.rint(b["mean_cpm"] * reads / 1e6), atol=1)
+    table.assign(reads=["-3", "1", "1"]).to_csv(world / "bad.tsv", sep="\t", index=False)
+    with pytest.raises(InputError, match="reads must be a positive number"):
+        call_elements(tracks=world / "bad.tsv", regions=world / "regions.bed", out=world / "c")
 
 
 def test_cli_call_and_bad_inputs(world, cli):

@@ -29,6 +29,12 @@ class Alternative(StrEnum):
     two_sided = "two-sided"
 
 
+class Test(StrEnum):
+    auto = "auto"
+    counts = "counts"
+    welch = "welch"
+
+
 class Background(StrEnum):
     nonspecific = "nonspecific"
     rest = "rest"
@@ -41,8 +47,9 @@ def call(
         typer.Option(
             "--tracks",
             metavar="TSV",
-            help="Track table (docs/tracks.md): cell_type, plus (bigWig), optional minus and "
-            "depth (total for CPM). Several rows per cell type are replicates.",
+            help="Track table (docs/tracks.md): cell_type, plus (bigWig), optional minus, "
+            "depth (total for CPM) and reads (library read count, for the count test of "
+            "tracks not in read counts). Several rows per cell type are replicates.",
         ),
     ],
     regions: Annotated[
@@ -58,8 +65,8 @@ def call(
         typer.Option(
             "--bins",
             min=1,
-            help="Split each region into N bins used as samples (needed when "
-            "a cell type has one track).",
+            help="Welch only: split each region into N bins used as samples "
+            "(pseudo-replicates; the count test needs none).",
         ),
     ] = 1,
     pseudocount: Annotated[
@@ -69,12 +76,30 @@ def call(
         Alternative, typer.Option("--alternative", help="Welch t-test alternative.")
     ] = Alternative.greater,
     threads: Threads = 1,
+    test: Annotated[
+        Test,
+        typer.Option(
+            "--test",
+            help="counts: beta-binomial test of the cell type's share of each region's reads "
+            "(one track per cell type); welch: t-test over replicate tracks (or --bins); "
+            "auto: counts when a cell type has one track, else welch.",
+        ),
+    ] = Test.auto,
+    dispersion: Annotated[
+        float | None,
+        typer.Option(
+            "--dispersion",
+            help="Count test: fix the beta-binomial dispersion rho (0 = Poisson); default: "
+            "estimated per cell type across regions.",
+        ),
+    ] = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Welch t-test of each cell type against the others on CPM over each region, BH FDR per
-    cell type. Writes OUT/elements.tsv and OUT/<cell_type>.specific.bed (OUT is a folder)."""
+    """Test each cell type against the others over each region (a count test with one track
+    per cell type, Welch's t-test with replicates), BH FDR per cell type. Writes
+    OUT/elements.tsv and OUT/<cell_type>.specific.bed (OUT is a folder)."""
     require_file(tracks, "track table")
     require_file(regions, "region BED")
     from varinterp.regulatory.elements import call_elements
@@ -90,12 +115,17 @@ def call(
             bins=bins,
             pseudocount=pseudocount,
             alternative=alternative.value,
+            test=test.value,
+            dispersion=dispersion,
             overwrite=overwrite,
             on_progress=on_progress,
         )
     if not quiet:
         counts = ", ".join(f"{k}: {v}" for k, v in result.n_specific.items())
-        console.print(f"tested {result.n_regions} regions; specific per cell type: {counts}")
+        console.print(
+            f"tested {result.n_regions} regions ({result.test} test); specific per cell "
+            f"type: {counts}"
+        )
         console.print(f"wrote {out}/elements.tsv and one BED per cell type")
 
 

@@ -148,16 +148,50 @@ def finemap_command(
         ),
     ] = LdFix.refuse,
     max_iter: Annotated[int, typer.Option("--max-iter", min=1, help="SuSiE: max sweeps.")] = 100,
+    ld_check: Annotated[
+        bool,
+        typer.Option(
+            "--ld-check/--no-ld-check",
+            help="Compare each z with its expectation from its LD neighbours (susieR's "
+            "kriging_rss) and estimate s; writes ld_diagnostics.tsv and .png.",
+        ),
+    ] = True,
+    drop_ld_outliers: Annotated[
+        bool,
+        typer.Option(
+            "--drop-ld-outliers",
+            help="Leave out the variants the LD check flags (likely allele flips or panel "
+            "mismatch; listed in dropped.tsv as ld_outlier).",
+        ),
+    ] = False,
+    genome_wide: Annotated[
+        bool,
+        typer.Option(
+            "--genome-wide",
+            help="Find independent lead variants (p < --p-threshold, at least --window apart), "
+            "build loci of lead +- --window (overlaps merged), fine-map each with SuSiE-RSS and "
+            "ABF into OUT/loci/, and write OUT/summary.tsv; resumable (rerun the command).",
+        ),
+    ] = False,
+    p_threshold: Annotated[
+        float, typer.Option("--p-threshold", help="--genome-wide: lead variants' p-value cutoff.")
+    ] = 5e-8,
+    window: Annotated[
+        int, typer.Option("--window", min=1, help="--genome-wide: bp each side of a lead.")
+    ] = 500_000,
     threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Fine-map one locus from summary statistics and LD; write a folder of TSV tables.
+    """Fine-map one locus (or, with --genome-wide, every locus) from summary statistics and
+    LD; write a folder of TSV tables.
 
     OUT/variants.tsv (per variant: PIP, 95%/99% credible-set ids, posterior effect),
     OUT/credible_sets.tsv (per set: size, log10 BF, purity, lead variant),
-    OUT/dropped.tsv (variants left out and why) and OUT/run.json.
+    OUT/dropped.tsv (variants left out and why), OUT/ld_diagnostics.tsv/.png (the LD
+    check) and OUT/run.json. With --genome-wide: OUT/loci.tsv, OUT/summary.tsv (per
+    locus: lead, credible sets, top PIP variants) and OUT/loci/<locus>/{susie,abf}/.
     """
     require_file(sumstats, "summary statistics")
     if ld_matrix is not None:
@@ -167,6 +201,19 @@ def finemap_command(
     from varinterp.finemap.run import finemap
 
     set_threads(threads)
+    if genome_wide:
+        if region is not None:
+            raise InputError("--region and --genome-wide exclude each other; drop one")
+        _genome_wide(
+            sumstats=sumstats, out=out, plink=plink, ld_matrix=ld_matrix, ld_variants=ld_variants,
+            p_threshold=p_threshold, window=window, threads=threads,
+            columns=_parse_columns(columns), prior_weight_column=prior_weights,
+            overwrite=overwrite, quiet=quiet, n=n, L=num_effects, min_abs_corr=min_abs_corr,
+            estimate_residual_variance=estimate_residual_variance, abf_prior_sd=abf_prior_sd,
+            unmatched=unmatched.value, ambiguous=ambiguous.value, ld_fix=ld_fix.value,
+            max_iter=max_iter, ld_check=ld_check, drop_ld_outliers=drop_ld_outliers,
+        )  # fmt: skip
+        return
     with progress_bar(f"fine-mapping ({method.value})", quiet=quiet) as on_progress:
         res = finemap(
             sumstats=sumstats,
@@ -187,6 +234,8 @@ def finemap_command(
             ambiguous=ambiguous.value,
             ld_fix=ld_fix.value,
             max_iter=max_iter,
+            ld_check=ld_check,
+            drop_ld_outliers=drop_ld_outliers,
             overwrite=overwrite,
             on_progress=on_progress,
         )
@@ -199,7 +248,27 @@ def finemap_command(
         )
         if i.get("converged") is False:
             console.print(f"[yellow]warning:[/] SuSiE did not converge in {i['n_iter']} sweeps")
+        if "ld_s" in i:
+            note = " (dropped)" if i.get("ld_outliers_dropped") else ""
+            console.print(
+                f"LD check: s = {i['ld_s']:.3g}, {i['n_ld_outliers']} outlier variant(s){note} "
+                "-> ld_diagnostics.tsv"
+            )
         if i.get("ld_shrinkage"):
             console.print(
                 f"[yellow]warning:[/] LD shrunk toward identity by {i['ld_shrinkage']:.3g}"
             )
+
+
+def _genome_wide(*, out: Path, quiet: bool, **kwargs) -> None:
+    from varinterp.finemap.genomewide import finemap_genome_wide
+
+    with progress_bar("fine-mapping loci", quiet=quiet) as on_progress:
+        res = finemap_genome_wide(out=out, on_progress=on_progress, **kwargs)
+    if not quiet:
+        ok = res.summary[res.summary["status"] == "ok"]
+        console.print(
+            f"{len(res.loci)} loci ({res.n_resumed} already done), {len(ok)} fine-mapped, "
+            f"{int(ok['n_cs95'].sum()) if len(ok) else 0} credible set(s) at 95%; wrote "
+            f"{res.out}/summary.tsv"
+        )

@@ -10,12 +10,15 @@ import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
 from varinterp.cli._options import OutDir, Overwrite, Quiet, Threads, Verbose
+from varinterp.errors import InputError
 
 app = typer.Typer(
     help=(
-        "Enhancer-gene links. 'abc' runs the activity-by-contact model per cell type from "
-        "candidate elements, genes and per-cell-type accessibility (+ H3K27ac) tracks, with "
-        "power-law or Hi-C contact, and writes ABC-style TSVs and BEDPE links."
+        "Enhancer-gene links. 'candidates' makes ABC's candidate elements from a peak file "
+        "and accessibility (strongest peaks, 500 bp around summits, merged, blocklist "
+        "removed, promoters added); 'abc' runs the activity-by-contact model per cell type "
+        "from candidate elements, genes and per-cell-type accessibility (+ H3K27ac) tracks, "
+        "with power-law or Hi-C contact, and writes ABC-style TSVs and BEDPE links."
     ),
     no_args_is_help=True,
 )
@@ -97,6 +100,28 @@ def abc(
         bool, typer.Option("--all-putative", help="Also write every pair, unfiltered.")
     ] = False,
     threads: Threads = 1,
+    expression_cutoff: Annotated[
+        float,
+        typer.Option(
+            "--expression-cutoff", help="A gene with expression >= this is expressed (ABC: 1)."
+        ),
+    ] = 1.0,
+    promoter_activity_quantile_cutoff: Annotated[
+        float,
+        typer.Option(
+            "--promoter-activity-quantile-cutoff",
+            help="A gene without expression data is expressed when its promoter activity "
+            "quantile is >= this (ABC: 0.4).",
+        ),
+    ] = 0.4,
+    expressed_only: Annotated[
+        bool,
+        typer.Option(
+            "--expressed-only",
+            help="Keep links of expressed genes only (TargetGeneIsExpressed), as the ABC "
+            "pipeline's predictions do.",
+        ),
+    ] = False,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -126,6 +151,9 @@ def abc(
             min_initiation_cpm=min_initiation_cpm,
             params=AbcParams(window=window, hic_resolution=hic_resolution),
             all_putative=all_putative,
+            expression_cutoff=expression_cutoff,
+            promoter_activity_quantile_cutoff=promoter_activity_quantile_cutoff,
+            expressed_only=expressed_only,
             overwrite=overwrite,
             on_progress=on_progress,
         )
@@ -137,3 +165,69 @@ def abc(
             f"{result.n_pairs} candidate pairs; threshold {result.threshold}; links {counts}"
         )
         console.print(f"wrote {out}")
+
+
+@app.command("candidates")
+def candidates(
+    peaks: Annotated[
+        Path,
+        typer.Option(
+            "--peaks", help="Accessibility peaks: narrowPeak (column 10 = summit offset) or BED."
+        ),
+    ],
+    accessibility: Annotated[
+        Path,
+        typer.Option(
+            "--accessibility",
+            help="ATAC/DHS signal: a bigWig, or a count bedGraph listing every peak.",
+        ),
+    ],
+    chrom_sizes: Annotated[
+        Path, typer.Option("--chrom-sizes", help="Chromosome sizes (name, length).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Candidate regions (BED3) to write.")],
+    genes: Annotated[
+        Path | None,
+        typer.Option("--genes", help="Genes (BED6): their TSS +- --promoter-slop are added."),
+    ] = None,
+    blocklist: Annotated[
+        Path | None, typer.Option("--blocklist", help="Regions to remove (BED).")
+    ] = None,
+    n_strongest: Annotated[
+        int, typer.Option("--n-strongest", min=1, help="Strongest merged peaks kept.")
+    ] = 150_000,
+    peak_extend: Annotated[
+        int, typer.Option("--peak-extend", min=0, help="bp each side of a summit.")
+    ] = 250,
+    promoter_slop: Annotated[
+        int, typer.Option("--promoter-slop", min=0, help="bp each side of a TSS.")
+    ] = 250,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """ABC candidate elements from peaks and accessibility, as the ABC pipeline makes them.
+
+    Counts accessibility in each peak, keeps the --n-strongest merged peaks, takes their
+    summits +- --peak-extend, merges, removes --blocklist, adds promoters (TSS +-
+    --promoter-slop) and merges again. Writes OUT (BED3, 0-based half-open).
+    """
+    require_file(peaks, "peak file")
+    require_file(chrom_sizes, "chromosome sizes")
+    for path, what in ((genes, "gene BED"), (blocklist, "blocklist BED")):
+        if path is not None:
+            require_file(path, what)
+    if out.exists() and not overwrite:
+        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    from varinterp.io.atomic import atomic_write_text
+    from varinterp.regulatory.abc_candidates import candidate_regions
+
+    result = candidate_regions(
+        peaks=peaks, accessibility=accessibility, chrom_sizes=chrom_sizes, genes=genes,
+        blocklist=blocklist, n_strongest=n_strongest, peak_extend=peak_extend,
+        promoter_slop=promoter_slop,
+    )  # fmt: skip
+    atomic_write_text(out, result.regions.to_csv(sep="\t", header=False, index=False))
+    if not quiet:
+        steps = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+        console.print(f"{steps}; wrote {out}")

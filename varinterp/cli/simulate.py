@@ -61,6 +61,14 @@ def world(
         typer.Option("--enhancer-spacing", help="One planted enhancer per this many bp."),
     ] = 12_000,
     threads: Threads = 1,
+    causal_min_maf: Annotated[
+        float,
+        typer.Option(
+            "--causal-min-maf",
+            help="Smallest minor-allele frequency of a designed motif SNP (0-0.5); raise "
+            "it (with --n-motif-variants) for many causal QTLs with both homozygous groups.",
+        ),
+    ] = 0.05,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -87,6 +95,7 @@ def world(
             n_motif_variants=n_motif_variants,
             promoter_spacing=promoter_spacing,
             enhancer_spacing=enhancer_spacing,
+            causal_min_maf=causal_min_maf,
             overwrite=overwrite,
             on_progress=on_progress,
         )

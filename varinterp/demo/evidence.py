@@ -136,7 +136,7 @@ def evidence_from_tracks(
 
     `tracks`: a track table (`varinterp.io.tracks`; one plus/minus pair per cell type).
     Candidate regions are the world's planted elements (the simulated equivalent of
-    ATAC peaks). ``elements call`` runs with 10 bins per region (one track per cell type).
+    ATAC peaks). ``elements call`` runs its count test (one track per cell type).
     ``link abc`` (power law, genes = planted promoters) takes its activity from the
     per-cell-type `accessibility` bigWigs when given, as ABC does, and then prunes links
     whose element has under 20 CPM of initiation in the cell type's track (as in the
@@ -181,7 +181,7 @@ def evidence_from_tracks(
     atomic_write_text(out / "abc_samples.tsv", "".join(abc_rows))
     genes = out / "genes.bed"
     _genes_bed(world, chrom, genes)
-    call_elements(tracks=out / "tracks.tsv", regions=regions, out=out / "specific", bins=10,
+    call_elements(tracks=out / "tracks.tsv", regions=regions, out=out / "specific", test="counts",
                   overwrite=True)  # fmt: skip
     # with accessibility, the ABC thresholds table's value for ATAC + power law (0.013)
     link_abc(elements=regions, genes=genes, samples=out / "abc_samples.tsv", out=out / "abc",

@@ -6,8 +6,8 @@
 ``ctx.files['abc_dir']`` (``link abc`` output), ``ctx.files['effects']`` (``score``
 output) and ``ctx.files['specific_elements']`` (``elements call``'s ``elements.tsv``).
 Missing cell-type elements and ABC links are computed from the cell-type tracks when
-those are given (``elements call`` with 10 bins per element, ``link abc`` with the power
-law); without tracks, tracks, elements and links are built from the world's planted
+those are given (``elements call``'s count test, ``link abc`` with the power law);
+without tracks, tracks, elements and links are built from the world's planted
 enhancer programs (`varinterp.demo.evidence`). The summary says which. Writes
 ``gwas/`` (sumstats, LD, truth), ``gwas_finemap/``, ``gwas_evidence*/``, ``report.html``
 and ``report.candidates.tsv`` under ``ctx.out``.
@@ -101,7 +101,36 @@ def locus_report_step(ctx: DemoContext) -> list[str]:
         f"candidates, {int((cands['role'] == 'context').sum())} more for context)"
         + (f"; {', '.join(sources)} {origin}" if sources else ""),
     ]
+    if truth["element"] is not None and Path(elements).name == "elements.tsv":
+        lines.append(causal_element_line(elements, truth["element"]))
     return lines
+
+
+def causal_element_line(elements_tsv, element: dict) -> str:
+    """Whether ``elements call`` found the causal enhancer specific, and where it should be.
+
+    `element` is the GWAS truth's element (``element_id``, ``program``); the expected
+    cell types are those expressing the program's lead factor.
+    """
+    import pandas as pd
+
+    from varinterp.simulate.celltypes_model import CELL_TYPES
+    from varinterp.simulate.elements import ENHANCER_PROGRAMS
+
+    table = pd.read_csv(elements_tsv, sep="\t")
+    rows = table[table["name"] == element["element_id"]]
+    lead = ENHANCER_PROGRAMS.get(element["program"], ("",))[0]
+    expected = sorted(ct for ct, tfs in CELL_TYPES.items() if lead in tfs)
+    called = rows[rows["specific"].astype(str).str.lower() == "true"]
+    found = ", ".join(
+        f"{r.cell_type} (log2FC {r.log2fc:.2f}, q {r.qvalue:.2g})" for r in called.itertuples()
+    )
+    test = str(rows["test"].iloc[0]) if "test" in rows.columns and len(rows) else "?"
+    return (
+        f"causal enhancer {element['element_id']} ({element['program']} program, open in "
+        f"{', '.join(expected) or 'no built-in cell type'}): elements call ({test} test) "
+        f"finds it specific in {found or 'no cell type'}"
+    )
 
 
 def _accessibility(folder) -> dict[str, Path] | None:

@@ -5,6 +5,9 @@ Output folder (written atomically; see docs/finemap.md for every column):
 * ``variants.tsv``: one row per fine-mapped variant, alleles and z as in the input;
 * ``credible_sets.tsv``: one row per 95% and per 99% credible set;
 * ``dropped.tsv``: variants left out, with the reason;
+* ``ld_diagnostics.tsv`` and ``ld_diagnostics.png`` (with LD and ``ld_check``): each
+  variant's z against its expectation from its LD neighbours, outliers flagged
+  (`varinterp.finemap.diagnostics`);
 * ``run.json``: parameters, counts, convergence and LD checks.
 """
 
@@ -21,6 +24,7 @@ from varinterp.errors import InputError
 from varinterp.finemap.abf import wakefield_abf
 from varinterp.finemap.align import align_to_panel
 from varinterp.finemap.credsets import CredibleSet, credible_sets
+from varinterp.finemap.diagnostics import LdDiagnostics, ld_diagnostics, plot_ld_diagnostics
 from varinterp.finemap.ld import check_ld, open_ld
 from varinterp.finemap.sumstats import read_sumstats
 from varinterp.finemap.susie import susie_rss
@@ -112,7 +116,7 @@ def _cs_table(sets: list[CredibleSet], table: pd.DataFrame) -> list[dict]:
 
 def finemap(
     *,
-    sumstats: str | Path,
+    sumstats: str | Path | pd.DataFrame,
     out: str | Path,
     method: str = "susie",
     plink: str | Path | None = None,
@@ -130,6 +134,8 @@ def finemap(
     ambiguous: str = "error",
     ld_fix: str = "refuse",
     max_iter: int = 100,
+    ld_check: bool = True,
+    drop_ld_outliers: bool = False,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> FinemapResult:
@@ -138,6 +144,10 @@ def finemap(
     `method` is ``"susie"`` (SuSiE-RSS with `L` effects; needs LD) or ``"abf"``
     (Wakefield, one causal variant; needs beta and se, or z and n; LD optional, used for
     purity). `n` overrides the sample size column (its median is used otherwise).
+    `sumstats` is a file, or a table already read by
+    `varinterp.finemap.sumstats.read_sumstats`. With LD, `ld_check` compares every z
+    with its expectation from the LD panel first (`ld_diagnostics`); `drop_ld_outliers`
+    then leaves the flagged variants out (reason ``ld_outlier`` in ``dropped.tsv``).
     """
     check_output(out)
     if method not in ("susie", "abf"):
@@ -152,9 +162,12 @@ def finemap(
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
-    ss = read_sumstats(
-        sumstats, region=region, columns=columns, prior_weight_column=prior_weight_column
-    )
+    if isinstance(sumstats, pd.DataFrame):
+        ss = _in_region(sumstats, region)
+    else:
+        ss = read_sumstats(
+            sumstats, region=region, columns=columns, prior_weight_column=prior_weight_column
+        )
     n_input = len(ss)
     if n is None and ss["n"].notna().any():
         n = float(np.nanmedian(ss["n"].to_numpy()))
@@ -187,6 +200,22 @@ def finemap(
         sign = np.where(ss["ld_flipped"].to_numpy(), -1.0, 1.0)
     else:
         ss = ss.assign(ld_flipped=False)
+    diag: LdDiagnostics | None = None
+    diag_table = None
+    if R is not None and ld_check and len(ss) >= 2:
+        diag = ld_diagnostics(ss["z"].to_numpy(), R, n)
+        diag_table = _diagnostics_table(ss, sign, diag)
+        info["ld_s"] = diag.s
+        info["n_ld_outliers"] = diag.n_outliers
+        info["ld_outliers_dropped"] = bool(drop_ld_outliers and diag.n_outliers)
+        if drop_ld_outliers and diag.n_outliers:
+            flag = diag.table["outlier"].to_numpy()
+            if flag.all():
+                raise InputError("every variant is an LD outlier; check the panel and alleles")
+            dropped = pd.concat([dropped, ss.loc[flag].assign(reason="ld_outlier")])
+            ss = ss.loc[~flag].reset_index(drop=True)
+            R = R[np.ix_(~flag, ~flag)]
+            sign = sign[~flag]
     info["n_dropped"] = len(dropped)
     info["n_finemapped"] = len(ss)
     info["n_flipped"] = int(ss["ld_flipped"].sum())
@@ -296,7 +325,51 @@ def finemap(
         cs_tab.to_csv(tmp / "credible_sets.tsv", sep="\t", index=False, float_format="%.6g")
         drop_tab.to_csv(tmp / "dropped.tsv", sep="\t", index=False, float_format="%.6g")
         (tmp / "run.json").write_text(json.dumps(info, indent=2, default=_jsonable) + "\n")
+        if diag is not None:
+            diag_table.to_csv(
+                tmp / "ld_diagnostics.tsv", sep="\t", index=False, float_format="%.6g"
+            )
+            plot_ld_diagnostics(
+                diag, tmp / "ld_diagnostics.png", labels=diag_table["variant_id"].tolist()
+            )
     return FinemapResult(out=out, variants=var, credible_sets=cs_tab, dropped=drop_tab, info=info)
+
+
+def _in_region(ss: pd.DataFrame, region: str | None) -> pd.DataFrame:
+    """Rows of a `read_sumstats` table inside `region` (all when None)."""
+    if region is None:
+        return ss.reset_index(drop=True)
+    from varinterp.finemap.sumstats import parse_region
+    from varinterp.io.contigs import spellings
+
+    chrom, start0, end0 = parse_region(region)
+    keep = ss["chrom"].isin(set(spellings(chrom))) & (ss["pos0"] >= start0) & (ss["pos0"] < end0)
+    if not keep.any():
+        raise InputError(f"no summary statistics in region {region}")
+    return ss.loc[keep].reset_index(drop=True)
+
+
+def _diagnostics_table(ss: pd.DataFrame, sign: np.ndarray, diag: LdDiagnostics) -> pd.DataFrame:
+    """``ld_diagnostics.tsv``: the variant, its input z, then the checks in the panel's
+    allele orientation (``z_panel`` adjusted for n, ``expected_z``, ...)."""
+    t = diag.table
+    return pd.DataFrame(
+        {
+            "chrom": ss["chrom"].to_numpy(),
+            "pos": ss["pos"].to_numpy(),
+            "ref": ss["ref"].to_numpy(),
+            "alt": ss["alt"].to_numpy(),
+            "variant_id": ss["variant_id"].to_numpy(),
+            "z": ss["z"].to_numpy() * sign,
+            "ld_flipped": ss["ld_flipped"].astype(bool).to_numpy(),
+            "z_panel": t["z"].to_numpy(),
+            "expected_z": t["condmean"].to_numpy(),
+            "expected_var": t["condvar"].to_numpy(),
+            "z_std_diff": t["z_std_diff"].to_numpy(),
+            "logLR_flip": t["logLR"].to_numpy(),
+            "outlier": t["outlier"].to_numpy(),
+        }
+    )
 
 
 def _jsonable(x):

@@ -20,6 +20,12 @@ column                 meaning
 ``accessibility_depth`` optional: its total (fragments); needed for a count bedGraph
 ``h3k27ac``            optional: H3K27ac bigWig or count bedGraph
 ``h3k27ac_depth``      optional: its total
+``reads``              optional: the library's read count, for the count test of
+                       ``elements call`` on tracks not in read counts (e.g. RPM)
+``accessibility_tss``  optional: a count bedGraph of the accessibility over the genes'
+                       TSS +- 500 bp (ABC's promoter activity, for count files)
+``h3k27ac_tss``        optional: the same for H3K27ac
+``expression``         optional: a TSV (gene, expression) of the cell type's genes (ABC)
 ``color``              optional: a display colour
 =====================  ===================================================================
 
@@ -63,11 +69,23 @@ COLUMNS = (
     "accessibility_depth",
     "h3k27ac",
     "h3k27ac_depth",
+    "reads",
+    "accessibility_tss",
+    "h3k27ac_tss",
+    "expression",
     "color",
 )
 #: Columns holding file paths (resolved against the table's folder when read).
-FILE_COLUMNS = ("plus", "minus", "accessibility", "h3k27ac")
-_NUMBER_COLUMNS = ("depth", "accessibility_depth", "h3k27ac_depth")
+FILE_COLUMNS = (
+    "plus",
+    "minus",
+    "accessibility",
+    "h3k27ac",
+    "accessibility_tss",
+    "h3k27ac_tss",
+    "expression",
+)
+_NUMBER_COLUMNS = ("depth", "accessibility_depth", "h3k27ac_depth", "reads")
 _FORMER = {
     "path": "plus",
     "plus_bigwig": "plus",

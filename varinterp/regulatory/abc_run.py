@@ -13,7 +13,16 @@ accessibility_depth    optional depth for RPM (required for count bedGraphs)
 h3k27ac_depth          optional depth for RPM (required for count bedGraphs)
 plus                   optional initiation (PRO-cap) bigWig, plus strand or unstranded
 minus                  optional minus-strand initiation bigWig
+accessibility_tss      optional count bedGraph over the genes' TSS +- 500 bp (for count
+                       files; a bigWig is summed there directly)
+h3k27ac_tss            the same for H3K27ac
+expression             optional TSV (gene, expression) of this cell type's genes
 =====================  ======================================================================
+
+Gene columns (`varinterp.regulatory.abc_genes`): ``TargetGeneExpression``,
+``TargetGenePromoterActivityQuantile`` and ``TargetGeneIsExpressed`` as the ABC pipeline
+computes them, and ``normalized_dhs`` / ``normalized_atac`` (the element's accessibility
+after quantile normalisation; RPM without ``--qnorm``).
 """
 
 from __future__ import annotations
@@ -54,8 +63,10 @@ from varinterp.regulatory.signal import is_bigwig, read_region_counts, region_su
 __all__ = ["AbcResult", "link_abc", "read_genes"]
 
 _OUT_COLUMNS = [
-    "chr", "start", "end", "name", "class", "activity_base", "TargetGene", "TargetGeneTSS",
-    "distance", "isSelfPromoter", "powerlaw_contact", "powerlaw_contact_reference",
+    "chr", "start", "end", "name", "class", "activity_base", "normalized_dhs", "normalized_atac",
+    "TargetGene", "TargetGeneTSS", "TargetGeneExpression", "TargetGenePromoterActivityQuantile",
+    "TargetGeneIsExpressed", "distance", "isSelfPromoter", "powerlaw_contact",
+    "powerlaw_contact_reference",
     "hic_contact", "hic_contact_pl_scaled", "hic_pseudocount", "hic_contact_pl_scaled_adj",
     "ABC.Score.Numerator", "ABC.Score", "powerlaw.Score.Numerator", "powerlaw.Score",
     "element_initiation_cpm", "CellType",
@@ -71,6 +82,7 @@ class AbcResult:
     n_pairs: int
     n_links: dict[str, int] = field(default_factory=dict)
     n_pruned: dict[str, int] = field(default_factory=dict)
+    n_expressed: dict[str, int] = field(default_factory=dict)
 
 
 def read_genes(path: str | os.PathLike) -> pd.DataFrame:
@@ -150,6 +162,65 @@ def _initiation_cpm(row: pd.Series, table: Path, elements: pd.DataFrame) -> np.n
     return rpm(signal, total)
 
 
+def _gene_columns(
+    row: pd.Series,
+    table: Path,
+    genes: pd.DataFrame,
+    *,
+    has_h3: bool,
+    expression_cutoff: float,
+    activity_quantile_cutoff: float,
+) -> pd.DataFrame:
+    """Per gene (indexed by name): expression, promoter activity quantile, is expressed."""
+    from varinterp.regulatory.abc_genes import (
+        is_expressed,
+        promoter_activity_quantile,
+        promoter_regions,
+        read_expression,
+        rpkm_quantile,
+    )
+
+    regions = promoter_regions(genes)
+    lengths = (regions["end"] - regions["start"]).to_numpy()
+    quantiles = {}
+    for mark in ("accessibility", "h3k27ac") if has_h3 else ("accessibility",):
+        path = Path(row[mark])
+        tss_file = row[f"{mark}_tss"]
+        if tss_file:
+            counts = read_region_counts(Path(tss_file), regions)
+        elif is_bigwig(path):
+            counts = region_sums(path, regions).sum(axis=1)
+        else:
+            quantiles = None
+            break
+        depth = float(row[f"{mark}_depth"])
+        total = depth if np.isfinite(depth) else track_total(path)
+        quantiles[mark] = rpkm_quantile(counts, lengths, total)
+    paq = (
+        promoter_activity_quantile(quantiles["accessibility"], quantiles.get("h3k27ac"))
+        if quantiles
+        else np.full(len(genes), np.nan)
+    )
+    expr = (
+        read_expression(Path(row["expression"]), genes["name"])
+        if row["expression"]
+        else np.full(len(genes), np.nan)
+    )
+    return pd.DataFrame(
+        {
+            "TargetGeneExpression": expr,
+            "TargetGenePromoterActivityQuantile": paq,
+            "TargetGeneIsExpressed": is_expressed(
+                expr,
+                paq,
+                expression_cutoff=expression_cutoff,
+                activity_quantile_cutoff=activity_quantile_cutoff,
+            ),
+        },
+        index=genes["name"].astype(str).to_numpy(),
+    )
+
+
 def link_abc(
     *,
     elements: str | os.PathLike,
@@ -164,6 +235,9 @@ def link_abc(
     min_initiation_cpm: float = 20.0,
     params: AbcParams | None = None,
     all_putative: bool = False,
+    expression_cutoff: float = 1.0,
+    promoter_activity_quantile_cutoff: float = 0.4,
+    expressed_only: bool = False,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> AbcResult:
@@ -173,7 +247,9 @@ def link_abc(
     elements only as self-promoters; pruned when an initiation track is given),
     ``<cell_type>.abc.bedpe`` (element, TSS, ``gene|element`` name, ABC.Score) and, with
     `all_putative`, ``<cell_type>.all_putative.tsv.gz`` (every pair, unfiltered).
-    `threshold` None takes ABC's recommended value for the input kind.
+    `threshold` None takes ABC's recommended value for the input kind. Every pair
+    carries the gene columns (module docstring); `expressed_only` keeps links of
+    expressed genes only (``TargetGeneIsExpressed``; the ABC pipeline's predictions).
     """
     check_output(out)
     params = params or AbcParams()
@@ -197,6 +273,8 @@ def link_abc(
 
     classes = element_table["class"].to_numpy()
     activities: dict[str, np.ndarray] = {}
+    normalized: dict[str, np.ndarray] = {}
+    gene_info: dict[str, pd.DataFrame] = {}
     initiation: dict[str, np.ndarray] = {}
     n_steps = len(sample_table) + 1
     for k, (_, row) in enumerate(sample_table.iterrows()):
@@ -208,6 +286,11 @@ def link_abc(
             if h3 is not None:
                 h3 = quantile_normalise(h3, classes, reference, kind="H3K27ac")
         activities[row["cell_type"]] = activity(acc, h3)
+        normalized[row["cell_type"]] = acc
+        gene_info[row["cell_type"]] = _gene_columns(
+            row, table_path, gene_table, has_h3=has_h3, expression_cutoff=expression_cutoff,
+            activity_quantile_cutoff=promoter_activity_quantile_cutoff,
+        )  # fmt: skip
         if row["plus"]:
             initiation[row["cell_type"]] = _initiation_cpm(row, table_path, element_table)
     contacts = (
@@ -241,9 +324,15 @@ def link_abc(
             for ct, act in activities.items():
                 pred = base.copy()
                 pred["activity_base"] = act[pred["_element"].to_numpy()]
+                pred[f"normalized_{kind.lower()}"] = normalized[ct][pred["_element"].to_numpy()]
+                info = gene_info[ct].loc[pred["TargetGene"].astype(str).to_numpy()]
+                for col in info.columns:
+                    pred[col] = info[col].to_numpy()
                 pred = score_pairs(pred)
                 pred["CellType"] = ct
                 kept = filter_links(pred, threshold=threshold)
+                if expressed_only:
+                    kept = kept[kept["TargetGeneIsExpressed"].to_numpy(bool)]
                 n_before[ct] += len(kept)
                 if ct in initiation:
                     kept = prune_links(
@@ -263,6 +352,7 @@ def link_abc(
             _write_bedpe(table, tmp / f"{name}.abc.bedpe")
             result.n_links[ct] = len(table)
             result.n_pruned[ct] = n_before[ct] - len(table)
+            result.n_expressed[ct] = int(gene_info[ct]["TargetGeneIsExpressed"].sum())
         report(on_progress, n_steps, n_steps)
     return result
 

@@ -1,6 +1,15 @@
-"""Cell-type-specific elements: Welch t-tests of each cell type against the others.
+"""Cell-type-specific elements: each cell type against the others, by counts or by Welch.
 
-For every region and cell type c, the depth-normalised signal (CPM: 1e6 x |signal| in
+Two tests (``test``; ``auto`` picks counts when some cell type has a single track, Welch
+otherwise):
+
+* **counts** (`varinterp.regulatory.specificity.count_tests`): for one track per cell
+  type, the usual case with deconvolved tracks. A beta-binomial test of the cell type's
+  share of each region's reads against its library-size share, with the extra-Poisson
+  dispersion estimated across regions; p-values are calibrated without replicates.
+* **welch** (below): for real replicates or pseudo-replicates.
+
+Welch: for every region and cell type c, the depth-normalised signal (CPM: 1e6 x |signal| in
 the region / |signal| of the whole track) of c's samples is compared with that of every
 other cell type's samples by Welch's t-test (`scipy.stats.ttest_ind`, unequal variances;
 one-sided "c is higher" by default). Samples are a cell type's replicate tracks, and,
@@ -15,7 +24,10 @@ taken over the region's CPM per track.
 Tracks come as the one track table (`varinterp.io.tracks`, ``docs/tracks.md``):
 ``cell_type``, ``plus`` (bigWig; plus strand or unstranded), optional ``minus``
 (minus-strand bigWig, negative values allowed), optional ``depth`` (overrides the
-track's total |signal| for CPM); one row per library, replicates share a cell type.
+track's total |signal| for CPM), optional ``reads`` (the library's read count, for the
+count test of tracks not in read counts, e.g. RPM: region counts are then
+``CPM x reads / 1e6``; without it they are ``CPM x depth / 1e6``, the signal itself); one
+row per library, replicates share a cell type.
 """
 
 from __future__ import annotations
@@ -38,9 +50,12 @@ from varinterp.progress import ProgressCallback, report
 from varinterp.regulatory._common import safe_name, write_tsv
 from varinterp.regulatory.signal import region_sums, track_total
 
-__all__ = ["ElementsResult", "call_elements", "specific_tests"]
+__all__ = ["TESTS", "ElementsResult", "call_elements", "specific_tests"]
 
 _ALTERNATIVES = ("greater", "two-sided")
+
+#: The tests `call_elements` can run (``auto``: counts with one track per cell type).
+TESTS = ("auto", "counts", "welch")
 
 
 @dataclass
@@ -50,6 +65,7 @@ class ElementsResult:
     out: Path
     n_regions: int
     n_specific: dict[str, int] = field(default_factory=dict)
+    test: str = "welch"
 
 
 def specific_tests(
@@ -132,21 +148,37 @@ def call_elements(
     bins: int = 1,
     pseudocount: float = 0.01,
     alternative: str = "greater",
+    test: str = "auto",
+    dispersion: float | None = None,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> ElementsResult:
     """Call cell-type-specific regions and write ``elements.tsv`` and BEDs under `out`.
 
-    ``elements.tsv``: chrom, start, end, name, then the columns of `specific_tests`
-    (without ``region``), one row per region and cell type. ``<cell_type>.specific.bed``:
-    the specific regions of each cell type (BED6; score = min(1000, round(-10 log10 q))).
+    `test` is ``counts``, ``welch`` or ``auto`` (counts when a cell type has one track,
+    else Welch); `bins` and `alternative` are Welch's, `dispersion` the count test's
+    (None: estimated per cell type; 0: Poisson). ``elements.tsv``: chrom, start, end,
+    name, ``test``, then the columns of `specific_tests` or of
+    `varinterp.regulatory.specificity.count_tests` (without ``region``), one row per
+    region and cell type. ``<cell_type>.specific.bed``: the specific regions of each
+    cell type (BED6; score = min(1000, round(-10 log10 q))).
     """
     check_output(out)
     if bins < 1:
         msg = f"--bins must be at least 1 (got {bins})"
         raise InputError(msg)
+    if test not in TESTS:
+        msg = f"--test {test!r} must be one of {', '.join(TESTS)}"
+        raise InputError(msg)
+    if dispersion is not None and not 0 <= dispersion < 1:
+        msg = f"--dispersion must be in [0, 1) (got {dispersion})"
+        raise InputError(msg)
     table_path = Path(tracks)
     table = read_track_table(table_path, require=("cell_type", "plus"))
+    if test == "auto":
+        test = "counts" if table["cell_type"].value_counts().min() < 2 else "welch"
+    if test == "counts":
+        bins = 1
     region_table = read_bed(regions)
     first_track = Path(table["plus"].iloc[0])
     with BigWig(first_track, what="track") as bw:
@@ -164,6 +196,7 @@ def call_elements(
     n = len(region_table)
     n_tracks = len(table)
     cpm = np.zeros((n, n_tracks, bins), dtype=np.float64)
+    library = np.zeros(n_tracks, dtype=np.float64)
     done = 0
     total_work = n * n_tracks
 
@@ -183,19 +216,37 @@ def call_elements(
             )
             raise InputError(msg)
         cpm[:, k, :] = 1e6 * signal / depth
+        library[k] = _reads(row, depth, table_path, k)
     report(on_progress, total_work, total_work)
 
-    tests = specific_tests(
-        cpm,
-        table["cell_type"].tolist(),
-        fdr=fdr,
-        log2fc=log2fc,
-        pseudocount=pseudocount,
-        alternative=alternative,
-    )
+    if test == "counts":
+        from varinterp.regulatory.specificity import count_tests
+
+        tests = count_tests(
+            cpm[:, :, 0] * library / 1e6,
+            library,
+            table["cell_type"].tolist(),
+            fdr=fdr,
+            log2fc=log2fc,
+            pseudocount=pseudocount,
+            dispersion=dispersion,
+        )
+    else:
+        tests = specific_tests(
+            cpm,
+            table["cell_type"].tolist(),
+            fdr=fdr,
+            log2fc=log2fc,
+            pseudocount=pseudocount,
+            alternative=alternative,
+        )
     regions_part = region_table[["chrom", "start", "end", "name"]].iloc[tests["region"]]
-    full = pd.concat([regions_part.reset_index(drop=True), tests.drop(columns="region")], axis=1)
-    result = ElementsResult(out=Path(out), n_regions=n)
+    full = pd.concat(
+        [regions_part.reset_index(drop=True), tests.drop(columns="region").assign(test=test)],
+        axis=1,
+    )
+    full = full[[*regions_part.columns, "test", *tests.columns.drop("region")]]
+    result = ElementsResult(out=Path(out), n_regions=n, test=test)
     with atomic_dir(out, overwrite=overwrite) as tmp:
         write_tsv(full, tmp / "elements.tsv")
         for name, grp in full.groupby("cell_type", sort=False):
@@ -216,3 +267,20 @@ def call_elements(
             write_tsv(bed, tmp / f"{safe_name(name)}.specific.bed", header=False)
             result.n_specific[str(name)] = len(hits)
     return result
+
+
+def _reads(row, depth: float, table_path: Path, k: int) -> float:
+    """The library size of a track-table row for the count test: ``reads`` or `depth`."""
+    value = row.get("reads", "")
+    if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+        return depth
+    try:
+        reads = float(value)
+    except ValueError:
+        reads = float("nan")
+    if not reads > 0:
+        msg = (
+            f"track table {table_path}, row {k + 1}: reads must be a positive number, got {value!r}"
+        )
+        raise InputError(msg)
+    return reads

@@ -30,13 +30,16 @@ def simulate_world(
     n_motif_variants: int | None = None,
     promoter_spacing: int = 25_000,
     enhancer_spacing: int = 12_000,
+    causal_min_maf: float = 0.05,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> tuple[World, WorldFiles]:
     """Build a world and write it into the folder `out`; return the world and its files.
 
-    Raises `InputError` for parameters out of range, or when `out` exists and not
-    `overwrite` (checked before any work).
+    `causal_min_maf` is the smallest minor-allele frequency of a designed motif SNP;
+    raise it (with `n_motif_variants`) for a world with many causal QTLs that have
+    carriers of both homozygous genotypes. Raises `InputError` for parameters out of
+    range, or when `out` exists and not `overwrite` (checked before any work).
     """
     check_output(out)
     out = Path(out)
@@ -54,6 +57,7 @@ def simulate_world(
         n_motif_variants=n_motif_variants,
         promoter_spacing=promoter_spacing,
         enhancer_spacing=enhancer_spacing,
+        causal_min_maf=causal_min_maf,
     ).validate()
 
     def build_progress(done: int, total: int | None) -> None:
