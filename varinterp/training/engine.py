@@ -398,7 +398,7 @@ class _Run:
                     s.optimizer, epoch=epoch, step=epoch * steps_per_epoch + i // accum
                 )
                 for group in optimizer.param_groups:
-                    group["lr"] = lr
+                    group["lr"] = lr * group.get("lr_scale", 1.0)
                 if s.grad_clip > 0:
                     nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip)
                 optimizer.step()

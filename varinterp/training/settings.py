@@ -13,6 +13,12 @@ the run) is ``lr x w(e) x d(e) x r(t)``:
   `torch.optim.lr_scheduler.StepLR` does;
 - ``r(t)``: a linear ramp from ``warmup_start`` to 1 over the first ``warmup_steps``
   optimizer steps (bpAI-TAC's warm-up; 0 turns it off).
+
+**Parameter groups.** ``group_lr`` gives some parameters their own base learning rate:
+pairs ``(name prefix, lr)``; a parameter takes the lr of the first prefix its name
+(``model.named_parameters()``) starts with, else ``lr`` (cREscENDO's gene model: 1e-5 for
+the attention, 1e-3 for the decoder). The schedule above multiplies every group's base
+rate alike; the epoch log reports ``lr``'s.
 """
 
 from __future__ import annotations
@@ -52,9 +58,12 @@ class OptimizerSettings:
     warmup_start: float = 1e-3
     decay_every: int = 0
     decay_gamma: float = 0.1
+    group_lr: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         checks = [
+            (all(len(g) == 2 and float(g[1]) > 0 for g in self.group_lr),
+             "group_lr must hold (name prefix, lr > 0) pairs"),
             (self.name in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.lr > 0, "lr must be > 0"),
             (all(0 <= b < 1 for b in self.betas), "betas must be in [0, 1)"),
@@ -118,11 +127,30 @@ class FitSettings:
         return dataclasses.asdict(self)
 
 
+def _param_groups(model: nn.Module, settings: OptimizerSettings) -> list[dict[str, Any]]:
+    """One group per ``group_lr`` prefix that names parameters (``lr_scale`` = its lr
+    over ``settings.lr``), then the rest; the DDP wrapper's ``module.`` is ignored."""
+    prefixes = [(str(p), float(lr)) for p, lr in settings.group_lr]
+    groups: list[list[nn.Parameter]] = [[] for _ in range(len(prefixes) + 1)]
+    for name, param in model.named_parameters():
+        name = name.removeprefix("module.")
+        slot = next((i for i, (p, _) in enumerate(prefixes) if name.startswith(p)), -1)
+        groups[slot].append(param)
+    scales = [lr / settings.lr for _, lr in prefixes] + [1.0]
+    return [
+        {"params": params, "lr": settings.lr * scale, "lr_scale": scale}
+        for params, scale in zip(groups, scales, strict=True)
+        if params
+    ]
+
+
 def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim.Optimizer:
-    """Adam or AdamW over `model`'s parameters with the settings' lr, betas, eps, decay."""
+    """Adam or AdamW over `model`'s parameters with the settings' lr, betas, eps, decay
+    (and the ``group_lr`` parameter groups, each with an ``lr_scale``)."""
     cls = torch.optim.AdamW if settings.name == "adamw" else torch.optim.Adam
+    params = _param_groups(model, settings) if settings.group_lr else model.parameters()
     return cls(
-        model.parameters(),
+        params,
         lr=settings.lr,
         betas=tuple(settings.betas),
         eps=settings.eps,
