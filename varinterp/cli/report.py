@@ -76,6 +76,9 @@ def locus(
         Path | None, _Opt("--ld-plink", help="PLINK 1 prefix (.bed/.bim/.fam) for r² colouring.")
     ] = None,
     genes: Annotated[Path | None, _Opt("--genes", help="Genes BED6 (name, strand).")] = None,
+    cres: Annotated[
+        Path | None, _Opt("--cres", help="Folder of 'crescendo activity' (per-cell-type cREs).")
+    ] = None,
     top: Annotated[int, _Opt("--top", min=1, help="Candidates with track panels.")] = 3,
     track_flank: Annotated[
         int, _Opt("--track-flank", min=10, help="bp either side of a candidate in track panels.")
@@ -111,7 +114,7 @@ def locus(
             finemap_dir=finemap_dir, out=out, candidates_out=candidates, region=region,
             lead=lead, flank=flank, tracks=tracks, elements=elements, abc=abc,
             effects=effects, ld_matrix=ld_matrix, ld_variants=ld_variants, ld_plink=ld_plink,
-            genes=genes,
+            genes=genes, cres=cres,
             top=top, track_flank=track_flank, min_pip=min_pip, effect_scale=effect_scale,
             title=title, overwrite=overwrite, on_progress=on_progress,
         )  # fmt: skip

@@ -11,6 +11,7 @@ from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
 from varinterp.cli.simulate_celltypes import celltypes
 from varinterp.cli.simulate_gwas import gwas
 from varinterp.cli.simulate_mixture import mixture
+from varinterp.cli.simulate_multiome import multiome
 from varinterp.cli.simulate_procap import procap
 
 app = typer.Typer(
@@ -102,3 +103,4 @@ app.command("procap")(procap)
 app.command("gwas")(gwas)
 app.command("celltypes")(celltypes)
 app.command("mixture")(mixture)
+app.command("multiome")(multiome)

@@ -264,6 +264,9 @@ def score_variants(
         )
         raise InputError(msg)
     columns = table_columns(null_shuffles, multi_task=multi)
+    if ens.arch.variant_scorer is not None:  # a family's own table layout: its parts say it
+        with open(work.part(0), encoding="utf-8") as fh:
+            columns = fh.readline().rstrip("\n").split("\t")
     result = ScoreResult(out, counts.snvs, counts, 0, n_chunks, reused, None, columns)
     if not dist.is_main:
         return result

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
 
-__all__ = ["write_h5ad"]
+__all__ = ["export_h5ad", "write_h5ad"]
 
 
 def _attrs(node, kind: str, version: str) -> None:
@@ -99,3 +99,36 @@ def write_h5ad(
         for name in ("obsm", "varm", "obsp", "varp", "layers", "uns"):
             _attrs(f.create_group(name), "dict", "0.1.0")
     return path
+
+
+def export_h5ad(
+    *,
+    matrix: str | os.PathLike,
+    out: str | os.PathLike,
+    atac_matrix: str | os.PathLike | None = None,
+    cell_types: str | os.PathLike | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """A 10x multiome matrix (`varinterp.io.tenx.read_multiome`) as an ``.h5ad``: cells x
+    features, ``var`` with ``gene_ids``, ``feature_types`` (categorical) and ``interval``;
+    ``obs`` with ``cell_type`` (categorical; ``""`` for a cell the table lacks) when a
+    ``barcode cell_type`` table is given."""
+    from varinterp.io.tables import read_table
+    from varinterp.io.tenx import read_multiome
+
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    m = read_multiome(matrix, atac=atac_matrix)
+    obs: dict[str, object] = {}
+    if cell_types is not None:
+        table = read_table(cell_types, required=("barcode", "cell_type"), what="cell-type table")
+        mapping = dict(zip(table["barcode"], table["cell_type"], strict=True))
+        obs["cell_type"] = pd.Categorical([mapping.get(b, "") for b in m.barcodes])
+    var = {
+        "gene_ids": m.features["id"].to_numpy(),
+        "feature_types": pd.Categorical(m.features["feature_type"]),
+        "interval": m.features["interval"].to_numpy(),
+    }
+    return write_h5ad(out, X=m.counts.T, obs_names=m.barcodes, var_names=m.features["name"],
+                      obs=obs, var=var)  # fmt: skip

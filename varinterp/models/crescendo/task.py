@@ -5,7 +5,12 @@ are cut from its 1,500-bp window at a random offset of 75-81 (the centred offset
 and reverse-complemented with probability 0.5; validation peaks are centred and not
 flipped. The target is the peak's binarised ATAC in every cell ``(b, C)``; the loss is
 binary cross-entropy on the logits (`varinterp.models.crescendo.loss`). Training peaks
-are those outside the held-out block; validation is the block.
+are those outside the held-out block; validation is the block. Before each validation
+the BatchNorm statistics are re-estimated (`recalibrate_batches` training batches,
+centred, forward only, as a cumulative average): with the published momentum of 0.01
+the running statistics lag far behind the weights for the first thousands of steps,
+and the model in evaluation mode (validation, the embeddings the gene model reads) would
+use stale ones. Training itself is unchanged; 0 turns it off.
 
 `GeneTask` (step 2, the per-gene model, the encoder frozen): batches of genes. A gene's
 inputs come from the trained encoder (`GeneInputs`: each peak's embedding and its
@@ -31,7 +36,15 @@ from varinterp.models.crescendo.data import PreparedData, peak_windows
 from varinterp.models.crescendo.loss import accessibility_loss, coordinates_loss
 from varinterp.training.engine import Loss
 
-__all__ = ["TARGETS", "EncoderBatch", "EncoderTask", "GeneBatch", "GeneInputs", "GeneTask"]
+__all__ = [
+    "TARGETS",
+    "EncoderBatch",
+    "EncoderTask",
+    "GeneBatch",
+    "GeneInputs",
+    "GeneTask",
+    "recalibrate_batchnorm",
+]
 
 TARGETS = ("pca", "gene")
 SHIFT_RANGE = (75, 81)
@@ -62,8 +75,9 @@ class EncoderTask:
     terms = ("loss",)
 
     def __init__(self, data: PreparedData, *, batch_size: int = 128, input_length: int = 1344,
-                 augment: bool = True) -> None:  # fmt: skip
+                 augment: bool = True, recalibrate_batches: int = 8) -> None:  # fmt: skip
         self.data = data
+        self.recalibrate_batches = int(recalibrate_batches)
         self.batch_size = int(batch_size)
         self.input_length = int(input_length)
         self.augment = augment
@@ -103,6 +117,39 @@ class EncoderTask:
 
     def has_validation(self) -> bool:
         return self.index["validation"].size > 0
+
+    def before_validation(self, model: nn.Module, *, epoch: int, device: torch.device,
+                          rng: np.random.Generator) -> None:  # fmt: skip
+        """Re-estimate the BatchNorm statistics on training peaks (module docstring)."""
+        del epoch
+        recalibrate_batchnorm(model, self, device=device, rng=rng)
+
+
+def recalibrate_batchnorm(model: nn.Module, task: EncoderTask, *, device: torch.device,
+                          rng: np.random.Generator) -> None:  # fmt: skip
+    """Reset `model`'s BatchNorm statistics and re-estimate them as the cumulative average
+    over ``task.recalibrate_batches`` batches of training peaks (centred, forward only)."""
+    if task.recalibrate_batches <= 0:
+        return
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [bn.momentum for bn in norms]
+    for bn in norms:
+        bn.reset_running_stats()
+        bn.momentum = None
+    was_training = model.training
+    model.train()
+    idx = task.index["train"]
+    pick = idx[rng.permutation(idx.size)[: task.recalibrate_batches * task.batch_size]]
+    with torch.no_grad():
+        for lo in range(0, pick.size, task.batch_size):
+            b = pick[lo : lo + task.batch_size]
+            x = peak_windows(task.data.seq[b], input_length=task.input_length)
+            model(torch.from_numpy(x).to(device))
+    for bn, m in zip(norms, momenta, strict=True):
+        bn.momentum = m
+    model.train(was_training)
 
 
 class GeneInputs:

@@ -5,7 +5,8 @@ published optimiser settings (Adam, betas 0.95 / 0.9995, eps 1e-7):
 
 1. the **peak encoder** (`EncoderTask`): lr 1e-2, batch 128 peaks, 1,000 epochs; the
    published run has no early stopping (``encoder_patience`` defaults to the epoch count)
-   and the engine keeps the epoch with the lowest validation loss (held-out peaks);
+   and the engine keeps the epoch with the lowest validation loss (held-out peaks; the
+   BatchNorm statistics re-estimated before each validation, ``recalibrate_batches``);
 2. the **gene model** (`GeneTask`, encoder frozen): lr 1e-5 for the attention (the
    query and key maps, the promoter weight and the 512 -> 128 -> 64 layers), 1e-3 for the
    decoder (`OptimizerSettings.group_lr`), batch 8 genes, at most 500 epochs, early
@@ -43,7 +44,13 @@ from varinterp.models.crescendo.network import (
     GeneModel,
     PeakEncoder,
 )
-from varinterp.models.crescendo.task import TARGETS, EncoderTask, GeneInputs, GeneTask
+from varinterp.models.crescendo.task import (
+    TARGETS,
+    EncoderTask,
+    GeneInputs,
+    GeneTask,
+    recalibrate_batchnorm,
+)
 from varinterp.progress import ProgressCallback
 from varinterp.training.devices import resolve_device
 from varinterp.training.engine import EpochLog, fit
@@ -71,6 +78,7 @@ class CrescendoSettings:
     encoder_lr: float = 1e-2
     encoder_batch: int = 128
     augment: bool = True
+    recalibrate_batches: int = 8
     gene_epochs: int = 500
     gene_patience: int = 10
     attention_lr: float = 1e-5
@@ -203,7 +211,7 @@ def train_crescendo(
             p.unlink(missing_ok=True)
     dev = resolve_device(device)
     enc_task = EncoderTask(data, batch_size=s.encoder_batch, input_length=config.input_length,
-                           augment=s.augment)  # fmt: skip
+                           augment=s.augment, recalibrate_batches=s.recalibrate_batches)  # fmt: skip
     enc = fit(
         make_model=lambda attempt: PeakEncoder(config), task=enc_task,
         settings=s.encoder_fit(enc_task.has_validation()), device=dev, seed=s.seed,
@@ -212,6 +220,9 @@ def train_crescendo(
     )  # fmt: skip
     encoder = PeakEncoder(config)
     encoder.load_state_dict(enc.best_state)
+    if not enc_task.has_validation():  # no validation pass re-estimated the statistics
+        recalibrate_batchnorm(encoder, enc_task, device=torch.device("cpu"),
+                              rng=np.random.default_rng(s.seed))  # fmt: skip
     inputs = GeneInputs.from_encoder(encoder, data, device=dev)
     gene_task = GeneTask(data, inputs, batch_size=s.gene_batch, target=s.target)
     gene = fit(
