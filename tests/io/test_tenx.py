@@ -28,17 +28,22 @@ from varinterp.io.tss import read_tss
 def _matrix(rng: np.random.Generator, n_genes=4, n_peaks=3, n_cells=5) -> FeatureMatrix:
     counts = sp.random(n_genes + n_peaks, n_cells, density=0.5, random_state=1, format="csc")
     counts.data = rng.integers(1, 9, counts.nnz).astype(np.float64)
-    feats = pd.DataFrame({
-        "id": [f"ENSG{i}" for i in range(n_genes)] + [f"chr1:{100 * i}-{100 * i + 50}"
-                                                         for i in range(n_peaks)],
-        "name": [f"G{i}" for i in range(n_genes)] + [f"chr1:{100 * i}-{100 * i + 50}"
-                                                     for i in range(n_peaks)],
-        "feature_type": ["Gene Expression"] * n_genes + ["Peaks"] * n_peaks,
-        "interval": [f"chr1:{i}-{i + 1}" for i in range(n_genes)] + [
-            f"chr1:{100 * i}-{100 * i + 50}" for i in range(n_peaks)],
-    })  # fmt: skip
-    return FeatureMatrix(sp.csc_matrix(counts.astype(np.int32)),
-                         np.array([f"AAAC{i}-1" for i in range(n_cells)]), feats)  # fmt: skip
+    feats = pd.DataFrame(
+        {
+            "id": [f"ENSG{i}" for i in range(n_genes)]
+            + [f"chr1:{100 * i}-{100 * i + 50}" for i in range(n_peaks)],
+            "name": [f"G{i}" for i in range(n_genes)]
+            + [f"chr1:{100 * i}-{100 * i + 50}" for i in range(n_peaks)],
+            "feature_type": ["Gene Expression"] * n_genes + ["Peaks"] * n_peaks,
+            "interval": [f"chr1:{i}-{i + 1}" for i in range(n_genes)]
+            + [f"chr1:{100 * i}-{100 * i + 50}" for i in range(n_peaks)],
+        }
+    )
+    return FeatureMatrix(
+        sp.csc_matrix(counts.astype(np.int32)),
+        np.array([f"AAAC{i}-1" for i in range(n_cells)]),
+        feats,
+    )
 
 
 def test_h5_round_trip_keeps_counts_features_and_barcodes(tmp_path):
@@ -58,7 +63,10 @@ def test_h5_round_trip_keeps_counts_features_and_barcodes(tmp_path):
     assert np.array_equal(dense, m.counts.toarray())
     assert back.feature_types() == {"Gene Expression": 4, "Peaks": 3}
     assert peak_table(back)[["chrom", "start", "end"]].values.tolist() == [
-        ["chr1", 0, 50], ["chr1", 100, 150], ["chr1", 200, 250]]  # fmt: skip
+        ["chr1", 0, 50],
+        ["chr1", 100, 150],
+        ["chr1", 200, 250],
+    ]
 
 
 def test_matrix_market_folders_and_the_pair_join(tmp_path):
@@ -74,12 +82,15 @@ def test_matrix_market_folders_and_the_pair_join(tmp_path):
     # the ATAC folder lists its cells in another order, and one more
     order = [4, 2, 0, 1, 3]
     extra = sp.csc_matrix(np.ones((atac.n_features, 1), dtype=np.int32))
-    scipy.io.mmwrite(str(tmp_path / "atac" / "matrix.mtx"),
-                     sp.hstack([atac.counts[:, order], extra]))  # fmt: skip
+    scipy.io.mmwrite(
+        str(tmp_path / "atac" / "matrix.mtx"), sp.hstack([atac.counts[:, order], extra])
+    )
     (tmp_path / "atac" / "peaks.bed").write_text(
-        "".join(f"chr1\t{100 * i}\t{100 * i + 50}\n" for i in range(3)))
+        "".join(f"chr1\t{100 * i}\t{100 * i + 50}\n" for i in range(3))
+    )
     (tmp_path / "atac" / "barcodes.tsv").write_text(
-        "\n".join([*m.barcodes[order], "TTTT-1"]) + "\n")
+        "\n".join([*m.barcodes[order], "TTTT-1"]) + "\n"
+    )
     both = read_multiome(tmp_path / "rna", atac=tmp_path / "atac")
     assert both.barcodes.tolist() == m.barcodes.tolist()
     assert np.array_equal(both.counts.toarray(), m.counts.toarray())
@@ -114,7 +125,9 @@ def test_tss_from_gtf_and_bed(tmp_path):
     )
     t = read_tss(gtf)
     assert t[["gene", "chrom", "tss", "strand"]].values.tolist() == [
-        ["A", "chr1", 100, "+"], ["B", "chr1", 399, "-"]]  # fmt: skip
+        ["A", "chr1", 100, "+"],
+        ["B", "chr1", 399, "-"],
+    ]
     bed = tmp_path / "t.bed"
     bed.write_text("chr1\t1000\t2000\tA\t0\t+\nchr1\t5000\t6000\tB\t0\t-\nchr1\t10\t20\tA\t0\t+\n")
     assert read_tss(bed)["tss"].tolist() == [1000, 5999]
@@ -125,9 +138,14 @@ def test_tss_from_gtf_and_bed(tmp_path):
 
 def test_h5ad_follows_the_anndata_layout(tmp_path):
     X = sp.csr_matrix(np.array([[0, 1, 2], [3, 0, 0]], dtype=np.float32))
-    path = write_h5ad(tmp_path / "a.h5ad", X=X, obs_names=["c1", "c2"], var_names=["g", "h", "p"],
-                      obs={"cell_type": pd.Categorical(["T", "B"])},
-                      var={"n": np.array([1, 2, 3])})  # fmt: skip
+    path = write_h5ad(
+        tmp_path / "a.h5ad",
+        X=X,
+        obs_names=["c1", "c2"],
+        var_names=["g", "h", "p"],
+        obs={"cell_type": pd.Categorical(["T", "B"])},
+        var={"n": np.array([1, 2, 3])},
+    )
     with h5py.File(path) as f:
         assert f.attrs["encoding-type"] == "anndata"
         assert f["X"].attrs["encoding-type"] == "csr_matrix"

@@ -25,8 +25,9 @@ from varinterp.simulate.multiome import (
 
 @pytest.fixture(scope="module")
 def world():
-    return simulate_multiome_world(MultiomeParams(n_cells=600, n_genes=10, n_chromosomes=1,
-                                                  gene_spacing=40_000), seed=3)  # fmt: skip
+    return simulate_multiome_world(
+        MultiomeParams(n_cells=600, n_genes=10, n_chromosomes=1, gene_spacing=40_000), seed=3
+    )
 
 
 def _count_sites(seq: np.ndarray, motif: str) -> int:
@@ -63,15 +64,16 @@ def test_accessibility_and_expression_follow_the_truth(world):
     p, cells = world.peaks, world.cells
     types = world.params.cell_types
     atac = world.atac.toarray()
-    for k, t in enumerate(types):
+    for t in types:
         inside = (cells["cell_type"] == t).to_numpy()
         observed = atac[:, inside].mean(axis=1)
         # depth offsets are N(0, 0.3) on the logit scale: the mean stays close to p
         assert np.corrcoef(observed, p[f"p_{t}"])[0, 1] > 0.95
     decoys = p[p["class"] == "decoy"]
     for row in decoys.head(5).itertuples():
-        causal = p[(p["class"] == "causal") & (p["gene"] == row.gene)
-                   & (p["cell_type"] == row.cell_type)].index[0]  # fmt: skip
+        causal = p[
+            (p["class"] == "causal") & (p["gene"] == row.gene) & (p["cell_type"] == row.cell_type)
+        ].index[0]
         r = np.corrcoef(atac[row.Index], atac[causal])[0, 1]
         assert r > 0.3  # co-accessible through the shared cell type
     rna = world.rna.toarray()
@@ -87,10 +89,12 @@ def test_variant_truth_breaks_a_site_of_the_right_motif(world):
     assert set(v["peak_class"]) == {"causal", "decoy"}
     assert (v.loc[v["peak_class"] == "decoy", "true_delta"] == 0).all()
     assert (v.loc[v["peak_class"] == "causal", "true_delta"] < 0).all()
-    logits = accessibility_logits(np.array([2, 1]), np.array([0, 0]), np.array([2, 2]),
-                                  np.array([0, 0]), 2)  # fmt: skip
-    expected = world.params.effect * (1 / (1 + np.exp(-logits[1, 0]))
-                                      - 1 / (1 + np.exp(-logits[0, 0])))  # fmt: skip
+    logits = accessibility_logits(
+        np.array([2, 1]), np.array([0, 0]), np.array([2, 2]), np.array([0, 0]), 2
+    )
+    expected = world.params.effect * (
+        1 / (1 + np.exp(-logits[1, 0])) - 1 / (1 + np.exp(-logits[0, 0]))
+    )
     assert v.loc[v["peak_class"] == "causal", "true_delta"].iloc[0] == pytest.approx(expected)
 
 

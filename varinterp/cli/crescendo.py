@@ -35,11 +35,12 @@ app = typer.Typer(
 Matrix = Annotated[
     Path,
     typer.Option(
-        "--matrix", "-m",
+        "--matrix",
+        "-m",
         help="10x filtered_feature_bc_matrix.h5, or its MatrixMarket folder (RNA, or RNA + "
         "ATAC with feature types).",
     ),
-]  # fmt: skip
+]
 AtacMatrix = Annotated[
     Path | None,
     typer.Option("--atac-matrix", help="A second MatrixMarket folder holding the ATAC peaks."),
@@ -111,18 +112,32 @@ def prep(
     from varinterp.models.crescendo.prep import PrepSettings, prepare_multiome
 
     settings = PrepSettings(
-        min_cell_fraction=min_cell_fraction, min_genes=min_genes,
-        standard_contigs_only=not all_contigs, max_cells=max_cells, cell_split=split,
-        train_fraction=train_fraction, n_folds=n_folds, gene_fold=gene_fold, n_pcs=n_pcs,
-        tss_position=tss_position, allow_missing_tss=allow_missing_tss,
-        untyped_cells="drop" if drop_untyped else "error", seed=seed,
-    )  # fmt: skip
+        min_cell_fraction=min_cell_fraction,
+        min_genes=min_genes,
+        standard_contigs_only=not all_contigs,
+        max_cells=max_cells,
+        cell_split=split,
+        train_fraction=train_fraction,
+        n_folds=n_folds,
+        gene_fold=gene_fold,
+        n_pcs=n_pcs,
+        tss_position=tss_position,
+        allow_missing_tss=allow_missing_tss,
+        untyped_cells="drop" if drop_untyped else "error",
+        seed=seed,
+    )
     with progress_bar("preparing", quiet=quiet) as on_progress:
         r = prepare_multiome(
-            matrix=matrix, atac_matrix=atac_matrix, fasta=fasta, tss=tss, out=out,
-            cell_types=cell_types, settings=settings, overwrite=overwrite,
+            matrix=matrix,
+            atac_matrix=atac_matrix,
+            fasta=fasta,
+            tss=tss,
+            out=out,
+            cell_types=cell_types,
+            settings=settings,
+            overwrite=overwrite,
             on_progress=on_progress,
-        )  # fmt: skip
+        )
     if not quiet:
         lost = ", ".join(f"{k} {v}" for k, v in r.dropped.items() if v) or "nothing"
         console.print(
@@ -167,17 +182,30 @@ def train(
 
     set_threads(threads)
     settings = CrescendoSettings(
-        preset=preset, encoder_epochs=encoder_epochs, encoder_patience=encoder_patience,
-        encoder_lr=encoder_lr, encoder_batch=encoder_batch, gene_epochs=gene_epochs,
-        gene_patience=gene_patience, attention_lr=attention_lr, decoder_lr=decoder_lr,
-        gene_batch=gene_batch, target=target, seed=seed,
-    )  # fmt: skip
+        preset=preset,
+        encoder_epochs=encoder_epochs,
+        encoder_patience=encoder_patience,
+        encoder_lr=encoder_lr,
+        encoder_batch=encoder_batch,
+        gene_epochs=gene_epochs,
+        gene_patience=gene_patience,
+        attention_lr=attention_lr,
+        decoder_lr=decoder_lr,
+        gene_batch=gene_batch,
+        target=target,
+        seed=seed,
+    )
     with progress_bar("training", quiet=quiet) as on_progress:
         r = train_crescendo(
-            prep_dir, out=out, settings=settings, device=device, resume=not no_resume,
-            overwrite=overwrite, on_progress=on_progress,
+            prep_dir,
+            out=out,
+            settings=settings,
+            device=device,
+            resume=not no_resume,
+            overwrite=overwrite,
+            on_progress=on_progress,
             on_epoch=None if quiet else _print_epoch,
-        )  # fmt: skip
+        )
     if not quiet:
         m = r.metrics
         console.print(
@@ -229,10 +257,17 @@ def activity(
     chosen = [g for g in genes.split(",") if g] if genes else None
     with progress_bar("attributing genes", quiet=quiet) as on_progress:
         r = cre_activity(
-            model, out=out, genes=chosen, cell_types=cell_types, chunk_cells=chunk_cells,
-            precision=precision, store_dtype=store_dtype, device=device, overwrite=overwrite,
+            model,
+            out=out,
+            genes=chosen,
+            cell_types=cell_types,
+            chunk_cells=chunk_cells,
+            precision=precision,
+            store_dtype=store_dtype,
+            device=device,
+            overwrite=overwrite,
             on_progress=on_progress,
-        )  # fmt: skip
+        )
     if not quiet:
         labels = ", ".join(f"{k} {v:,}" for k, v in r.labels.items())
         spec = ", ".join(f"{k} {v}" for k, v in r.specific.items())
@@ -256,9 +291,8 @@ def h5ad(
     """Write a 10x multiome matrix as an .h5ad (cells x features) for scanpy / muon."""
     from varinterp.io.h5ad import export_h5ad
 
-    path = export_h5ad(matrix=matrix, out=out, atac_matrix=atac_matrix, cell_types=cell_types,
-                       overwrite=overwrite)  # fmt: skip
+    path = export_h5ad(
+        matrix=matrix, out=out, atac_matrix=atac_matrix, cell_types=cell_types, overwrite=overwrite
+    )
     if not quiet:
         console.print(f"wrote {path}")
-
-

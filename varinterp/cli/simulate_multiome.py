@@ -60,12 +60,22 @@ def multiome(
 
     with progress_bar("simulating multiome", quiet=quiet) as on_progress:
         files = simulate_multiome(
-            out=out, seed=seed, n_cells=cells, n_cell_types=cell_types, n_genes=genes,
-            n_chromosomes=chromosomes, gene_spacing=gene_spacing,
-            background_spacing=background_spacing, decoys_per_causal=decoys_per_causal,
-            causal_distance=causal_distance, depth=depth, umis_per_gene=umis_per_gene,
-            effect=effect, overwrite=overwrite, on_progress=on_progress,
-        )  # fmt: skip
+            out=out,
+            seed=seed,
+            n_cells=cells,
+            n_cell_types=cell_types,
+            n_genes=genes,
+            n_chromosomes=chromosomes,
+            gene_spacing=gene_spacing,
+            background_spacing=background_spacing,
+            decoys_per_causal=decoys_per_causal,
+            causal_distance=causal_distance,
+            depth=depth,
+            umis_per_gene=umis_per_gene,
+            effect=effect,
+            overwrite=overwrite,
+            on_progress=on_progress,
+        )
     if not quiet:
         console.print(
             f"wrote {files.n_cells:,} cells, {files.n_genes} genes, {files.n_peaks:,} peaks "

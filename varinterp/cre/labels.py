@@ -22,8 +22,9 @@ __all__ = ["LABELS", "label_pairs", "label_thresholds"]
 LABELS = ("promoter", "active", "cre", "none")
 
 
-def label_thresholds(score: np.ndarray, *, top_active: float = 15.0, top_cre: float = 60.0
-                     ) -> tuple[float, float]:  # fmt: skip
+def label_thresholds(
+    score: np.ndarray, *, top_active: float = 15.0, top_cre: float = 60.0
+) -> tuple[float, float]:
     """``(cre threshold, active threshold)``: the ``100 - top_cre`` and ``100 -
     top_active`` percentiles of the non-zero finite `score` values (NaN when none)."""
     s = np.asarray(score, dtype=np.float64)

@@ -20,8 +20,9 @@ MAX_Q = 1e-4
 MIN_DIFFERENCE = 0.01
 
 
-def type_tests(values: np.ndarray, cell_type: np.ndarray, n_types: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def type_tests(
+    values: np.ndarray, cell_type: np.ndarray, n_types: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For ``values`` ``(C, n)`` (cells x pairs) and each cell's type ``(C,)``: the means
     in each type ``(T, n)``, the means over the other types' cells ``(T, n)`` and the
     Mann-Whitney p-values ``(T, n)`` (1 where a group is empty or every value is tied)."""
@@ -41,8 +42,9 @@ def type_tests(values: np.ndarray, cell_type: np.ndarray, n_types: int
         mean_out[t] = b.mean(axis=0)
         varies = np.ptp(values, axis=0) > 0
         if varies.any():
-            res = stats.mannwhitneyu(a[:, varies], b[:, varies], alternative="two-sided",
-                                     method="asymptotic", axis=0)  # fmt: skip
+            res = stats.mannwhitneyu(
+                a[:, varies], b[:, varies], alternative="two-sided", method="asymptotic", axis=0
+            )
             pvalue[t, varies] = np.nan_to_num(res.pvalue, nan=1.0)
     return mean_in, mean_out, pvalue
 

@@ -69,8 +69,14 @@ class ActivityWriter:
         self.offsets = np.concatenate([[0], np.cumsum(counts)])
         self.pair_peak = np.concatenate([np.asarray(p, np.int64) for p in gene_pairs])
         self.n_cells = len(barcodes)
-        self._meta = dict(peaks=peaks, barcodes=list(barcodes), cell_type=np.asarray(cell_type),
-                          cell_types=list(cell_types), dtype=dtype, attrs=attrs or {})  # fmt: skip
+        self._meta = dict(
+            peaks=peaks,
+            barcodes=list(barcodes),
+            cell_type=np.asarray(cell_type),
+            cell_types=list(cell_types),
+            dtype=dtype,
+            attrs=attrs or {},
+        )
         self._ctx = None
         self._file = None
         self.written = np.zeros(len(self.genes), dtype=bool)
@@ -86,12 +92,20 @@ class ActivityWriter:
         text = h5py.string_dtype("utf-8")
         n_pairs = int(self.offsets[-1])
         chunks = (max(1, min(_PAIR_CHUNK, n_pairs)), max(1, min(_CELL_CHUNK, self.n_cells)))
-        f.create_dataset("values", shape=(n_pairs, self.n_cells), dtype=m["dtype"],
-                         chunks=chunks, compression="gzip", compression_opts=1,
-                         fillvalue=np.nan)  # fmt: skip
+        f.create_dataset(
+            "values",
+            shape=(n_pairs, self.n_cells),
+            dtype=m["dtype"],
+            chunks=chunks,
+            compression="gzip",
+            compression_opts=1,
+            fillvalue=np.nan,
+        )
         g = f.create_group("pairs")
-        g.create_dataset("gene", data=np.repeat(np.arange(len(self.genes)),
-                                                np.diff(self.offsets)).astype(np.int32))  # fmt: skip
+        g.create_dataset(
+            "gene",
+            data=np.repeat(np.arange(len(self.genes)), np.diff(self.offsets)).astype(np.int32),
+        )
         g.create_dataset("peak", data=self.pair_peak.astype(np.int32))
         promoter = np.zeros(n_pairs, dtype=bool)
         promoter[self.offsets[:-1]] = True
@@ -101,8 +115,9 @@ class ActivityWriter:
         g.create_dataset("offsets", data=self.offsets)
         g = f.create_group("peaks")
         pk = m["peaks"]
-        g.create_dataset("chrom", data=pk["chrom"].astype(str).to_numpy().astype(object),
-                         dtype=text)  # fmt: skip
+        g.create_dataset(
+            "chrom", data=pk["chrom"].astype(str).to_numpy().astype(object), dtype=text
+        )
         g.create_dataset("start", data=pk["start"].to_numpy(np.int64))
         g.create_dataset("end", data=pk["end"].to_numpy(np.int64))
         g = f.create_group("cells")
@@ -149,8 +164,13 @@ class ActivityStore:
             raise InputError(f"{self.path} is not a varinterp cRE activity store")
         self.genes = _text(f["genes/name"])
         self.offsets = f["genes/offsets"][()]
-        self.peaks = pd.DataFrame({"chrom": _text(f["peaks/chrom"]), "start": f["peaks/start"][()],
-                                   "end": f["peaks/end"][()]})  # fmt: skip
+        self.peaks = pd.DataFrame(
+            {
+                "chrom": _text(f["peaks/chrom"]),
+                "start": f["peaks/start"][()],
+                "end": f["peaks/end"][()],
+            }
+        )
         self.pair_gene = f["pairs/gene"][()]
         self.pair_peak = f["pairs/peak"][()]
         self.pair_promoter = f["pairs/promoter"][()]

@@ -76,8 +76,12 @@ def write_summaries(
 ) -> dict[str, Path]:
     """Write the module's files into the existing folder `out`; returns their paths."""
     out = Path(out)
-    written = {"pairs": out / "pairs.tsv", "celltypes": out / "celltypes.tsv",
-               "elements": out / "elements.tsv", "tracks": out / "tracks.tsv"}  # fmt: skip
+    written = {
+        "pairs": out / "pairs.tsv",
+        "celltypes": out / "celltypes.tsv",
+        "elements": out / "elements.tsv",
+        "tracks": out / "tracks.tsv",
+    }
     _tsv(pairs, written["pairs"])
     _tsv(celltypes, written["celltypes"])
     elements = cre_elements(pairs, celltypes)
@@ -90,14 +94,24 @@ def write_summaries(
         spec = mine[mine["specific"].astype(bool)]
         top = float(np.nanmax(np.abs(mine["mean_activity"]))) if len(mine) else 0.0
         score = (1000 * np.clip(spec["mean_activity"] / top, 0, 1)).round() if top > 0 else 0
-        bed = pd.DataFrame({"chrom": spec["chrom"], "start": spec["start"], "end": spec["end"],
-                            "name": spec["genes"], "score": np.asarray(score, dtype=np.int64)
-                            if len(spec) else [], "strand": "."})  # fmt: skip
+        bed = pd.DataFrame(
+            {
+                "chrom": spec["chrom"],
+                "start": spec["start"],
+                "end": spec["end"],
+                "name": spec["genes"],
+                "score": np.asarray(score, dtype=np.int64) if len(spec) else [],
+                "strand": ".",
+            }
+        )
         _tsv(bed, out / f"{name}.cre.bed", header=False)
         mine = mine.assign(_o=mine["chrom"].map(order)).sort_values(["_o", "start"])
-        runs = [(c, int(s), np.full(int(e - s), float(v)))
-                for c, s, e, v in zip(mine["chrom"], mine["start"], mine["end"],
-                                      mine["mean_activity"], strict=True)]  # fmt: skip
+        runs = [
+            (c, int(s), np.full(int(e - s), float(v)))
+            for c, s, e, v in zip(
+                mine["chrom"], mine["start"], mine["end"], mine["mean_activity"], strict=True
+            )
+        ]
         bw = out / f"{name}.activity.bw"
         write_bigwig(bw, chrom_sizes=chrom_sizes, tracks=_non_overlapping(runs))
         tracks.append((ct, bw.name))

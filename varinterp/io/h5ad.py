@@ -130,5 +130,6 @@ def export_h5ad(
         "feature_types": pd.Categorical(m.features["feature_type"]),
         "interval": m.features["interval"].to_numpy(),
     }
-    return write_h5ad(out, X=m.counts.T, obs_names=m.barcodes, var_names=m.features["name"],
-                      obs=obs, var=var)  # fmt: skip
+    return write_h5ad(
+        out, X=m.counts.T, obs_names=m.barcodes, var_names=m.features["name"], obs=obs, var=var
+    )

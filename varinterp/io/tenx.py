@@ -132,14 +132,13 @@ def read_10x_h5(path: str | os.PathLike) -> FeatureMatrix:
             msg = f"{path}: /matrix lacks {', '.join(missing)}; the file is not a 10x matrix"
             raise InputError(msg)
         shape = tuple(int(x) for x in g["shape"][()])
-        counts = sp.csc_matrix(
-            (g["data"][()], g["indices"][()], g["indptr"][()]), shape=shape
-        )
+        counts = sp.csc_matrix((g["data"][()], g["indices"][()], g["indptr"][()]), shape=shape)
         barcodes = _text(g["barcodes"][()])
         feats = g["features"]
         table = {}
-        for col, key in zip(_FEATURE_COLUMNS, ("id", "name", "feature_type", "interval"),
-                            strict=True):  # fmt: skip
+        for col, key in zip(
+            _FEATURE_COLUMNS, ("id", "name", "feature_type", "interval"), strict=True
+        ):
             if key in feats:
                 table[col] = _text(feats[key][()])
             elif col in ("id", "feature_type"):
@@ -203,9 +202,11 @@ def read_10x_mtx(folder: str | os.PathLike) -> FeatureMatrix:
         types = t[2].to_numpy().astype(str) if t.shape[1] > 2 else np.full(len(t), GENE_EXPRESSION)
         if t.shape[1] >= 6:
             interval = np.array(
-                [f"{c}:{s}-{e}" if c and s and e else "" for c, s, e in zip(t[3], t[4], t[5],
-                                                                            strict=True)]
-            )  # fmt: skip
+                [
+                    f"{c}:{s}-{e}" if c and s and e else ""
+                    for c, s, e in zip(t[3], t[4], t[5], strict=True)
+                ]
+            )
         else:
             interval = np.full(len(t), "")
     else:

@@ -51,8 +51,9 @@ def read_cre_evidence(path: str | os.PathLike) -> pd.DataFrame:
     t["start"] = parts["start"].astype(np.int64)
     t["end"] = parts["end"].astype(np.int64)
     t["specific"] = t["specific"].astype(str).str.lower().isin(["true", "1"])
-    return t[["gene", "peak", "chrom", "start", "end", "cell_type", "label", "mean_activity",
-              "specific"]]  # fmt: skip
+    return t[
+        ["gene", "peak", "chrom", "start", "end", "cell_type", "label", "mean_activity", "specific"]
+    ]
 
 
 def cre_candidates(candidates: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
@@ -68,16 +69,23 @@ def cre_candidates(candidates: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataF
     rows = []
     for c in candidates.itertuples(index=False):
         pos0 = int(c.pos) - 1
-        hit = ev[(key == chrom_key(c.chrom)) & (ev["start"].to_numpy() <= pos0)
-                 & (ev["end"].to_numpy() > pos0)]  # fmt: skip
+        hit = ev[
+            (key == chrom_key(c.chrom))
+            & (ev["start"].to_numpy() <= pos0)
+            & (ev["end"].to_numpy() > pos0)
+        ]
         for (gene, peak), grp in hit.groupby(["gene", "peak"], sort=False):
             act = dict(zip(grp["cell_type"], grp["mean_activity"], strict=True))
-            rows.append({
-                "variant_id": c.variant_id, "gene": gene, "peak": peak,
-                "label": grp["label"].iloc[0],
-                "specific_in": ",".join(grp.loc[grp["specific"], "cell_type"]) or "-",
-                **{f"activity_{t}": act.get(t, np.nan) for t in types},
-            })  # fmt: skip
+            rows.append(
+                {
+                    "variant_id": c.variant_id,
+                    "gene": gene,
+                    "peak": peak,
+                    "label": grp["label"].iloc[0],
+                    "specific_in": ",".join(grp.loc[grp["specific"], "cell_type"]) or "-",
+                    **{f"activity_{t}": act.get(t, np.nan) for t in types},
+                }
+            )
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -289,8 +289,14 @@ def locus_report(
     html_text = render_page(
         title=title,
         subtitle="varinterp locus report",
-        sections=[summary, locus, table, track_sec, abc_sec,
-                  cre_section(cands, cre_table, top=top)],  # fmt: skip
+        sections=[
+            summary,
+            locus,
+            table,
+            track_sec,
+            abc_sec,
+            cre_section(cands, cre_table, top=top),
+        ],
     )
     with atomic_path(cand_path, suffix=".tsv") as tmp:
         cands.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g")

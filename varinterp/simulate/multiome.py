@@ -105,14 +105,18 @@ class MultiomeParams:
             (1 <= self.n_chromosomes <= 22, "n_chromosomes must be 1-22"),
             (self.gene_spacing >= 20_000, "gene_spacing must be >= 20 kb"),
             (self.background_spacing >= 2_000, "background_spacing must be >= 2 kb"),
-            (len(self.causal_per_gene) == 4 and min(self.causal_per_gene) >= 0
-             and sum(self.causal_per_gene) > 0, "causal_per_gene: four weights (0-3) >= 0"),
+            (
+                len(self.causal_per_gene) == 4
+                and min(self.causal_per_gene) >= 0
+                and sum(self.causal_per_gene) > 0,
+                "causal_per_gene: four weights (0-3) >= 0",
+            ),
             (self.decoys_per_causal >= 0, "decoys_per_causal must be >= 0"),
             (self.causal_distance > 0, "causal_distance must be > 0"),
             (200 <= self.peak_width <= 1344, "peak_width must be 200-1344 bp"),
             (self.depth > 0 and self.umis_per_gene > 0, "depth and umis_per_gene must be > 0"),
             (self.theta > 0, "theta must be > 0"),
-        ]  # fmt: skip
+        ]
         for ok, what in checks:
             if not ok:
                 raise InputError(f"multiome simulation: {what}")
@@ -151,9 +155,12 @@ class MultiomeWorld:
 
 
 def accessibility_logits(
-    pioneer: np.ndarray, pioneer_type: np.ndarray, activator: np.ndarray, ubiquitous: np.ndarray,
+    pioneer: np.ndarray,
+    pioneer_type: np.ndarray,
+    activator: np.ndarray,
+    ubiquitous: np.ndarray,
     n_types: int,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Accessibility logits ``(n_peaks, n_types) float64`` from motif copy counts (module
     docstring); `pioneer_type` is each peak's pioneer type index (-1: none)."""
     logits = np.full((pioneer.size, n_types), _BASE_LOGIT)
@@ -168,8 +175,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _gene_positions(p: MultiomeParams, rng: np.random.Generator) -> tuple[list, dict[str, int]]:
-    per_chrom = [p.n_genes // p.n_chromosomes + (i < p.n_genes % p.n_chromosomes)
-                 for i in range(p.n_chromosomes)]  # fmt: skip
+    per_chrom = [
+        p.n_genes // p.n_chromosomes + (i < p.n_genes % p.n_chromosomes)
+        for i in range(p.n_chromosomes)
+    ]
     genes, lengths = [], {}
     for c, n in enumerate(per_chrom):
         chrom = f"chr{c + 1}"
@@ -233,8 +242,9 @@ def _peak_rows(p: MultiomeParams, rng: np.random.Generator, genes: list, lengths
                 continue
             u = rng.random()
             if u < 0.7:
-                rows.append((chrom, centre, "background", int(rng.integers(p.n_cell_types)),
-                             -1, 2, 0, 0))  # fmt: skip
+                rows.append(
+                    (chrom, centre, "background", int(rng.integers(p.n_cell_types)), -1, 2, 0, 0)
+                )
             elif u < 0.9:
                 rows.append((chrom, centre, "background", -1, -1, 0, 0, 1))
             else:
@@ -244,8 +254,9 @@ def _peak_rows(p: MultiomeParams, rng: np.random.Generator, genes: list, lengths
     return rows
 
 
-def _plant(reference: Reference, rows: list, p: MultiomeParams, rng: np.random.Generator,
-           n_types: int) -> list:  # fmt: skip
+def _plant(
+    reference: Reference, rows: list, p: MultiomeParams, rng: np.random.Generator, n_types: int
+) -> list:
     """Write the motif sites of every peak into the reference; returns the sites as
     ``(chrom, start, motif, strand)``."""
     sites = []
@@ -280,7 +291,9 @@ def _break_site(reference: Reference, site: tuple, rng: np.random.Generator) -> 
     return pos, int(rng.choice(choices))
 
 
-def simulate_multiome_world(params: MultiomeParams | None = None, *, seed: int = 0) -> MultiomeWorld:
+def simulate_multiome_world(
+    params: MultiomeParams | None = None, *, seed: int = 0
+) -> MultiomeWorld:
     """Draw a multiome world (module docstring)."""
     p = params or MultiomeParams()
     rng = np.random.default_rng(seed)
@@ -299,21 +312,37 @@ def simulate_multiome_world(params: MultiomeParams | None = None, *, seed: int =
     sites = _plant(reference, rows, p, rng, len(types))
 
     half = p.peak_width // 2
-    peaks = pd.DataFrame(rows, columns=["chrom", "centre", "class", "type_index", "gene_index",
-                                        "pioneer_sites", "activator_sites", "ubiquitous_sites"])  # fmt: skip
+    peaks = pd.DataFrame(
+        rows,
+        columns=[
+            "chrom",
+            "centre",
+            "class",
+            "type_index",
+            "gene_index",
+            "pioneer_sites",
+            "activator_sites",
+            "ubiquitous_sites",
+        ],
+    )
     peaks["start"] = peaks["centre"] - half
     peaks["end"] = peaks["start"] + p.peak_width
-    peaks["peak_id"] = [f"{c}:{s}-{e}" for c, s, e in zip(peaks["chrom"], peaks["start"],
-                                                           peaks["end"], strict=True)]  # fmt: skip
+    peaks["peak_id"] = [
+        f"{c}:{s}-{e}" for c, s, e in zip(peaks["chrom"], peaks["start"], peaks["end"], strict=True)
+    ]
     logits = accessibility_logits(
-        peaks["pioneer_sites"].to_numpy(), peaks["type_index"].to_numpy(),
-        peaks["activator_sites"].to_numpy(), peaks["ubiquitous_sites"].to_numpy(), len(types),
-    )  # fmt: skip
+        peaks["pioneer_sites"].to_numpy(),
+        peaks["type_index"].to_numpy(),
+        peaks["activator_sites"].to_numpy(),
+        peaks["ubiquitous_sites"].to_numpy(),
+        len(types),
+    )
     prob = _sigmoid(logits)
     gene_names = [f"GENE{g + 1:04d}" for g in range(len(genes))]
-    peaks["cell_type"] = [types[k] if k >= 0 else ("all" if u else "none")
-                          for k, u in zip(peaks["type_index"], peaks["ubiquitous_sites"],
-                                          strict=True)]  # fmt: skip
+    peaks["cell_type"] = [
+        types[k] if k >= 0 else ("all" if u else "none")
+        for k, u in zip(peaks["type_index"], peaks["ubiquitous_sites"], strict=True)
+    ]
     peaks["gene"] = [gene_names[g] if g >= 0 else "." for g in peaks["gene_index"]]
     for k, t in enumerate(types):
         peaks[f"p_{t}"] = prob[:, k]
@@ -355,15 +384,35 @@ def simulate_multiome_world(params: MultiomeParams | None = None, *, seed: int =
 
     pairs = _pairs(peaks, gene_table, p)
     variants = _variants(reference, peaks, sites, prob, logits, gene_names, types, p, rng)
-    peaks = peaks[["peak_id", "chrom", "start", "end", "class", "cell_type", "gene",
-                   "pioneer_sites", "activator_sites", "ubiquitous_sites",
-                   *[f"p_{t}" for t in types]]]  # fmt: skip
+    peaks = peaks[
+        [
+            "peak_id",
+            "chrom",
+            "start",
+            "end",
+            "class",
+            "cell_type",
+            "gene",
+            "pioneer_sites",
+            "activator_sites",
+            "ubiquitous_sites",
+            *[f"p_{t}" for t in types],
+        ]
+    ]
     cells = pd.DataFrame({"barcode": barcodes, "cell_type": [types[k] for k in cell_type]})
     return MultiomeWorld(
-        params=p, seed=seed, reference=reference, peaks=peaks.reset_index(drop=True),
-        genes=gene_table, pairs=pairs, cells=cells, variants=variants,
-        atac=sp.csc_matrix(atac), rna=sp.csc_matrix(rna), sites=sites,
-    )  # fmt: skip
+        params=p,
+        seed=seed,
+        reference=reference,
+        peaks=peaks.reset_index(drop=True),
+        genes=gene_table,
+        pairs=pairs,
+        cells=cells,
+        variants=variants,
+        atac=sp.csc_matrix(atac),
+        rna=sp.csc_matrix(rna),
+        sites=sites,
+    )
 
 
 def _pairs(peaks: pd.DataFrame, genes: pd.DataFrame, p: MultiomeParams) -> pd.DataFrame:
@@ -376,10 +425,19 @@ def _pairs(peaks: pd.DataFrame, genes: pd.DataFrame, p: MultiomeParams) -> pd.Da
         for i in near:
             cls, owner = peaks["class"].iat[i], peaks["gene_index"].iat[i]
             role = cls if (owner == g and cls in ("promoter", "causal", "decoy")) else "other"
-            rows.append((gene["gene"], peaks["peak_id"].iat[i], float(d[i]), role,
-                         peaks["cell_type"].iat[i] if role in ("causal", "decoy") else ".",
-                         p.effect if role == "causal" else 0.0))  # fmt: skip
-    return pd.DataFrame(rows, columns=["gene", "peak_id", "distance", "role", "cell_type", "effect"])
+            rows.append(
+                (
+                    gene["gene"],
+                    peaks["peak_id"].iat[i],
+                    float(d[i]),
+                    role,
+                    peaks["cell_type"].iat[i] if role in ("causal", "decoy") else ".",
+                    p.effect if role == "causal" else 0.0,
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["gene", "peak_id", "distance", "role", "cell_type", "effect"]
+    )
 
 
 def _variants(reference, peaks, sites, prob, logits, gene_names, types, p, rng) -> pd.DataFrame:
@@ -391,8 +449,11 @@ def _variants(reference, peaks, sites, prob, logits, gene_names, types, p, rng) 
     for i, row in peaks.iterrows():
         if row["class"] not in ("causal", "decoy"):
             continue
-        own = np.flatnonzero((site_chrom == row["chrom"]) & (site_start >= row["centre"] - half)
-                             & (site_start < row["centre"] + half))  # fmt: skip
+        own = np.flatnonzero(
+            (site_chrom == row["chrom"])
+            & (site_start >= row["centre"] - half)
+            & (site_start < row["centre"] + half)
+        )
         if own.size == 0:
             continue
         site = pioneer_sites[int(own[rng.integers(own.size)])]
@@ -403,12 +464,37 @@ def _variants(reference, peaks, sites, prob, logits, gene_names, types, p, rng) 
             new = _sigmoid(np.array(logits[i, k] - _W_PIONEER))
             delta = p.effect * (float(new) - float(prob[i, k]))
         ref = int(reference.sequences[row["chrom"]][pos])
-        rows.append((f"sim{len(rows) + 1:05d}", row["chrom"], pos + 1, "ACGT"[ref], "ACGT"[alt],
-                     row["peak_id"], row["class"], gene_names[int(row["gene_index"])],
-                     types[k], delta))  # fmt: skip
-    cols = ["id", "chrom", "pos", "ref", "alt", "peak_id", "peak_class", "gene", "cell_type",
-            "true_delta"]  # fmt: skip
+        rows.append(
+            (
+                f"sim{len(rows) + 1:05d}",
+                row["chrom"],
+                pos + 1,
+                "ACGT"[ref],
+                "ACGT"[alt],
+                row["peak_id"],
+                row["class"],
+                gene_names[int(row["gene_index"])],
+                types[k],
+                delta,
+            )
+        )
+    cols = [
+        "id",
+        "chrom",
+        "pos",
+        "ref",
+        "alt",
+        "peak_id",
+        "peak_class",
+        "gene",
+        "cell_type",
+        "true_delta",
+    ]
     table = pd.DataFrame(rows, columns=cols)
     order = {c: j for j, c in enumerate(reference.names)}
-    return (table.assign(_o=table["chrom"].map(order)).sort_values(["_o", "pos"])
-            .drop(columns="_o").reset_index(drop=True))  # fmt: skip
+    return (
+        table.assign(_o=table["chrom"].map(order))
+        .sort_values(["_o", "pos"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )

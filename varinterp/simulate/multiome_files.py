@@ -25,7 +25,6 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
@@ -66,10 +65,12 @@ def _feature_matrix(world: MultiomeWorld) -> FeatureMatrix:
             "id": [*g["gene_id"], *pk["peak_id"]],
             "name": [*g["gene"], *pk["peak_id"]],
             "feature_type": [GENE_EXPRESSION] * len(g) + [PEAKS] * len(pk),
-            "interval": [*(f"{c}:{t}-{t + 1}" for c, t in zip(g["chrom"], g["tss"], strict=True)),
-                         *pk["peak_id"]],
+            "interval": [
+                *(f"{c}:{t}-{t + 1}" for c, t in zip(g["chrom"], g["tss"], strict=True)),
+                *pk["peak_id"],
+            ],
         }
-    )  # fmt: skip
+    )
     counts = sp.vstack([world.rna, world.atac]).tocsc()
     return FeatureMatrix(counts, world.cells["barcode"].to_numpy().astype(str), features)
 
@@ -118,8 +119,16 @@ def write_multiome(
         _write_fasta(world, tmp / "genome.fa")
         report(on_progress, 2, 4)
         g = world.genes
-        tss = pd.DataFrame({"chrom": g["chrom"], "start": g["tss"], "end": g["tss"] + 1,
-                            "name": g["gene"], "score": 0, "strand": g["strand"]})  # fmt: skip
+        tss = pd.DataFrame(
+            {
+                "chrom": g["chrom"],
+                "start": g["tss"],
+                "end": g["tss"] + 1,
+                "name": g["gene"],
+                "score": 0,
+                "strand": g["strand"],
+            }
+        )
         _tsv(tss, tmp / "tss.bed", header=False)
         _tsv(world.cells, tmp / "cell_types.tsv")
         _write_vcf(world, tmp / "variants.vcf.gz")
@@ -158,12 +167,20 @@ def write_multiome(
         (tmp / "simulation.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         report(on_progress, 4, 4)
     return MultiomeFiles(
-        out_dir=out, h5=out / "multiome.h5", fasta=out / "genome.fa", tss_bed=out / "tss.bed",
-        cell_types=out / "cell_types.tsv", vcf=out / "variants.vcf.gz", truth_dir=out / "truth",
-        n_cells=int(world.cells.shape[0]), n_genes=int(world.genes.shape[0]),
-        n_peaks=int(world.peaks.shape[0]), n_causal=int(cls.get("causal", 0)),
-        n_decoys=int(cls.get("decoy", 0)), n_variants=int(world.variants.shape[0]),
-    )  # fmt: skip
+        out_dir=out,
+        h5=out / "multiome.h5",
+        fasta=out / "genome.fa",
+        tss_bed=out / "tss.bed",
+        cell_types=out / "cell_types.tsv",
+        vcf=out / "variants.vcf.gz",
+        truth_dir=out / "truth",
+        n_cells=int(world.cells.shape[0]),
+        n_genes=int(world.genes.shape[0]),
+        n_peaks=int(world.peaks.shape[0]),
+        n_causal=int(cls.get("causal", 0)),
+        n_decoys=int(cls.get("decoy", 0)),
+        n_variants=int(world.variants.shape[0]),
+    )
 
 
 def simulate_multiome(

@@ -62,8 +62,10 @@ class OptimizerSettings:
 
     def __post_init__(self) -> None:
         checks = [
-            (all(len(g) == 2 and float(g[1]) > 0 for g in self.group_lr),
-             "group_lr must hold (name prefix, lr > 0) pairs"),
+            (
+                all(len(g) == 2 and float(g[1]) > 0 for g in self.group_lr),
+                "group_lr must hold (name prefix, lr > 0) pairs",
+            ),
             (self.name in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.lr > 0, "lr must be > 0"),
             (all(0 <= b < 1 for b in self.betas), "betas must be in [0, 1)"),

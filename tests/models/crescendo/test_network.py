@@ -4,6 +4,8 @@ hand-set toy whose attributions are known."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -23,7 +25,7 @@ def _published_counts(n_cells: int) -> tuple[int, int]:
     """Parameters of the published encoder (tower + embedding, BN affine included) and
     gene model, counted from the layer list of the public code by hand."""
     tower = [4, 288, 288, 323, 363, 407, 456, 512]
-    convs = 4 * 288 * 17 + sum(a * b * 5 for a, b in zip(tower[1:-1], tower[2:], strict=True))
+    convs = 4 * 288 * 17 + sum(a * b * 5 for a, b in itertools.pairwise(tower[1:]))
     convs += 512 * 256  # the 1x1 convolution, no bias
     bn = 2 * (sum(tower[1:]) + 256 + 32)
     embed = 256 * 7 * 32  # no bias
@@ -57,8 +59,19 @@ def test_masked_score_norm_equals_a_per_row_loop():
 
 
 def _tiny_config(**kw) -> CrescendoConfig:
-    base = dict(n_cells=7, n_genes=2, n_peaks=5, max_tokens=4, n_pcs=3, tower=(4,) * 7,
-                bottleneck=4, n_scores=3, hidden=(5, 4), decoder_width=6, n_cell_types=2)  # fmt: skip
+    base = dict(
+        n_cells=7,
+        n_genes=2,
+        n_peaks=5,
+        max_tokens=4,
+        n_pcs=3,
+        tower=(4,) * 7,
+        bottleneck=4,
+        n_scores=3,
+        hidden=(5, 4),
+        decoder_width=6,
+        n_cell_types=2,
+    )
     base.update(kw)
     return CrescendoConfig(**base)
 
@@ -146,8 +159,17 @@ def test_deeplift_of_a_linear_toy_is_weight_times_difference():
     f = GeneFunction(m, 0)
     res = deeplift_gene(m, 0)
     lin = f.mix.weight.detach().double()  # (H, L)
-    w = (f.out.weight.double() @ f.fc3.weight.double() @ f.fc2.weight.double()
-         @ f.fc1.weight.double() @ lin).detach().numpy()[0]  # fmt: skip
+    w = (
+        (
+            f.out.weight.double()
+            @ f.fc3.weight.double()
+            @ f.fc2.weight.double()
+            @ f.fc1.weight.double()
+            @ lin
+        )
+        .detach()
+        .numpy()[0]
+    )
     acc = res.accessibility.astype(np.float64)
     expect = (acc - acc[res.baseline_cell]) * w
     assert np.allclose(res.activity, expect, atol=1e-6)

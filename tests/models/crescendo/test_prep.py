@@ -23,9 +23,15 @@ def world(tmp_path_factory):
 def _prep(world, out, **kw):
     cell_types = kw.pop("cell_types", world.cell_types)
     fields = {"min_genes": 1, "n_pcs": 5, **kw.pop("settings", {})}
-    return prepare_multiome(matrix=kw.pop("matrix", world.h5), fasta=kw.pop("fasta", world.fasta),
-                            tss=kw.pop("tss", world.tss_bed), out=out, cell_types=cell_types,
-                            settings=PrepSettings(**fields), **kw)  # fmt: skip
+    return prepare_multiome(
+        matrix=kw.pop("matrix", world.h5),
+        fasta=kw.pop("fasta", world.fasta),
+        tss=kw.pop("tss", world.tss_bed),
+        out=out,
+        cell_types=cell_types,
+        settings=PrepSettings(**fields),
+        **kw,
+    )
 
 
 def test_filters_and_normalisation_equal_numpy(world, tmp_path):
@@ -57,8 +63,10 @@ def test_filters_and_normalisation_equal_numpy(world, tmp_path):
     # peaks: binarised counts of the kept cells, sorted by position
     peaks = counts[n_genes:]
     ids = m.features["id"].to_numpy()[n_genes:]
-    order = [int(np.flatnonzero(ids == f"{c}:{s}-{e}")[0]) for c, s, e in
-             d.peaks[["chrom", "start", "end"]].itertuples(index=False)]  # fmt: skip
+    order = [
+        int(np.flatnonzero(ids == f"{c}:{s}-{e}")[0])
+        for c, s, e in d.peaks[["chrom", "start", "end"]].itertuples(index=False)
+    ]
     assert np.array_equal(d.atac.toarray(), peaks[order][:, keep_cell] > 0)
     assert (np.diff(d.peaks["start"]) > 0).all()
     # PCA: coordinates = z-scores x loadings, loadings orthonormal
@@ -115,8 +123,12 @@ def test_bad_inputs_are_one_line_input_errors(world, tmp_path):
     types.to_csv(tmp_path / "types.tsv", sep="\t", index=False)
     with pytest.raises(InputError, match="absent from the cell-type table"):
         _prep(world, tmp_path / "x3", cell_types=tmp_path / "types.tsv")
-    r = _prep(world, tmp_path / "x3b", cell_types=tmp_path / "types.tsv",
-              settings={"untyped_cells": "drop"})  # fmt: skip
+    r = _prep(
+        world,
+        tmp_path / "x3b",
+        cell_types=tmp_path / "types.tsv",
+        settings={"untyped_cells": "drop"},
+    )
     assert r.dropped["cells_untyped"] == 10
     # a TSS table missing genes
     tss = pd.read_csv(world.tss_bed, sep="\t", header=None)

@@ -25,8 +25,9 @@ def _naive(peaks: pd.DataFrame, tss: pd.DataFrame) -> dict[str, tuple[list[int],
             continue
         gap = np.abs(mid[close] - t)
         promoter = int(close[gap == gap.min()].min())
-        distal = [i for i in sorted(near.tolist(), key=lambda i: (start[i], end[i], i))
-                  if i != promoter]  # fmt: skip
+        distal = [
+            i for i in sorted(near.tolist(), key=lambda i: (start[i], end[i], i)) if i != promoter
+        ]
         if not distal:
             continue
         ids = [promoter, *distal]
@@ -51,15 +52,24 @@ def _compare(peaks, tss):
 def test_tokens_equal_a_naive_loop_on_random_peaks():
     rng = np.random.default_rng(0)
     starts = np.sort(rng.integers(0, 2_000_000, 400))
-    peaks = pd.DataFrame({"chrom": rng.choice(["chr1", "chr2"], 400), "start": starts,
-                          "end": starts + rng.integers(100, 1500, 400)})  # fmt: skip
+    peaks = pd.DataFrame(
+        {
+            "chrom": rng.choice(["chr1", "chr2"], 400),
+            "start": starts,
+            "end": starts + rng.integers(100, 1500, 400),
+        }
+    )
     near = peaks.sample(30, random_state=1)
-    tss = pd.DataFrame({
-        "gene": [f"g{i}" for i in range(50)],
-        "chrom": [*near["chrom"], *rng.choice(["chr1", "chr2", "chr3"], 20)],
-        "tss": [*((near["start"] + near["end"]) // 2 + rng.integers(-600, 600, 30)),
-                *rng.integers(0, 2_000_000, 20)],
-    })  # fmt: skip
+    tss = pd.DataFrame(
+        {
+            "gene": [f"g{i}" for i in range(50)],
+            "chrom": [*near["chrom"], *rng.choice(["chr1", "chr2", "chr3"], 20)],
+            "tss": [
+                *((near["start"] + near["end"]) // 2 + rng.integers(-600, 600, 30)),
+                *rng.integers(0, 2_000_000, 20),
+            ],
+        }
+    )
     tokens = _compare(peaks, tss)
     assert len(tokens.genes) > 10
 
@@ -81,8 +91,9 @@ def test_tokens_on_the_real_abc_k562_chr22_elements(shared_fixtures):
 
 @pytest.mark.parametrize("shift", [-499, 499])
 def test_promoter_window_is_strict_and_nearest_wins(shift):
-    peaks = pd.DataFrame({"chrom": ["c"] * 3, "start": [1000, 1300, 5000],
-                          "end": [1100, 1400, 5100]})  # fmt: skip
+    peaks = pd.DataFrame(
+        {"chrom": ["c"] * 3, "start": [1000, 1300, 5000], "end": [1100, 1400, 5100]}
+    )
     tss = pd.DataFrame({"gene": ["a"], "chrom": ["c"], "tss": [1050 + shift]})
     t = gene_tokens(peaks, tss)
     expected = 0 if shift < 0 else 1

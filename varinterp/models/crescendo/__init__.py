@@ -47,6 +47,5 @@ ARCHITECTURE = Architecture(
         "activity": "varinterp.models.crescendo.activity:cre_activity",
     },
     family="crescendo",
-    description="cREscENDO: per-cell cis-regulatory element activity from 10x multiome "
-    "RNA + ATAC",
+    description="cREscENDO: per-cell cis-regulatory element activity from 10x multiome RNA + ATAC",
 )

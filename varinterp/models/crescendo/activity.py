@@ -60,8 +60,9 @@ class ActivityResult:
 def model_peaks(model, chroms: Sequence[str]) -> pd.DataFrame:
     """The model's peaks as ``chrom start end`` (from its ``peak_coords`` buffer)."""
     c = model.peak_coords.cpu().numpy()
-    return pd.DataFrame({"chrom": np.asarray(chroms, dtype=object)[c[:, 0]],
-                         "start": c[:, 1], "end": c[:, 2]})  # fmt: skip
+    return pd.DataFrame(
+        {"chrom": np.asarray(chroms, dtype=object)[c[:, 0]], "start": c[:, 1], "end": c[:, 2]}
+    )
 
 
 def _cell_types(path, barcodes: np.ndarray, model_types: list[str], model_index: np.ndarray):
@@ -123,8 +124,9 @@ def cre_activity(
     chroms = list(meta.get("chroms") or [f"contig{i}" for i in range(cfg.n_chroms)])
     barcodes = np.asarray(meta.get("barcodes") or [f"cell{i}" for i in range(cfg.n_cells)])
     model_types = list(ens.tasks)
-    type_names, type_index = _cell_types(cell_types, barcodes, model_types,
-                                         first.cell_type.cpu().numpy())  # fmt: skip
+    type_names, type_index = _cell_types(
+        cell_types, barcodes, model_types, first.cell_type.cpu().numpy()
+    )
     if genes is None:
         chosen = list(range(cfg.n_genes))
     else:
@@ -146,15 +148,22 @@ def cre_activity(
     out = Path(out)
     with atomic_dir(out, overwrite=overwrite) as tmp:
         writer = ActivityWriter(
-            tmp / "activity.h5", genes=[gene_names[g] for g in chosen], gene_pairs=pairs_of,
-            peaks=peaks, barcodes=barcodes.tolist(), cell_type=type_index, cell_types=type_names,
-            dtype=store_dtype, attrs={"model": str(model), "precision": precision},
-        )  # fmt: skip
+            tmp / "activity.h5",
+            genes=[gene_names[g] for g in chosen],
+            gene_pairs=pairs_of,
+            peaks=peaks,
+            barcodes=barcodes.tolist(),
+            cell_type=type_index,
+            cell_types=type_names,
+            dtype=store_dtype,
+            attrs={"model": str(model), "precision": precision},
+        )
         with writer, torch.no_grad():
             for i, g in enumerate(chosen):
                 with torch.enable_grad():
-                    results = [deeplift_gene(m, g, chunk_cells=chunk_cells, dtype=dtype)
-                               for m in members]  # fmt: skip
+                    results = [
+                        deeplift_gene(m, g, chunk_cells=chunk_cells, dtype=dtype) for m in members
+                    ]
                 act = np.mean([r.activity for r in results], axis=0)
                 worst = max(worst, *(r.max_delta for r in results))
                 writer.write_gene(i, act)
@@ -179,43 +188,73 @@ def cre_activity(
         specific = (qvalue < max_q) & (mean_in - mean_rest > min_difference)
         pair_gene = np.repeat([gene_names[g] for g in chosen], [p.size for p in pairs_of])
         pair_peak = np.concatenate(pairs_of)
-        dist = np.concatenate([first.token_distance[g, : p.size].cpu().numpy()
-                               for g, p in zip(chosen, pairs_of, strict=True)])  # fmt: skip
-        peak_name = (peaks["chrom"] + ":" + peaks["start"].astype(str) + "-"
-                     + peaks["end"].astype(str)).to_numpy()  # fmt: skip
-        pairs = pd.DataFrame({
-            "gene": pair_gene, "peak": peak_name[pair_peak],
-            "chrom": peaks["chrom"].to_numpy()[pair_peak],
-            "start": peaks["start"].to_numpy()[pair_peak],
-            "end": peaks["end"].to_numpy()[pair_peak],
-            "role": np.where(promoter, "promoter", "distal"),
-            "distance": np.round(dist.astype(np.float64) * cfg.distance_scale, 1),
-            "max_activity": score, "mean_activity": np.concatenate(stats["mean"]),
-            "corr_accessibility": corr, "label": labels,
-        })  # fmt: skip
+        dist = np.concatenate(
+            [
+                first.token_distance[g, : p.size].cpu().numpy()
+                for g, p in zip(chosen, pairs_of, strict=True)
+            ]
+        )
+        peak_name = (
+            peaks["chrom"] + ":" + peaks["start"].astype(str) + "-" + peaks["end"].astype(str)
+        ).to_numpy()
+        pairs = pd.DataFrame(
+            {
+                "gene": pair_gene,
+                "peak": peak_name[pair_peak],
+                "chrom": peaks["chrom"].to_numpy()[pair_peak],
+                "start": peaks["start"].to_numpy()[pair_peak],
+                "end": peaks["end"].to_numpy()[pair_peak],
+                "role": np.where(promoter, "promoter", "distal"),
+                "distance": np.round(dist.astype(np.float64) * cfg.distance_scale, 1),
+                "max_activity": score,
+                "mean_activity": np.concatenate(stats["mean"]),
+                "corr_accessibility": corr,
+                "label": labels,
+            }
+        )
         n = len(pairs)
-        celltypes = pd.DataFrame({
-            "gene": np.tile(pairs["gene"].to_numpy(), n_types),
-            "peak": np.tile(pairs["peak"].to_numpy(), n_types),
-            "cell_type": np.repeat(type_names, n),
-            "label": np.tile(labels, n_types),
-            "mean_activity": mean_in.reshape(-1), "mean_activity_rest": mean_rest.reshape(-1),
-            "pvalue": pvalue.reshape(-1), "qvalue": qvalue.reshape(-1),
-            "specific": specific.reshape(-1),
-        })  # fmt: skip
-        write_summaries(tmp, pairs=pairs, celltypes=celltypes, cell_types=type_names,
-                        chrom_sizes={c: int(sizes[c]) for c in chroms})  # fmt: skip
+        celltypes = pd.DataFrame(
+            {
+                "gene": np.tile(pairs["gene"].to_numpy(), n_types),
+                "peak": np.tile(pairs["peak"].to_numpy(), n_types),
+                "cell_type": np.repeat(type_names, n),
+                "label": np.tile(labels, n_types),
+                "mean_activity": mean_in.reshape(-1),
+                "mean_activity_rest": mean_rest.reshape(-1),
+                "pvalue": pvalue.reshape(-1),
+                "qvalue": qvalue.reshape(-1),
+                "specific": specific.reshape(-1),
+            }
+        )
+        write_summaries(
+            tmp,
+            pairs=pairs,
+            celltypes=celltypes,
+            cell_types=type_names,
+            chrom_sizes={c: int(sizes[c]) for c in chroms},
+        )
         result = ActivityResult(
-            out=out, n_genes=len(chosen), n_pairs=n, n_cells=int(barcodes.size),
-            cell_types=type_names, max_delta=worst,
+            out=out,
+            n_genes=len(chosen),
+            n_pairs=n,
+            n_cells=int(barcodes.size),
+            cell_types=type_names,
+            max_delta=worst,
             thresholds=label_thresholds(score, top_active=top_active, top_cre=top_cre),
             labels={k: int(v) for k, v in pd.Series(labels).value_counts().items()},
-            specific={t: int(specific[k][labels != "promoter"].sum())
-                      for k, t in enumerate(type_names)},
-        )  # fmt: skip
+            specific={
+                t: int(specific[k][labels != "promoter"].sum()) for k, t in enumerate(type_names)
+            },
+        )
         doc = {k: v for k, v in asdict(result).items() if k != "out"}
-        doc.update(model=str(model), chunk_cells=chunk_cells, precision=precision,
-                   top_active=top_active, top_cre=top_cre, max_q=max_q,
-                   min_difference=min_difference)  # fmt: skip
+        doc.update(
+            model=str(model),
+            chunk_cells=chunk_cells,
+            precision=precision,
+            top_active=top_active,
+            top_cre=top_cre,
+            max_q=max_q,
+            min_difference=min_difference,
+        )
         (tmp / "activity.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return result

@@ -98,9 +98,10 @@ def deeplift_gene(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # captum's notes on hooks and on reused modules
         for lo in range(0, n, chunk_cells):
-            x = acc[lo : lo + chunk_cells].clone().requires_grad_(True)
-            attr, delta = dl.attribute(x, baselines=base.expand_as(x),
-                                       return_convergence_delta=True)  # fmt: skip
+            x = acc[lo : lo + chunk_cells].clone().requires_grad_()
+            attr, delta = dl.attribute(
+                x, baselines=base.expand_as(x), return_convergence_delta=True
+            )
             parts.append(attr.detach())
             worst = max(worst, float(delta.abs().max()))
     return GeneAttribution(

@@ -149,17 +149,27 @@ class PreparedData:
             c, g, p = f["cells"], f["genes"], f["peaks"]
             n_peaks = p["start"].shape[0]
             atac = sp.csr_matrix(
-                (np.ones(f["atac/indices"].shape[0], dtype=bool), f["atac/indices"][()],
-                 f["atac/indptr"][()]), shape=(n_peaks, c["barcode"].shape[0]),
-            )  # fmt: skip
+                (
+                    np.ones(f["atac/indices"].shape[0], dtype=bool),
+                    f["atac/indices"][()],
+                    f["atac/indptr"][()],
+                ),
+                shape=(n_peaks, c["barcode"].shape[0]),
+            )
             return cls(
                 path=file.parent,
                 barcodes=txt(c["barcode"]),
                 cell_type=c["type_index"][()].astype(np.int64),
                 cell_types=list(json.loads(c.attrs["cell_types"])),
                 train_cells=c["train"][()].astype(bool),
-                genes=pd.DataFrame({"gene": txt(g["gene"]), "chrom": txt(g["chrom"]),
-                                    "tss": g["tss"][()], "strand": txt(g["strand"])}),
+                genes=pd.DataFrame(
+                    {
+                        "gene": txt(g["gene"]),
+                        "chrom": txt(g["chrom"]),
+                        "tss": g["tss"][()],
+                        "strand": txt(g["strand"]),
+                    }
+                ),
                 train_genes=g["train"][()].astype(bool),
                 log1p_mean=g["log1p_mean"][()],
                 log1p_sd=g["log1p_sd"][()],
@@ -167,8 +177,9 @@ class PreparedData:
                 token_peaks=g["token_peaks"][()].astype(np.int64),
                 token_distance=g["token_distance"][()].astype(np.float32),
                 rna_z=f["rna/z"][()],
-                peaks=pd.DataFrame({"chrom": txt(p["chrom"]), "start": p["start"][()],
-                                    "end": p["end"][()]}),
+                peaks=pd.DataFrame(
+                    {"chrom": txt(p["chrom"]), "start": p["start"][()], "end": p["end"][()]}
+                ),
                 train_peaks=p["train"][()].astype(bool),
                 seq=p["seq"][()],
                 atac=atac,
@@ -176,4 +187,4 @@ class PreparedData:
                 pca_coords=f["pca/coords"][()],
                 settings=json.loads(f.attrs.get("settings", "{}")),
                 chrom_sizes=json.loads(p.attrs.get("chrom_sizes", "{}")),
-            )  # fmt: skip
+            )

@@ -21,8 +21,9 @@ from varinterp.models.crescendo.network import Crescendo
 __all__ = ["encoder_metrics", "expression_metrics", "predict_expression"]
 
 
-def encoder_metrics(model: Crescendo, data: PreparedData, *, batch_size: int = 128,
-                    max_entries: int = 2_000_000) -> dict[str, float]:  # fmt: skip
+def encoder_metrics(
+    model: Crescendo, data: PreparedData, *, batch_size: int = 128, max_entries: int = 2_000_000
+) -> dict[str, float]:
     """``{"val_bce", "val_auroc", "n_peaks"}`` over the held-out peaks (NaN without)."""
     from sklearn.metrics import roc_auc_score
 

@@ -41,6 +41,7 @@ cached embeddings, each cell's type and each gene's log1p mean and standard devi
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,8 +53,8 @@ from varinterp.errors import InputError
 
 __all__ = [
     "PRESETS",
-    "CrescendoConfig",
     "Crescendo",
+    "CrescendoConfig",
     "GeneModel",
     "PeakEncoder",
     "describe_sizes",
@@ -122,12 +123,14 @@ class CrescendoConfig:
             (min(self.n_cells, self.n_genes, self.n_peaks) >= 1, "n_cells, n_genes, n_peaks >= 1"),
             (self.max_tokens >= 2, "max_tokens must be >= 2 (a promoter and a distal peak)"),
             (len(self.tower) >= 2, "tower needs at least two convolution widths"),
-            (tower_output_length(self.input_length, len(self.tower) - 1) >= 1,
-             "input_length is too short for the tower"),
+            (
+                tower_output_length(self.input_length, len(self.tower) - 1) >= 1,
+                "input_length is too short for the tower",
+            ),
             (self.window_length >= self.input_length, "window_length must be >= input_length"),
             (self.n_pcs >= 1 and self.n_scores >= 1, "n_pcs and n_scores must be >= 1"),
             (0 <= self.dropout < 1 and 0 <= self.embed_dropout < 1, "dropouts in [0, 1)"),
-        ]  # fmt: skip
+        ]
         for ok, what in checks:
             if not ok:
                 raise ValueError(what)
@@ -174,11 +177,19 @@ class PeakEncoder(nn.Module):
             _bn(t[0], config),
             nn.MaxPool1d(3),
         ]
-        for a, b in zip(t[:-1], t[1:], strict=True):
-            layers += [nn.GELU(), nn.Conv1d(a, b, config.kernel, padding=config.kernel // 2,
-                                            bias=False), _bn(b, config), nn.MaxPool1d(2)]  # fmt: skip
-        layers += [nn.GELU(), nn.Conv1d(t[-1], config.bottleneck, 1, bias=False),
-                   _bn(config.bottleneck, config), nn.GELU()]  # fmt: skip
+        for a, b in itertools.pairwise(t):
+            layers += [
+                nn.GELU(),
+                nn.Conv1d(a, b, config.kernel, padding=config.kernel // 2, bias=False),
+                _bn(b, config),
+                nn.MaxPool1d(2),
+            ]
+        layers += [
+            nn.GELU(),
+            nn.Conv1d(t[-1], config.bottleneck, 1, bias=False),
+            _bn(config.bottleneck, config),
+            nn.GELU(),
+        ]
         self.tower = nn.Sequential(*layers)
         self.embed = nn.Sequential(
             nn.Linear(config.bottleneck * config.flat_length, config.embed_dim, bias=False),
@@ -295,9 +306,11 @@ class Crescendo(nn.Module):
         return torch.sigmoid(self.encoder.head(embedding))
 
     def gene_inputs(
-        self, gene: int, embedding: torch.Tensor | None = None,
+        self,
+        gene: int,
+        embedding: torch.Tensor | None = None,
         norm: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One gene's ``tokens`` ``(1, L, E + 1)``, ``mask`` ``(1, L)`` and normalised
         accessibility ``(n_cells, L)`` (``L`` = its token count), from the cached peak
         embeddings or `embedding` / `norm` (``(n_peaks, E)``, ``(n_peaks,)``) when given."""
@@ -335,4 +348,3 @@ def describe_sizes(config: CrescendoConfig) -> dict[str, int]:
         "encoder_head": head,
         "gene_model": sum(p.numel() for p in gene.parameters()),
     }
-

@@ -53,7 +53,7 @@ from varinterp.io.tss import read_tss
 from varinterp.models.crescendo.tokens import gene_tokens
 from varinterp.progress import ProgressCallback, report
 
-__all__ = ["CELL_SPLITS", "PrepSettings", "PrepResult", "prepare_multiome", "standard_contig"]
+__all__ = ["CELL_SPLITS", "PrepResult", "PrepSettings", "prepare_multiome", "standard_contig"]
 
 CELL_SPLITS = ("paper", "code")
 WINDOW = 1500
@@ -84,13 +84,17 @@ class PrepSettings:
             (self.min_genes >= 0, "min_genes must be >= 0"),
             (self.max_cells is None or self.max_cells >= 10, "max_cells must be >= 10"),
             (self.cell_split in CELL_SPLITS, f"cell_split must be {' or '.join(CELL_SPLITS)}"),
-            (self.train_fraction is None or 0 < self.train_fraction < 1,
-             "train_fraction must be in (0, 1)"),
-            (self.n_folds == 0 or (self.n_folds >= 2 and 0 <= self.gene_fold < self.n_folds),
-             "n_folds must be 0 or >= 2, with 0 <= gene_fold < n_folds"),
+            (
+                self.train_fraction is None or 0 < self.train_fraction < 1,
+                "train_fraction must be in (0, 1)",
+            ),
+            (
+                self.n_folds == 0 or (self.n_folds >= 2 and 0 <= self.gene_fold < self.n_folds),
+                "n_folds must be 0 or >= 2, with 0 <= gene_fold < n_folds",
+            ),
             (self.n_pcs >= 1, "n_pcs must be >= 1"),
             (self.untyped_cells in ("error", "drop"), "untyped_cells must be error or drop"),
-        ]  # fmt: skip
+        ]
         for ok, what in checks:
             if not ok:
                 raise InputError(f"multiome preparation: {what}")
@@ -183,8 +187,9 @@ def _cell_types(path, barcodes: np.ndarray, s: PrepSettings, dropped: dict):
             raise InputError(msg)
         dropped["cells_untyped"] = int((~typed).sum())
     names = sorted({mapping[b] for b in barcodes[typed]})
-    index = np.array([names.index(mapping[b]) if t else -1 for b, t in zip(barcodes, typed,
-                                                                          strict=True)])  # fmt: skip
+    index = np.array(
+        [names.index(mapping[b]) if t else -1 for b, t in zip(barcodes, typed, strict=True)]
+    )
     return typed, index.astype(np.int64), names
 
 
@@ -287,8 +292,9 @@ def prepare_multiome(
     typed, type_index, type_names = _cell_types(cell_types, barcodes, s, dropped)
     cells = np.flatnonzero(keep_cell)[typed]
     if s.max_cells is not None and cells.size > s.max_cells:
-        pick = np.sort(np.random.default_rng([s.seed, 1]).choice(cells.size, s.max_cells,
-                                                                  replace=False))  # fmt: skip
+        pick = np.sort(
+            np.random.default_rng([s.seed, 1]).choice(cells.size, s.max_cells, replace=False)
+        )
         dropped["cells_downsampled"] = int(cells.size - s.max_cells)
         cells, type_index = cells[pick], type_index[typed][pick]
     else:
@@ -314,11 +320,13 @@ def prepare_multiome(
     t = tss_by_gene.loc[names].reset_index()
     t["chrom"] = _check_build(t["chrom"], t["tss"], reference, "TSS", tss)
     kept_peaks = peaks[keep_peak].reset_index(drop=True)
-    kept_peaks["chrom"] = _check_build(kept_peaks["chrom"], kept_peaks["end"] - 1, reference,
-                                       "peak", mat.source)  # fmt: skip
+    kept_peaks["chrom"] = _check_build(
+        kept_peaks["chrom"], kept_peaks["end"] - 1, reference, "peak", mat.source
+    )
     order = {c: i for i, c in enumerate(reference.names)}
-    peak_order = np.lexsort((kept_peaks["end"], kept_peaks["start"],
-                             kept_peaks["chrom"].map(order)))  # fmt: skip
+    peak_order = np.lexsort(
+        (kept_peaks["end"], kept_peaks["start"], kept_peaks["chrom"].map(order))
+    )
     peak_rows = np.flatnonzero(keep_peak)[peak_order]
     kept_peaks = kept_peaks.iloc[peak_order].reset_index(drop=True)
     tokens = gene_tokens(kept_peaks, t)
@@ -373,8 +381,11 @@ def prepare_multiome(
         g.attrs["cell_types"] = json.dumps(type_names)
         g = f.create_group("genes")
         for col in ("gene", "chrom", "strand"):
-            src = tokens.genes[col] if col != "strand" else t.set_index("gene").loc[
-                tokens.genes["gene"], "strand"]
+            src = (
+                tokens.genes[col]
+                if col != "strand"
+                else t.set_index("gene").loc[tokens.genes["gene"], "strand"]
+            )
             g.create_dataset(col, data=np.asarray(src).astype(str).astype(object), dtype=text)
         g.create_dataset("tss", data=tokens.genes["tss"].to_numpy(np.int64))
         g.create_dataset("train", data=train_gene)
@@ -391,8 +402,7 @@ def prepare_multiome(
         g.attrs["chrom_sizes"] = json.dumps(
             {c: reference.lengths[c] for c in dict.fromkeys(kept_peaks["chrom"])}
         )
-        g.create_dataset("seq", data=seqs, compression="gzip", chunks=(min(256, len(seqs)),
-                                                                       WINDOW))  # fmt: skip
+        g.create_dataset("seq", data=seqs, compression="gzip", chunks=(min(256, len(seqs)), WINDOW))
         g = f.create_group("atac")
         g.create_dataset("indptr", data=acc.indptr.astype(np.int64))
         g.create_dataset("indices", data=acc.indices.astype(np.int32), compression="gzip")
@@ -402,15 +412,27 @@ def prepare_multiome(
         g.create_dataset("loadings", data=loadings)
         g.create_dataset("coords", data=coords)
         result = PrepResult(
-            out=out, n_cells=int(n_cells), n_train_cells=int(train_cell.sum()),
-            n_genes=len(tokens.genes), n_train_genes=int(train_gene.sum()),
-            n_peaks=len(kept_peaks), n_train_peaks=int(train_peak.sum()),
-            max_tokens=tokens.max_tokens, cell_types=type_names, dropped=dropped,
-        )  # fmt: skip
+            out=out,
+            n_cells=int(n_cells),
+            n_train_cells=int(train_cell.sum()),
+            n_genes=len(tokens.genes),
+            n_train_genes=int(train_gene.sum()),
+            n_peaks=len(kept_peaks),
+            n_train_peaks=int(train_peak.sum()),
+            max_tokens=tokens.max_tokens,
+            cell_types=type_names,
+            dropped=dropped,
+        )
         f.attrs["settings"] = json.dumps(asdict(s))
-        f.attrs["sources"] = json.dumps({"matrix": str(matrix), "atac_matrix": str(atac_matrix),
-                                         "fasta": str(fasta), "tss": str(tss),
-                                         "cell_types": str(cell_types)})  # fmt: skip
+        f.attrs["sources"] = json.dumps(
+            {
+                "matrix": str(matrix),
+                "atac_matrix": str(atac_matrix),
+                "fasta": str(fasta),
+                "tss": str(tss),
+                "cell_types": str(cell_types),
+            }
+        )
         summary = {k: v for k, v in asdict(result).items() if k != "out"}
         doc = {"settings": asdict(s), "held_out_peak_block": block, **summary}
         (tmp / "prep.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

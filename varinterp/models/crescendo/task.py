@@ -5,7 +5,9 @@ are cut from its 1,500-bp window at a random offset of 75-81 (the centred offset
 and reverse-complemented with probability 0.5; validation peaks are centred and not
 flipped. The target is the peak's binarised ATAC in every cell ``(b, C)``; the loss is
 binary cross-entropy on the logits (`varinterp.models.crescendo.loss`). Training peaks
-are those outside the held-out block; validation is the block. Before each validation
+are those outside the held-out block (in a new order every epoch; when one peak would be
+left alone in the last batch, it sits that epoch out); validation is the block. Before
+each validation
 the BatchNorm statistics are re-estimated (`recalibrate_batches` training batches,
 centred, forward only, as a cumulative average): with the published momentum of 0.01
 the running statistics lag far behind the weights for the first thousands of steps,
@@ -74,8 +76,15 @@ class EncoderTask:
 
     terms = ("loss",)
 
-    def __init__(self, data: PreparedData, *, batch_size: int = 128, input_length: int = 1344,
-                 augment: bool = True, recalibrate_batches: int = 8) -> None:  # fmt: skip
+    def __init__(
+        self,
+        data: PreparedData,
+        *,
+        batch_size: int = 128,
+        input_length: int = 1344,
+        augment: bool = True,
+        recalibrate_batches: int = 8,
+    ) -> None:
         self.data = data
         self.recalibrate_batches = int(recalibrate_batches)
         self.batch_size = int(batch_size)
@@ -87,15 +96,29 @@ class EncoderTask:
             raise InputError("no training peaks: every peak is in the held-out block")
         self.index = {"train": train, "validation": val}
 
-    def n_batches(self, split: str, world_size: int) -> int:
-        return _ranks(self.index[split].size, self.batch_size, world_size, split)
+    def _index(self, split: str) -> np.ndarray:
+        idx = self.index[split]
+        if split == "train" and idx.size > 1 and idx.size % self.batch_size == 1:
+            return idx[:-1]  # BatchNorm cannot train on a last batch of one peak
+        return idx
 
-    def batches(self, split: str, *, epoch: int, rng: np.random.Generator | None, rank: int = 0,
-                world_size: int = 1) -> Iterator[EncoderBatch]:  # fmt: skip
+    def n_batches(self, split: str, world_size: int) -> int:
+        return _ranks(self._index(split).size, self.batch_size, world_size, split)
+
+    def batches(
+        self,
+        split: str,
+        *,
+        epoch: int,
+        rng: np.random.Generator | None,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> Iterator[EncoderBatch]:
         del epoch
         idx = self.index[split]
         if rng is not None:
             idx = idx[rng.permutation(idx.size)]
+        idx = idx[: self._index(split).size]
         starts = range(0, idx.size, self.batch_size)
         for lo in starts[rank::world_size] if world_size > 1 else starts:
             b = idx[lo : lo + self.batch_size]
@@ -103,30 +126,34 @@ class EncoderTask:
             if rng is not None and self.augment:
                 shift = rng.integers(SHIFT_RANGE[0], SHIFT_RANGE[1] + 1, b.size)
                 rev = rng.random(b.size) < 0.5
-            x = peak_windows(self.data.seq[b], input_length=self.input_length, starts=shift,
-                             reverse=rev)  # fmt: skip
+            x = peak_windows(
+                self.data.seq[b], input_length=self.input_length, starts=shift, reverse=rev
+            )
             yield EncoderBatch(torch.from_numpy(x), torch.from_numpy(self.data.atac_dense(b)))
 
     def forward(self, model: nn.Module, batch: EncoderBatch, device: torch.device) -> torch.Tensor:
         return model(batch.x.to(device))
 
-    def loss(self, prediction: torch.Tensor, batch: EncoderBatch, device: torch.device, *,
-             step: int) -> Loss:  # fmt: skip
+    def loss(
+        self, prediction: torch.Tensor, batch: EncoderBatch, device: torch.device, *, step: int
+    ) -> Loss:
         value = accessibility_loss(prediction, batch.y.to(device))
         return Loss(value, {"loss": value}, batch.n)
 
     def has_validation(self) -> bool:
         return self.index["validation"].size > 0
 
-    def before_validation(self, model: nn.Module, *, epoch: int, device: torch.device,
-                          rng: np.random.Generator) -> None:  # fmt: skip
+    def before_validation(
+        self, model: nn.Module, *, epoch: int, device: torch.device, rng: np.random.Generator
+    ) -> None:
         """Re-estimate the BatchNorm statistics on training peaks (module docstring)."""
         del epoch
         recalibrate_batchnorm(model, self, device=device, rng=rng)
 
 
-def recalibrate_batchnorm(model: nn.Module, task: EncoderTask, *, device: torch.device,
-                          rng: np.random.Generator) -> None:  # fmt: skip
+def recalibrate_batchnorm(
+    model: nn.Module, task: EncoderTask, *, device: torch.device, rng: np.random.Generator
+) -> None:
     """Reset `model`'s BatchNorm statistics and re-estimate them as the cumulative average
     over ``task.recalibrate_batches`` batches of training peaks (centred, forward only)."""
     if task.recalibrate_batches <= 0:
@@ -145,6 +172,8 @@ def recalibrate_batchnorm(model: nn.Module, task: EncoderTask, *, device: torch.
     with torch.no_grad():
         for lo in range(0, pick.size, task.batch_size):
             b = pick[lo : lo + task.batch_size]
+            if b.size < 2:
+                break
             x = peak_windows(task.data.seq[b], input_length=task.input_length)
             model(torch.from_numpy(x).to(device))
     for bn, m in zip(norms, momenta, strict=True):
@@ -157,8 +186,9 @@ class GeneInputs:
     per-cell head (``weight`` ``(C, E)``, ``bias`` ``(C,)``) and each peak's L2 norm of
     its predicted accessibility over all cells ``(P,)``; all float32 tensors on the CPU."""
 
-    def __init__(self, embedding: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                 chunk: int = 512) -> None:  # fmt: skip
+    def __init__(
+        self, embedding: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, chunk: int = 512
+    ) -> None:
         self.embedding = embedding.float()
         self.weight = weight.float()
         self.bias = bias.float()
@@ -170,8 +200,14 @@ class GeneInputs:
         self.norm = torch.cat(norms).clamp_min(1e-12)
 
     @classmethod
-    def from_encoder(cls, encoder: nn.Module, data: PreparedData, *, batch_size: int = 256,
-                     device: torch.device | str = "cpu") -> GeneInputs:  # fmt: skip
+    def from_encoder(
+        cls,
+        encoder: nn.Module,
+        data: PreparedData,
+        *,
+        batch_size: int = 256,
+        device: torch.device | str = "cpu",
+    ) -> GeneInputs:
         """Embed every peak of `data` with `encoder` in eval mode (centred, forward strand)."""
         encoder = encoder.to(device).eval()
         parts = []
@@ -210,8 +246,9 @@ class GeneTask:
 
     terms = ("loss",)
 
-    def __init__(self, data: PreparedData, inputs: GeneInputs, *, batch_size: int = 8,
-                 target: str = "pca") -> None:  # fmt: skip
+    def __init__(
+        self, data: PreparedData, inputs: GeneInputs, *, batch_size: int = 8, target: str = "pca"
+    ) -> None:
         if target not in TARGETS:
             raise InputError(f"gene-model target {target!r} must be one of {', '.join(TARGETS)}")
         self.data = data
@@ -255,8 +292,15 @@ class GeneTask:
             target = self.rna_z[cells][:, g].T
         return GeneBatch(tokens, mask, acc, g, target)
 
-    def batches(self, split: str, *, epoch: int, rng: np.random.Generator | None, rank: int = 0,
-                world_size: int = 1) -> Iterator[GeneBatch]:  # fmt: skip
+    def batches(
+        self,
+        split: str,
+        *,
+        epoch: int,
+        rng: np.random.Generator | None,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> Iterator[GeneBatch]:
         del epoch
         idx = self.index[split]
         if rng is not None:
@@ -268,8 +312,9 @@ class GeneTask:
     def forward(self, model: nn.Module, batch: GeneBatch, device: torch.device) -> torch.Tensor:
         return model(batch.tokens.to(device), batch.mask.to(device), batch.acc.to(device))
 
-    def loss(self, prediction: torch.Tensor, batch: GeneBatch, device: torch.device, *,
-             step: int) -> Loss:  # fmt: skip
+    def loss(
+        self, prediction: torch.Tensor, batch: GeneBatch, device: torch.device, *, step: int
+    ) -> Loss:
         target = batch.target.to(device)
         if self.target == "pca":
             value = coordinates_loss(prediction, target[None].expand_as(prediction))

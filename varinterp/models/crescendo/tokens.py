@@ -84,8 +84,12 @@ def gene_tokens(
         by_chrom[str(c)] = (order, centre[order])
     kept, offsets, tokens, dist = [], [0], [], []
     dropped: dict[str, list[str]] = {"no_promoter": [], "no_candidate": []}
-    for gene, c, t in zip(tss["gene"].astype(str), tss["chrom"].astype(str),
-                          tss["tss"].to_numpy(np.int64), strict=True):  # fmt: skip
+    for gene, c, t in zip(
+        tss["gene"].astype(str),
+        tss["chrom"].astype(str),
+        tss["tss"].to_numpy(np.int64),
+        strict=True,
+    ):
         if c not in by_chrom:
             dropped["no_promoter"].append(gene)
             continue

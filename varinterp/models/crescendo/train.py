@@ -57,8 +57,13 @@ from varinterp.training.engine import EpochLog, fit
 from varinterp.training.modeldir import save_model_dir
 from varinterp.training.settings import FitSettings, OptimizerSettings
 
-__all__ = ["ATTENTION_PARAMETERS", "CrescendoResult", "CrescendoSettings", "build_config",
-           "train_crescendo"]  # fmt: skip
+__all__ = [
+    "ATTENTION_PARAMETERS",
+    "CrescendoResult",
+    "CrescendoSettings",
+    "build_config",
+    "train_crescendo",
+]
 
 #: Parameter-name prefixes of the gene model trained at the attention learning rate.
 ATTENTION_PARAMETERS = ("prom_q", "prom_w", "key", "mlp")
@@ -111,8 +116,9 @@ class CrescendoSettings:
             max_epochs=self.gene_epochs,
             patience=self.gene_patience,
             monitor="val_loss",
-            optimizer=OptimizerSettings(lr=self.decoder_lr, betas=self.betas, eps=self.eps,
-                                        group_lr=groups),  # fmt: skip
+            optimizer=OptimizerSettings(
+                lr=self.decoder_lr, betas=self.betas, eps=self.eps, group_lr=groups
+            ),
         )
 
 
@@ -158,17 +164,26 @@ class _Log:
 
 
 def assemble(
-    config: CrescendoConfig, data: PreparedData, encoder_state: Mapping[str, torch.Tensor],
-    gene_state: Mapping[str, torch.Tensor], inputs: GeneInputs,
-) -> Crescendo:  # fmt: skip
+    config: CrescendoConfig,
+    data: PreparedData,
+    encoder_state: Mapping[str, torch.Tensor],
+    gene_state: Mapping[str, torch.Tensor],
+    inputs: GeneInputs,
+) -> Crescendo:
     """A `Crescendo` with the trained weights and the buffers filled from `data`."""
     model = Crescendo(config)
     model.encoder.load_state_dict(encoder_state)
     model.gene_model.load_state_dict(gene_state)
     peaks, dist = data.padded_tokens()
     chroms = list(dict.fromkeys(data.peaks["chrom"]))
-    coords = np.stack([data.peaks["chrom"].map({c: i for i, c in enumerate(chroms)}).to_numpy(),
-                       data.peaks["start"].to_numpy(), data.peaks["end"].to_numpy()], axis=1)  # fmt: skip
+    coords = np.stack(
+        [
+            data.peaks["chrom"].map({c: i for i, c in enumerate(chroms)}).to_numpy(),
+            data.peaks["start"].to_numpy(),
+            data.peaks["end"].to_numpy(),
+        ],
+        axis=1,
+    )
     with torch.no_grad():
         model.pca_loadings.copy_(torch.from_numpy(data.pca_loadings))
         model.gene_mean.copy_(torch.from_numpy(data.log1p_mean))
@@ -210,26 +225,43 @@ def train_crescendo(
         for p in states:
             p.unlink(missing_ok=True)
     dev = resolve_device(device)
-    enc_task = EncoderTask(data, batch_size=s.encoder_batch, input_length=config.input_length,
-                           augment=s.augment, recalibrate_batches=s.recalibrate_batches)  # fmt: skip
+    enc_task = EncoderTask(
+        data,
+        batch_size=s.encoder_batch,
+        input_length=config.input_length,
+        augment=s.augment,
+        recalibrate_batches=s.recalibrate_batches,
+    )
     enc = fit(
-        make_model=lambda attempt: PeakEncoder(config), task=enc_task,
-        settings=s.encoder_fit(enc_task.has_validation()), device=dev, seed=s.seed,
-        state_path=states[0], labels={"step": "encoder"},
-        on_epoch=_Log(out / "metrics_encoder.jsonl", "encoder", on_epoch), on_progress=on_progress,
-    )  # fmt: skip
+        make_model=lambda attempt: PeakEncoder(config),
+        task=enc_task,
+        settings=s.encoder_fit(enc_task.has_validation()),
+        device=dev,
+        seed=s.seed,
+        state_path=states[0],
+        labels={"step": "encoder"},
+        on_epoch=_Log(out / "metrics_encoder.jsonl", "encoder", on_epoch),
+        on_progress=on_progress,
+    )
     encoder = PeakEncoder(config)
     encoder.load_state_dict(enc.best_state)
     if not enc_task.has_validation():  # no validation pass re-estimated the statistics
-        recalibrate_batchnorm(encoder, enc_task, device=torch.device("cpu"),
-                              rng=np.random.default_rng(s.seed))  # fmt: skip
+        recalibrate_batchnorm(
+            encoder, enc_task, device=torch.device("cpu"), rng=np.random.default_rng(s.seed)
+        )
     inputs = GeneInputs.from_encoder(encoder, data, device=dev)
     gene_task = GeneTask(data, inputs, batch_size=s.gene_batch, target=s.target)
     gene = fit(
-        make_model=lambda attempt: GeneModel(config), task=gene_task, settings=s.gene_fit(),
-        device=dev, seed=s.seed + 1, state_path=states[1], labels={"step": "gene"},
-        on_epoch=_Log(out / "metrics_gene.jsonl", "gene", on_epoch), on_progress=on_progress,
-    )  # fmt: skip
+        make_model=lambda attempt: GeneModel(config),
+        task=gene_task,
+        settings=s.gene_fit(),
+        device=dev,
+        seed=s.seed + 1,
+        state_path=states[1],
+        labels={"step": "gene"},
+        on_epoch=_Log(out / "metrics_gene.jsonl", "gene", on_epoch),
+        on_progress=on_progress,
+    )
     model = assemble(config, data, enc.best_state, gene.best_state, inputs).to(dev)
     metrics = {
         "encoder_best_epoch": enc.best_epoch,
@@ -253,9 +285,19 @@ def train_crescendo(
         "metrics": metrics,
     }
     card = model_card(config=config, data=data, settings=s, metrics=metrics)
-    model_dir = save_model_dir(out / "model", config=config, folds={MEMBER: model.cpu()},
-                               metadata=metadata, card=card, overwrite=True)  # fmt: skip
-    summary = {"model_dir": str(model_dir), "encoder_epochs": enc.epochs_run,
-               "gene_epochs": gene.epochs_run, "metrics": metrics}  # fmt: skip
+    model_dir = save_model_dir(
+        out / "model",
+        config=config,
+        folds={MEMBER: model.cpu()},
+        metadata=metadata,
+        card=card,
+        overwrite=True,
+    )
+    summary = {
+        "model_dir": str(model_dir),
+        "encoder_epochs": enc.epochs_run,
+        "gene_epochs": gene.epochs_run,
+        "metrics": metrics,
+    }
     atomic_write_text(out / "train.json", json.dumps(summary, indent=2, default=float) + "\n")
     return CrescendoResult(model_dir, enc.epochs_run, gene.epochs_run, metrics)

@@ -73,8 +73,9 @@ def _variants(variants: pd.DataFrame) -> pd.DataFrame:
     out["id"] = variants["id"].astype(str).to_numpy() if "id" in variants else "."
     out["ref"] = variants["ref"].astype(str).str.upper().to_numpy()
     out["alt"] = variants["alt"].astype(str).str.upper().to_numpy()
-    bad = ~(out["ref"].isin(list(_BASES)) & out["alt"].isin(list(_BASES))
-            & (out["ref"] != out["alt"]))  # fmt: skip
+    bad = ~(
+        out["ref"].isin(list(_BASES)) & out["alt"].isin(list(_BASES)) & (out["ref"] != out["alt"])
+    )
     if bad.any():
         r = out[bad].iloc[0]
         msg = (
@@ -178,18 +179,36 @@ def score_crescendo_variants(
                 q_ref, q_alt = math.expm1(l_ref[t]), math.expm1(l_alt[t])
                 fc = (l_alt[t] - l_ref[t]) / math.log(2)
                 dz = z_alt[t] - z_ref[t]
-            row = {"chrom": v.chrom, "pos": int(v.pos0) + 1, "id": v.id, "ref": v.ref,
-                   "alt": v.alt, "scorer": m.scorer}  # fmt: skip
+            row = {
+                "chrom": v.chrom,
+                "pos": int(v.pos0) + 1,
+                "id": v.id,
+                "ref": v.ref,
+                "alt": v.alt,
+                "scorer": m.scorer,
+            }
             if multi:
                 row["task"] = names[t]
-            row.update({"gene": gene, "quantity_ref": q_ref, "quantity_alt": q_alt,
-                        "log2fc": fc, "profile_l2": nan, "profile_jsd": nan,
-                        "directionality_ref": nan, "directionality_alt": nan,
-                        "directionality_delta": nan, "tss_shift": 0, "tss_strand": 0,
-                        "peak": peak_name, "expression_delta_z": dz,
-                        "accessibility_ref": acc[0][t] if acc is not None else nan,
-                        "accessibility_alt": acc[1][t] if acc is not None else nan,
-                        "flags": flags})  # fmt: skip
+            row.update(
+                {
+                    "gene": gene,
+                    "quantity_ref": q_ref,
+                    "quantity_alt": q_alt,
+                    "log2fc": fc,
+                    "profile_l2": nan,
+                    "profile_jsd": nan,
+                    "directionality_ref": nan,
+                    "directionality_alt": nan,
+                    "directionality_delta": nan,
+                    "tss_shift": 0,
+                    "tss_strand": 0,
+                    "peak": peak_name,
+                    "expression_delta_z": dz,
+                    "accessibility_ref": acc[0][t] if acc is not None else nan,
+                    "accessibility_alt": acc[1][t] if acc is not None else nan,
+                    "flags": flags,
+                }
+            )
             rows.append(row)
 
     with torch.no_grad():
@@ -212,8 +231,7 @@ def score_crescendo_variants(
                 codes = reference.codes(fasta_chrom, max(w0, 0), w0 + cfg.input_length)
                 if w0 < 0:
                     codes = np.concatenate([np.full(-w0, CODE_N, np.uint8), codes])
-                codes = np.pad(codes, (0, cfg.input_length - codes.size),
-                               constant_values=CODE_N)  # fmt: skip
+                codes = np.pad(codes, (0, cfg.input_length - codes.size), constant_values=CODE_N)
                 flags = "." if codes[offset] == _BASES.index(v.ref) else "ref_mismatch"
                 pair = np.stack([codes, codes])
                 pair[0, offset] = _BASES.index(v.ref)
@@ -239,7 +257,13 @@ def score_crescendo_variants(
                 expr_mean = (expr_sum / len(m.models)).cpu().numpy().astype(np.float64)
                 for j, g in enumerate(genes):
                     e = expr_mean[j]  # (2 kinds, 2 alleles, T)
-                    emit(v, m.genes[g], peak_name, acc_mean, ((e[0][0], e[0][1]),
-                                                              (e[1][0], e[1][1])), flags)  # fmt: skip
+                    emit(
+                        v,
+                        m.genes[g],
+                        peak_name,
+                        acc_mean,
+                        ((e[0][0], e[0][1]), (e[1][0], e[1][1])),
+                        flags,
+                    )
             report(on_progress, i + 1, len(table))
     return pd.DataFrame(rows, columns=score_columns(multi_task=multi))
