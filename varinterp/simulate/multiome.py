@@ -11,7 +11,7 @@ on ``n_chromosomes`` contigs holds ``n_genes`` genes about ``gene_spacing`` bp a
 only; the activator motif ``AP1`` (`ACTIVATOR`) opens any peak a little in every type and
 is what makes an element act on a gene; ``SP1`` (`UBIQUITOUS`) opens a peak everywhere.
 A peak's accessibility logit in type ``k`` is ``-3 + 2.4 x (its copies of type k's pioneer
-motif) + 0.5 x (AP1 copies) + 1.8 x (SP1 copies)`` (`accessibility_logits`).
+motif) + 0.9 x (AP1 copies) + 1.8 x (SP1 copies)`` (`accessibility_logits`).
 
 **Peak classes** (``peaks.tsv`` ``class``):
 
@@ -73,7 +73,7 @@ UBIQUITOUS = "SP1"
 CELL_TYPE_NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta")
 _BASE_LOGIT = -3.0
 _W_PIONEER = 2.4
-_W_ACTIVATOR = 0.5
+_W_ACTIVATOR = 0.9
 _W_UBIQUITOUS = 1.8
 _SITE_SLOTS = 14  # motif slots of 32 bp across the central 448 bp of a peak
 

@@ -223,14 +223,19 @@ def _check_build(chroms, positions, reference: Reference, what: str, where) -> l
 
 
 def _zscores(counts: sp.csc_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``counts`` (genes x cells) -> z ``(cells, genes) float32``, log1p mean and sd."""
-    totals = np.asarray(counts.sum(axis=0)).ravel().astype(np.float64)
+    """``counts`` (genes x cells) -> z ``(cells, genes) float32``, log1p mean and sd
+    (float64); the dense matrix is float32, the sums float64."""
+    totals = np.asarray(counts.sum(axis=0), dtype=np.float64).ravel()
     totals[totals == 0] = 1.0
-    x = np.log1p(counts.toarray().T.astype(np.float64) / totals[:, None] * 1e4)
-    mean = x.mean(axis=0)
-    sd = x.std(axis=0, ddof=1) if x.shape[0] > 1 else np.ones(x.shape[1])
+    x = counts.T.astype(np.float32).toarray()
+    x *= (1e4 / totals)[:, None].astype(np.float32)
+    np.log1p(x, out=x)
+    mean = x.mean(axis=0, dtype=np.float64)
+    sd = x.std(axis=0, ddof=1, dtype=np.float64) if x.shape[0] > 1 else np.ones(x.shape[1])
     sd = np.where(sd > 0, sd, 1.0)
-    return ((x - mean) / sd).astype(np.float32), mean, sd
+    x -= mean.astype(np.float32)
+    x /= sd.astype(np.float32)
+    return x, mean, sd
 
 
 def _pca(z_train: np.ndarray, z_all: np.ndarray, q: int, seed: int):
