@@ -3,6 +3,8 @@ computation, the splits, and every bad input as one clear `InputError`."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,6 +110,8 @@ def test_cell_splits_paper_and_code(world, tmp_path):
 def test_downsampling_keeps_a_seeded_subset(world, tmp_path):
     r = _prep(world, tmp_path / "a", settings={"max_cells": 40})
     assert r.n_cells == 40 and r.dropped["cells_downsampled"] == 120
+    doc = json.loads((tmp_path / "a" / "prep.json").read_text())
+    assert doc["n_cells"] == 40 and set(doc["dropped_genes"]) == {"no_promoter", "no_candidate"}
 
 
 def test_bad_inputs_are_one_line_input_errors(world, tmp_path):

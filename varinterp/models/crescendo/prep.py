@@ -27,8 +27,9 @@
 7. **PCA.** ``torch.pca_lowrank`` (``q = n_pcs``, centred, seeded) of the training cells'
    z-scores; every cell's coordinates are its z-scores times the loadings (as the code).
 
-Outputs in `out`: ``prep.h5`` (read by `PreparedData`) and ``prep.json`` (the settings
-and what the filters kept and dropped). A file or input on another genome build (TSS or
+Outputs in `out`: ``prep.h5`` (read by `PreparedData`) and ``prep.json`` (the settings,
+what the filters kept and dropped, and the names of the genes dropped for want of a TSS,
+a promoter peak or a candidate). A file or input on another genome build (TSS or
 peak contigs the FASTA lacks, positions past contig ends) is an `InputError`.
 """
 
@@ -292,6 +293,7 @@ def prepare_multiome(
     mat = read_multiome(matrix, atac=atac_matrix)
     report(on_progress, 1, 6)
     dropped: dict[str, int] = {}
+    dropped_names: dict[str, list[str]] = {}
     genes, atac, peaks, keep_gene, keep_cell, keep_peak = _filters(mat, s, dropped)
     barcodes = mat.barcodes[keep_cell]
     typed, type_index, type_names = _cell_types(cell_types, barcodes, s, dropped)
@@ -320,6 +322,7 @@ def prepare_multiome(
             )
             raise InputError(msg)
         dropped["genes_without_tss"] = int(missing.size)
+        dropped_names["without_tss"] = missing.tolist()
     gene_rows = np.flatnonzero(keep_gene)[has_tss]
     names = names[has_tss]
     t = tss_by_gene.loc[names].reset_index()
@@ -336,6 +339,7 @@ def prepare_multiome(
     kept_peaks = kept_peaks.iloc[peak_order].reset_index(drop=True)
     tokens = gene_tokens(kept_peaks, t)
     for reason, lost in tokens.dropped.items():
+        dropped_names[reason] = list(lost)
         if lost:
             dropped[f"genes_{reason}"] = len(lost)
     if tokens.genes.empty:
@@ -439,7 +443,12 @@ def prepare_multiome(
             }
         )
         summary = {k: v for k, v in asdict(result).items() if k != "out"}
-        doc = {"settings": asdict(s), "held_out_peak_block": block, **summary}
+        doc = {
+            "settings": asdict(s),
+            "held_out_peak_block": block,
+            **summary,
+            "dropped_genes": dropped_names,
+        }
         (tmp / "prep.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     report(on_progress, 6, 6)
     return result
