@@ -181,7 +181,7 @@ def run_seed(args, seed: int, out: Path, max_cells: int | None) -> list[dict]:
             first = root / f"train_{targets[0]}"
             shutil.copy(first / "checkpoint_encoder.pt", train_dir / "checkpoint_encoder.pt")
         settings = CrescendoSettings(
-            preset="small",
+            preset=args.preset,
             encoder_epochs=args.encoder_epochs,
             encoder_batch=args.encoder_batch,
             gene_epochs=args.gene_epochs,
@@ -190,16 +190,16 @@ def run_seed(args, seed: int, out: Path, max_cells: int | None) -> list[dict]:
             seed=seed,
         )
         trained = train_crescendo(
-            root / "prep", out=train_dir, settings=settings, device="cpu", overwrite=True
+            root / "prep", out=train_dir, settings=settings, device=args.device, overwrite=True
         )
         t_train = time.perf_counter()
         act_dir = root / f"activity_{target}"
-        act = cre_activity(trained.model_dir, out=act_dir, overwrite=True)
+        act = cre_activity(trained.model_dir, out=act_dir, device=args.device, overwrite=True)
         t_act = time.perf_counter()
         pairs = pd.read_csv(act_dir / "pairs.tsv", sep="\t")
         table = _baselines(data, pairs).merge(role, on=["gene", "peak"], how="left")
         celltypes = pd.read_csv(act_dir / "celltypes.tsv", sep="\t")
-        effects = score_frame(trained.model_dir, variants, fasta=world.fasta, device="cpu")
+        effects = score_frame(trained.model_dir, variants, fasta=world.fasta, device=args.device)
         probe = _embedding_probe(trained.model_dir, world.truth_dir)
         result = {
             "seed": seed,
@@ -256,6 +256,8 @@ def main() -> None:
     p.add_argument("--gene-epochs", type=int, default=20)
     p.add_argument("--attention-lr", type=float, default=1e-3)
     p.add_argument("--targets", nargs="+", default=["pca", "gene"])
+    p.add_argument("--preset", default="small")
+    p.add_argument("--device", default="cpu")
     args = p.parse_args()
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,7 @@ class GeneFunction(nn.Module):
             self.out.weight.copy_((loading @ last.weight)[None])
             self.out.bias.copy_((loading @ last.bias)[None])
         self.register_buffer("accessibility", acc.detach().clone())
+        self.to(weights.device)
         self.eval()
 
     def forward(self, acc: torch.Tensor) -> torch.Tensor:
