@@ -53,7 +53,16 @@ import scipy.sparse as sp
 
 from varinterp.errors import InputError
 from varinterp.simulate.celltypes_atac import make_barcodes
-from varinterp.simulate.motifs import MOTIFS, allowed_mask, reverse_complement, sample_instance
+from varinterp.simulate.multiome_grammar import (
+    ACTIVATOR,
+    CELL_TYPE_NAMES,
+    PIONEERS,
+    UBIQUITOUS,
+    accessibility_logits,
+    sigmoid,
+)
+from varinterp.simulate.multiome_layout import gene_positions, peak_rows, plant_sites
+from varinterp.simulate.multiome_truth import pair_table, variant_table
 from varinterp.simulate.reference import Reference, make_reference
 
 __all__ = [
@@ -66,16 +75,6 @@ __all__ = [
     "accessibility_logits",
     "simulate_multiome_world",
 ]
-
-PIONEERS = ("SPI1", "CEBP", "HNF4A", "NFKB", "ETS", "NRF1")
-ACTIVATOR = "AP1"
-UBIQUITOUS = "SP1"
-CELL_TYPE_NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta")
-_BASE_LOGIT = -3.0
-_W_PIONEER = 2.4
-_W_ACTIVATOR = 0.9
-_W_UBIQUITOUS = 1.8
-_SITE_SLOTS = 14  # motif slots of 32 bp across the central 448 bp of a peak
 
 
 @dataclass(frozen=True)
@@ -154,143 +153,6 @@ class MultiomeWorld:
     sites: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
-def accessibility_logits(
-    pioneer: np.ndarray,
-    pioneer_type: np.ndarray,
-    activator: np.ndarray,
-    ubiquitous: np.ndarray,
-    n_types: int,
-) -> np.ndarray:
-    """Accessibility logits ``(n_peaks, n_types) float64`` from motif copy counts (module
-    docstring); `pioneer_type` is each peak's pioneer type index (-1: none)."""
-    logits = np.full((pioneer.size, n_types), _BASE_LOGIT)
-    logits += (_W_ACTIVATOR * activator + _W_UBIQUITOUS * ubiquitous)[:, None]
-    rows = np.flatnonzero(pioneer_type >= 0)
-    logits[rows, pioneer_type[rows]] += _W_PIONEER * pioneer[rows]
-    return logits
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _gene_positions(p: MultiomeParams, rng: np.random.Generator) -> tuple[list, dict[str, int]]:
-    per_chrom = [
-        p.n_genes // p.n_chromosomes + (i < p.n_genes % p.n_chromosomes)
-        for i in range(p.n_chromosomes)
-    ]
-    genes, lengths = [], {}
-    for c, n in enumerate(per_chrom):
-        chrom = f"chr{c + 1}"
-        pos = 60_000
-        for _ in range(n):
-            pos += int(p.gene_spacing * rng.uniform(0.7, 1.3))
-            genes.append((chrom, pos, "+" if rng.random() < 0.5 else "-"))
-        lengths[chrom] = pos + 120_000
-    return genes, lengths
-
-
-class _Layout:
-    """Peaks placed without overlap (at least 300 bp apart), in priority order."""
-
-    def __init__(self, lengths: dict[str, int], width: int) -> None:
-        self.lengths = lengths
-        self.width = width
-        self.taken: dict[str, list[tuple[int, int]]] = {c: [] for c in lengths}
-
-    def place(self, chrom: str, centre: int, rng: np.random.Generator) -> int | None:
-        half = self.width // 2
-        for attempt in range(40):
-            c = centre + (0 if attempt == 0 else int(rng.integers(-3000, 3001)))
-            lo, hi = c - half, c - half + self.width
-            if lo < 900 or hi > self.lengths[chrom] - 900:
-                continue
-            if all(hi + 300 <= s or lo >= e + 300 for s, e in self.taken[chrom]):
-                self.taken[chrom].append((lo, hi))
-                return c
-        return None
-
-
-def _distance(p: MultiomeParams, rng: np.random.Generator) -> int:
-    return int(min(2_000 + rng.exponential(p.causal_distance), 280_000)) * int(rng.choice([-1, 1]))
-
-
-def _peak_rows(p: MultiomeParams, rng: np.random.Generator, genes: list, lengths: dict) -> list:
-    layout = _Layout(lengths, p.peak_width)
-    rows = []  # chrom, centre, class, type index, gene index, pioneer, activator, ubiquitous
-    for g, (chrom, tss, _) in enumerate(genes):
-        centre = layout.place(chrom, tss + int(rng.integers(-150, 151)), rng)
-        if centre is None:
-            raise InputError("multiome simulation: promoters overlap; raise gene_spacing")
-        rows.append((chrom, centre, "promoter", -1, g, 0, 0, 3))
-    weights = np.asarray(p.causal_per_gene, dtype=float)
-    for g, (chrom, tss, _) in enumerate(genes):
-        for _ in range(int(rng.choice(4, p=weights / weights.sum()))):
-            k = int(rng.integers(p.n_cell_types))
-            centre = layout.place(chrom, tss + _distance(p, rng), rng)
-            if centre is None:
-                continue
-            rows.append((chrom, centre, "causal", k, g, 2, 2, 0))
-            for _ in range(p.decoys_per_causal):
-                dc = layout.place(chrom, tss + _distance(p, rng), rng)
-                if dc is not None:
-                    rows.append((chrom, dc, "decoy", k, g, 2, 0, 0))
-    for chrom, length in lengths.items():
-        for _ in range(int(length // p.background_spacing)):
-            centre = layout.place(chrom, int(rng.integers(1_000, length - 1_000)), rng)
-            if centre is None:
-                continue
-            u = rng.random()
-            if u < 0.7:
-                rows.append(
-                    (chrom, centre, "background", int(rng.integers(p.n_cell_types)), -1, 2, 0, 0)
-                )
-            elif u < 0.9:
-                rows.append((chrom, centre, "background", -1, -1, 0, 0, 1))
-            else:
-                rows.append((chrom, centre, "background", -1, -1, 0, 0, 0))
-    order = {c: i for i, c in enumerate(lengths)}
-    rows.sort(key=lambda r: (order[r[0]], r[1]))
-    return rows
-
-
-def _plant(
-    reference: Reference, rows: list, p: MultiomeParams, rng: np.random.Generator, n_types: int
-) -> list:
-    """Write the motif sites of every peak into the reference; returns the sites as
-    ``(chrom, start, motif, strand)``."""
-    sites = []
-    slot_width = 32
-    for chrom, centre, _, k, _, n_pio, n_act, n_ubi in rows:
-        names = [PIONEERS[k]] * n_pio + [ACTIVATOR] * n_act + [UBIQUITOUS] * n_ubi
-        if not names:
-            continue
-        slots = rng.choice(_SITE_SLOTS, size=len(names), replace=False)
-        seq = reference.sequences[chrom]
-        for name, slot in zip(names, slots, strict=True):
-            motif = MOTIFS[name]
-            start = centre - _SITE_SLOTS * slot_width // 2 + int(slot) * slot_width
-            start += int(rng.integers(0, slot_width - motif.length + 1))
-            inst = sample_instance(motif, rng)
-            strand = "+" if rng.random() < 0.5 else "-"
-            seq[start : start + motif.length] = inst if strand == "+" else reverse_complement(inst)
-            sites.append((chrom, start, name, strand))
-    del n_types
-    return sites
-
-
-def _break_site(reference: Reference, site: tuple, rng: np.random.Generator) -> tuple[int, int]:
-    """A position inside a motif site and an ALT base code that breaks it."""
-    chrom, start, name, strand = site
-    mask = allowed_mask(name)
-    fixed = np.flatnonzero(mask.sum(axis=1) == 1)
-    i = int(rng.choice(fixed))
-    pos = start + i if strand == "+" else start + mask.shape[0] - 1 - i
-    ref = int(reference.sequences[chrom][pos])
-    choices = [b for b in range(4) if b != ref]
-    return pos, int(rng.choice(choices))
-
-
 def simulate_multiome_world(
     params: MultiomeParams | None = None, *, seed: int = 0
 ) -> MultiomeWorld:
@@ -298,7 +160,7 @@ def simulate_multiome_world(
     p = params or MultiomeParams()
     rng = np.random.default_rng(seed)
     types = p.cell_types
-    genes, lengths = _gene_positions(p, rng)
+    genes, lengths = gene_positions(p, rng)
     genome = int(sum(lengths.values()))
     reference = make_reference(rng=rng, genome_size=genome, n_chromosomes=p.n_chromosomes)
     # make_reference splits the genome its own way: re-cut it to our contig lengths
@@ -308,8 +170,8 @@ def simulate_multiome_world(
         seqs[chrom] = whole[at : at + length].copy()
         at += length
     reference = Reference(sequences=seqs)
-    rows = _peak_rows(p, rng, genes, lengths)
-    sites = _plant(reference, rows, p, rng, len(types))
+    rows = peak_rows(p, rng, genes, lengths)
+    sites = plant_sites(reference, rows, p, rng, len(types))
 
     half = p.peak_width // 2
     peaks = pd.DataFrame(
@@ -337,7 +199,7 @@ def simulate_multiome_world(
         peaks["ubiquitous_sites"].to_numpy(),
         len(types),
     )
-    prob = _sigmoid(logits)
+    prob = sigmoid(logits)
     gene_names = [f"GENE{g + 1:04d}" for g in range(len(genes))]
     peaks["cell_type"] = [
         types[k] if k >= 0 else ("all" if u else "none")
@@ -356,7 +218,7 @@ def simulate_multiome_world(
     library = rng.lognormal(0.0, 0.25, n)
 
     # ATAC: Bernoulli per peak and cell
-    atac_p = _sigmoid(logits[:, cell_type] + depth[None, :])
+    atac_p = sigmoid(logits[:, cell_type] + depth[None, :])
     atac = (rng.random(atac_p.shape) < atac_p).astype(np.int32)
 
     # RNA
@@ -382,8 +244,8 @@ def simulate_multiome_world(
     for k, t in enumerate(types):
         gene_table[f"rate_{t}"] = rate[:, k]
 
-    pairs = _pairs(peaks, gene_table, p)
-    variants = _variants(reference, peaks, sites, prob, logits, gene_names, types, p, rng)
+    pairs = pair_table(peaks, gene_table, p)
+    variants = variant_table(reference, peaks, sites, prob, logits, gene_names, types, p, rng)
     peaks = peaks[
         [
             "peak_id",
@@ -412,89 +274,4 @@ def simulate_multiome_world(
         atac=sp.csc_matrix(atac),
         rna=sp.csc_matrix(rna),
         sites=sites,
-    )
-
-
-def _pairs(peaks: pd.DataFrame, genes: pd.DataFrame, p: MultiomeParams) -> pd.DataFrame:
-    rows = []
-    centre = ((peaks["start"] + peaks["end"]) / 2).to_numpy()
-    for g, gene in genes.iterrows():
-        on = (peaks["chrom"] == gene["chrom"]).to_numpy()
-        d = centre - gene["tss"]
-        near = np.flatnonzero(on & (np.abs(d) < 300_000))
-        for i in near:
-            cls, owner = peaks["class"].iat[i], peaks["gene_index"].iat[i]
-            role = cls if (owner == g and cls in ("promoter", "causal", "decoy")) else "other"
-            rows.append(
-                (
-                    gene["gene"],
-                    peaks["peak_id"].iat[i],
-                    float(d[i]),
-                    role,
-                    peaks["cell_type"].iat[i] if role in ("causal", "decoy") else ".",
-                    p.effect if role == "causal" else 0.0,
-                )
-            )
-    return pd.DataFrame(
-        rows, columns=["gene", "peak_id", "distance", "role", "cell_type", "effect"]
-    )
-
-
-def _variants(reference, peaks, sites, prob, logits, gene_names, types, p, rng) -> pd.DataFrame:
-    half = p.peak_width // 2
-    pioneer_sites = [s for s in sites if s[2] in PIONEERS]
-    site_chrom = np.array([s[0] for s in pioneer_sites], dtype=object)
-    site_start = np.array([s[1] for s in pioneer_sites], dtype=np.int64)
-    rows = []
-    for i, row in peaks.iterrows():
-        if row["class"] not in ("causal", "decoy"):
-            continue
-        own = np.flatnonzero(
-            (site_chrom == row["chrom"])
-            & (site_start >= row["centre"] - half)
-            & (site_start < row["centre"] + half)
-        )
-        if own.size == 0:
-            continue
-        site = pioneer_sites[int(own[rng.integers(own.size)])]
-        pos, alt = _break_site(reference, site, rng)
-        k = int(row["type_index"])
-        delta = 0.0
-        if row["class"] == "causal":
-            new = _sigmoid(np.array(logits[i, k] - _W_PIONEER))
-            delta = p.effect * (float(new) - float(prob[i, k]))
-        ref = int(reference.sequences[row["chrom"]][pos])
-        rows.append(
-            (
-                f"sim{len(rows) + 1:05d}",
-                row["chrom"],
-                pos + 1,
-                "ACGT"[ref],
-                "ACGT"[alt],
-                row["peak_id"],
-                row["class"],
-                gene_names[int(row["gene_index"])],
-                types[k],
-                delta,
-            )
-        )
-    cols = [
-        "id",
-        "chrom",
-        "pos",
-        "ref",
-        "alt",
-        "peak_id",
-        "peak_class",
-        "gene",
-        "cell_type",
-        "true_delta",
-    ]
-    table = pd.DataFrame(rows, columns=cols)
-    order = {c: j for j, c in enumerate(reference.names)}
-    return (
-        table.assign(_o=table["chrom"].map(order))
-        .sort_values(["_o", "pos"])
-        .drop(columns="_o")
-        .reset_index(drop=True)
     )
