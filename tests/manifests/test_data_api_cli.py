@@ -305,7 +305,7 @@ checksum = "record-on-first-download"
 
 def test_list_shows_every_repository_dataset_with_its_use():
     rows = {r.name: r for r in list_datasets(manifest_dir=SHIPPED)}
-    assert len(rows) == 10
+    assert len(rows) == 11
     assert any("genome build --vcf" in f for f in rows["1kg-grch38-2019"].feeds)
     result = _run("list", "--manifests", str(SHIPPED))
     assert result.exit_code == 0

@@ -96,7 +96,7 @@ def test_shipped_manifests_are_package_data_found_without_settings():
     folder = default_manifest_dir()
     assert folder == Path(str(resources.files("varinterp.manifests") / "data")).resolve()
     assert folder == SHIPPED.resolve()
-    assert len(load_manifests()) == len(list(SHIPPED.glob("*.toml"))) == 10
+    assert len(load_manifests()) == len(list(SHIPPED.glob("*.toml"))) == 11
     assert load_manifests() == load_manifests(SHIPPED)
 
 
@@ -128,7 +128,7 @@ def test_data_manifests_is_the_one_copy_and_the_package_links_to_it():
         assert link.is_symlink(), f"{link} must be a symbolic link to {target}"
         assert link.readlink().as_posix() == target
     names = {p.name for p in SHIPPED.glob("*.toml")}
-    assert len(names) == 10
+    assert len(names) == 11
     skip = {".git", ".venv", "build", "dist"}
     copies = []
     for dirpath, dirnames, files in os.walk(REPO):  # does not follow the links
