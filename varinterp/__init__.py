@@ -53,6 +53,11 @@ API: dict[str, str] = {
     "train": "varinterp.models:train",
     "finetune": "varinterp.models:finetune",
     "evaluate": "varinterp.models:evaluate",
+    # single-cell multiome (cREscENDO): 10x matrices, preparation, training, cRE activity
+    "read_10x_h5": "varinterp.io.tenx:read_10x_h5",
+    "prepare_multiome": "varinterp.models.crescendo.prep:prepare_multiome",
+    "train_crescendo": "varinterp.models.crescendo.train:train_crescendo",
+    "cre_activity": "varinterp.models.crescendo.activity:cre_activity",
     # variant effects
     "score_frame": "varinterp.effects.frame:score_frame",
     "score_variants": "varinterp.effects.score:score_variants",
@@ -69,6 +74,7 @@ API: dict[str, str] = {
     "simulate_world": "varinterp.simulate.store:simulate_world",
     "simulate_gwas": "varinterp.simulate.gwas:simulate_gwas_folder",
     "simulate_expression": "varinterp.simulate.expression:simulate_expression",
+    "simulate_multiome": "varinterp.simulate.multiome_files:simulate_multiome",
 }
 
 __all__ = ["API", "__version__", *sorted(API)]

@@ -159,6 +159,7 @@ EXPECTED = {
     "k562-procap",
     "siraj2024-mpra",
     "clipnet-weights",
+    "crescendo-multiome",
     "clipnet-data",
     "liver-encode",
     "gwas-psc",

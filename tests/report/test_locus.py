@@ -59,7 +59,7 @@ def test_full_report(sim_locus, tmp_path) -> None:
     assert top["specific_in"] == "Kupffer-like"  # the planted myeloid program
     assert top["abc_top_gene"] != "."
     assert res.provided == {"ld": True, "elements": True, "abc": True, "effects": False,
-                            "tracks": True, "genes": True}  # fmt: skip
+                            "tracks": True, "genes": True, "cres": False}  # fmt: skip
 
 
 def test_minimal_report_says_not_provided(sim_locus, tmp_path) -> None:

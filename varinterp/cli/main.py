@@ -10,6 +10,7 @@ from varinterp import __version__
 from varinterp.cli import (
     attribute,
     bench,
+    crescendo,
     data,
     deconvolve,
     deconvolve_inputs,
@@ -80,6 +81,7 @@ app.command("finetune", rich_help_panel=_MODELS)(modeling.finetune)
 app.command("evaluate", rich_help_panel=_MODELS)(modeling.evaluate)
 app.add_typer(models.app, name="models", rich_help_panel=_MODELS)
 app.add_typer(get.app, name="get", rich_help_panel=_MODELS)
+app.add_typer(crescendo.app, name="crescendo", rich_help_panel=_MODELS)
 app.command("score", rich_help_panel=_EFFECTS)(score.score_command)
 app.add_typer(bench.app, name="bench", rich_help_panel=_EFFECTS)
 app.command("attribute", rich_help_panel=_EFFECTS)(attribute.attribute_command)

@@ -129,6 +129,14 @@ def locus(
             help="'varinterp get enhancers' table (GET section).",
         ),
     ] = None,
+    cres: Annotated[
+        Path | None,
+        _Opt(
+            "--cres",
+            metavar="DIR",
+            help="Folder of 'crescendo activity' (per-cell-type cREs).",
+        ),
+    ] = None,
     top: Annotated[int, _Opt("--top", min=1, help="Candidates with track panels.")] = 3,
     track_flank: Annotated[
         int, _Opt("--track-flank", min=10, help="bp either side of a candidate in track panels.")
@@ -176,7 +184,7 @@ def locus(
             finemap_dir=finemap_dir, out=out, candidates_out=candidates, region=region,
             lead=lead, flank=flank, tracks=tracks, elements=elements, abc=abc,
             effects=effects, ld_matrix=ld_matrix, ld_variants=ld_variants, ld_plink=ld_plink,
-            genes=genes, get_enhancers=get_enhancers,
+            genes=genes, get_enhancers=get_enhancers, cres=cres,
             top=top, track_flank=track_flank, min_pip=min_pip, effect_scale=effect_scale,
             title=title, genome_build=genome_build, overwrite=overwrite,
             on_progress=on_progress,

@@ -12,6 +12,7 @@ from varinterp.cli.simulate_celltypes import celltypes
 from varinterp.cli.simulate_expression import expression
 from varinterp.cli.simulate_gwas import gwas
 from varinterp.cli.simulate_mixture import mixture
+from varinterp.cli.simulate_multiome import multiome
 from varinterp.cli.simulate_procap import procap
 
 app = typer.Typer(
@@ -115,3 +116,4 @@ app.command("gwas")(gwas)
 app.command("celltypes")(celltypes)
 app.command("mixture")(mixture)
 app.command("expression")(expression)
+app.command("multiome")(multiome)

@@ -9,7 +9,9 @@ evaluate) and its model-card template, and exposes an ``ARCHITECTURE``
 - `varinterp.models.clipnet`: CLIPNET, base-resolution transcription initiation
   (PRO-cap) from 1 kb of personal sequence;
 - `varinterp.models.deepdetails`: DeepDETAILS, deconvolution of a bulk track into
-  cell-type tracks with accessibility.
+  cell-type tracks with accessibility;
+- `varinterp.models.crescendo`: cREscENDO, per-cell cis-regulatory element activity
+  from 10x multiome RNA + ATAC.
 
 `train`, `finetune` and `evaluate` call a family's recipe by name (the family's
 ``ARCHITECTURE.recipes``), so ``varinterp.train(family="deepdetails", ...)`` and a

@@ -20,6 +20,7 @@ from varinterp.io.atomic import atomic_path, atomic_write_text, check_output
 from varinterp.progress import ProgressCallback
 from varinterp.report import figures
 from varinterp.report.candidates import rank_candidates
+from varinterp.report.cre_evidence import cre_section, read_cre_evidence
 from varinterp.report.html import Section, render_page, table_html
 from varinterp.report.inputs import (
     chrom_key,
@@ -105,6 +106,7 @@ def locus_report(
     ld_plink: str | os.PathLike | None = None,
     genes: str | os.PathLike | None = None,
     get_enhancers: str | os.PathLike | None = None,
+    cres: str | os.PathLike | None = None,
     top: int = 3,
     track_flank: int = 1000,
     min_pip: float = 0.01,
@@ -177,6 +179,7 @@ def locus_report(
     eff_table = read_effects(effects) if effects is not None else None
     specs = read_tracks_table(tracks) if tracks is not None else None
     gene_table = read_genes_bed(genes) if genes is not None else None
+    cre_table = read_cre_evidence(cres) if cres is not None else None
     r2, n_ld = (None, 0)
     if ld_matrix is not None or ld_plink is not None:
         ld = read_ld(plink=ld_plink, matrix=ld_matrix, variants=ld_variants)
@@ -196,6 +199,7 @@ def locus_report(
         "effects": eff_table is not None,
         "tracks": specs is not None,
         "genes": gene_table is not None,
+        "cres": cre_table is not None,
     }
     region_text = f"{chrom}:{lo + 1:,}-{hi:,}"
     colours = figures.cell_type_colours(
@@ -307,7 +311,7 @@ def locus_report(
             )
     tick()
 
-    sections = [summary, locus, table, track_sec, abc_sec]
+    sections = [summary, locus, table, track_sec, abc_sec, cre_section(cands, cre_table, top=top)]
     if get_enhancers is not None:  # GET's enhancers beside the ABC links
         from varinterp.report.get_enhancers import get_enhancer_section, read_get_enhancers
 

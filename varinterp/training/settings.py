@@ -23,6 +23,12 @@ dicts (``params`` and an ``lr_scale``, optionally ``weight_decay``); each group 
 trains at ``lr_scale`` times the scheduled rate (layer-wise learning-rate decay: GET's
 deeper blocks at 1, shallower ones at ``decay ** depth``). Parameters that do not
 require gradients (a frozen base under LoRA) are left out of the optimiser.
+
+``group_lr`` gives parameters their own base learning rate by name, for models without
+``parameter_groups()``: pairs ``(name prefix, lr)``; a parameter takes the lr of the
+first prefix its name (``model.named_parameters()``) starts with, else ``lr``
+(cREscENDO's gene model: 1e-5 for the attention, 1e-3 for the decoder). The schedule
+multiplies every group's base rate alike; the epoch log reports ``lr``'s.
 """
 
 from __future__ import annotations
@@ -68,9 +74,14 @@ class OptimizerSettings:
     schedule: str = "constant"
     cosine_steps: int = 0
     min_lr_ratio: float = 0.0
+    group_lr: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         checks = [
+            (
+                all(len(g) == 2 and float(g[1]) > 0 for g in self.group_lr),
+                "group_lr must hold (name prefix, lr > 0) pairs",
+            ),
             (self.name in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.lr > 0, "lr must be > 0"),
             (all(0 <= b < 1 for b in self.betas), "betas must be in [0, 1)"),
@@ -144,7 +155,12 @@ class FitSettings:
 def _groups(model: nn.Module, settings: OptimizerSettings) -> list[dict[str, Any]]:
     inner = getattr(model, "module", model)  # a DDP wrapper's module
     make = getattr(inner, "parameter_groups", None)
-    raw = make() if callable(make) else [{"params": list(inner.parameters())}]
+    if callable(make):
+        raw = make()
+    elif settings.group_lr:
+        raw = _prefix_groups(inner, settings)
+    else:
+        raw = [{"params": list(inner.parameters())}]
     groups = []
     for g in raw:
         params = [p for p in g["params"] if p.requires_grad]
@@ -153,6 +169,22 @@ def _groups(model: nn.Module, settings: OptimizerSettings) -> list[dict[str, Any
     if not groups:
         raise InputError("the model has no trainable parameters")
     return groups
+
+
+def _prefix_groups(model: nn.Module, settings: OptimizerSettings) -> list[dict[str, Any]]:
+    """One group per ``group_lr`` prefix that names parameters (``lr_scale`` = its lr
+    over ``settings.lr``), then the rest."""
+    prefixes = [(str(p), float(lr)) for p, lr in settings.group_lr]
+    groups: list[list[nn.Parameter]] = [[] for _ in range(len(prefixes) + 1)]
+    for name, param in model.named_parameters():
+        slot = next((i for i, (p, _) in enumerate(prefixes) if name.startswith(p)), -1)
+        groups[slot].append(param)
+    scales = [lr / settings.lr for _, lr in prefixes] + [1.0]
+    return [
+        {"params": params, "lr": settings.lr * scale, "lr_scale": scale}
+        for params, scale in zip(groups, scales, strict=True)
+        if params
+    ]
 
 
 def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim.Optimizer:
