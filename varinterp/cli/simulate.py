@@ -8,6 +8,7 @@ import typer
 
 from varinterp.cli._common import console, progress_bar
 from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli.simulate_atac import atac
 from varinterp.cli.simulate_celltypes import celltypes
 from varinterp.cli.simulate_gwas import gwas
 from varinterp.cli.simulate_mixture import mixture
@@ -102,3 +103,4 @@ app.command("procap")(procap)
 app.command("gwas")(gwas)
 app.command("celltypes")(celltypes)
 app.command("mixture")(mixture)
+app.command("atac")(atac)
