@@ -164,7 +164,7 @@ def _check(sources: list[Source], stats: list[SourceStats], cell_types, table, m
     for source, s in zip(sources, stats, strict=True):
         if s.records == 0:
             raise InputError(f"{source.path} holds no fragments or reads; check the file")
-        if table is not None and s.per_type.sum() == 0 and s.unknown_records:
+        if table is not None and s.matched == 0 and s.unknown_records:
             example = next(iter(sorted(s.unknown_barcodes)))
             msg = (
                 f"none of the barcodes in {source.path.name} (e.g. {example!r}) is in the "
@@ -172,8 +172,7 @@ def _check(sources: list[Source], stats: list[SourceStats], cell_types, table, m
                 "barcode suffixes like '-1'"
             )
             raise InputError(msg)
-        kept = s.per_type.sum() + sum(s.off_contig.values())
-        if kept and not s.per_type.sum():
+        if s.matched and not s.per_type.sum():
             name = next(iter(s.off_contig))
             msg = (
                 f"no contig of {source.path.name} (e.g. {name!r}) is in the chrom sizes; "
@@ -258,8 +257,11 @@ def _given_peaks(path, sizes) -> pd.DataFrame:
     table = read_bed(path)
     names = ContigMap(sizes, source=f"peaks {Path(path).name}")
     table["chrom"] = [names(c) for c in table["chrom"].astype(str)]
-    if "name" not in table:
-        table["name"] = [f"peak{i + 1}" for i in range(len(table))]
+    names_given = table["name"] if "name" in table else pd.Series([""] * len(table))
+    table["name"] = [
+        str(n) if isinstance(n, str) and n not in ("", ".") else f"peak{i + 1}"
+        for i, n in enumerate(names_given)
+    ]
     for col, val in (("score", 0), ("strand", ".")):
         if col not in table:
             table[col] = val

@@ -65,11 +65,13 @@ class Source:
 
 @dataclass
 class SourceStats:
-    """What reading one source saw: records (fragment lines or reads kept), per
-    cell type records kept ``(K,) int64`` and barcodes seen, records of unknown barcodes
-    (and how many distinct), records on contigs not in the chrom sizes (by name)."""
+    """What reading one source saw: records (fragment lines or reads kept), records of
+    a known barcode, per cell type records kept ``(K,) int64`` and barcodes seen,
+    records of unknown barcodes (and how many distinct), records on contigs not in the
+    chrom sizes (by name)."""
 
     records: int = 0
+    matched: int = 0
     per_type: np.ndarray | None = None
     barcodes_seen: set[str] = field(default_factory=set)
     unknown_records: int = 0
@@ -281,6 +283,7 @@ def stream_source(
         stats.records += chrom.size
         codes = _codes(bcs, source, index, type_of, stats, unknown_barcodes, line,
                        cell_types)  # fmt: skip
+        stats.matched += int((codes >= 0).sum())
         change = np.flatnonzero(chrom[1:] != chrom[:-1]) + 1
         bounds = [0, *change.tolist(), chrom.size]
         for a, b in itertools.pairwise(bounds):

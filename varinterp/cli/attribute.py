@@ -70,6 +70,10 @@ def attribute_command(
         typer.Option("--bigwig", help="Also write per-base attributions as a bigWig (.bw)."),
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
+    task: Annotated[
+        str | None,
+        typer.Option("--task", help="Multi-task models: the task (cell type) to explain."),
+    ] = None,
     device: Device = "auto",
     threads: Threads = 1,
     seed: Seed = 0,
@@ -81,7 +85,8 @@ def attribute_command(
 
     Writes an npz (attributions and hypothetical scores (N, 4, L), one-hot x, chrom,
     start, label; for tfmodisco-lite and plots) and, with --bigwig, a bigWig of the
-    observed bases' scores (ALT windows of --variant in NAME.alt.bw).
+    observed bases' scores (ALT windows of --variant in NAME.alt.bw). bpAI-TAC models
+    are explained with their Tn5 bias zeroed.
     """
     require_file(fasta, "reference FASTA")
     if bed is not None:
@@ -92,7 +97,7 @@ def attribute_command(
     result = run_attribution(
         model=model, fasta=fasta, out=out, regions=region, bed=bed, variant=variant,
         method=method.value, target=target.value, n_shuffles=n_shuffles, seed=seed,
-        bigwig=bigwig, batch_size=batch_size, device=device, overwrite=overwrite,
+        bigwig=bigwig, batch_size=batch_size, device=device, task=task, overwrite=overwrite,
     )  # fmt: skip
     if not quiet:
         console.print(

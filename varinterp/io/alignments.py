@@ -64,7 +64,7 @@ def read_bam_insertions(
         raise InputError(f"{path} is not a readable BAM file ({exc})") from None
     with bam:
         order = (bam.header.to_dict().get("HD") or {}).get("SO")
-        if order not in (None, "coordinate"):
+        if order not in (None, "coordinate", "unknown"):
             msg = f"BAM {path} is sorted by {order}, not coordinate; run samtools sort on it"
             raise InputError(msg)
         d = TN5_SHIFT if shift else 0

@@ -58,12 +58,22 @@ class Footprint:
         return np.log2(np.maximum(self.with_motif, 1e-12) / np.maximum(self.without, 1e-12))
 
     def dip_offset(self, task: int, *, flank: int = 15) -> float:
-        """Offset (bp) from the motif centre of the deepest point of the log ratio
-        within `flank` bp of it, for task index `task`."""
+        """Where the footprint's dip lies, in bp from the motif centre, for task index
+        `task`: the centre of mass of the depletion (``max(0, -log2_ratio)``) within
+        `flank` bp of the motif centre (NaN when nothing is depleted there)."""
         ratio = self.log2_ratio()[task]
         c = self.motif_centre
         lo, hi = max(int(np.floor(c - flank)), 0), min(int(np.ceil(c + flank)) + 1, ratio.size)
-        return float(lo + int(np.argmin(ratio[lo:hi])) - c)
+        w = np.maximum(0.0, -ratio[lo:hi])
+        if w.sum() <= 0:
+            return float("nan")
+        return float((w * (np.arange(lo, hi) - c)).sum() / w.sum())
+
+    def dip_depth(self, task: int, *, half_width: int = 3) -> float:
+        """Mean log2 ratio over the motif centre +- `half_width` bp (negative: a dip)."""
+        ratio = self.log2_ratio()[task]
+        c = round(self.motif_centre)
+        return float(ratio[max(c - half_width, 0) : c + half_width + 1].mean())
 
     def table(self) -> pd.DataFrame:
         """Long table: ``task position offset with_motif without log2_ratio``."""
