@@ -163,6 +163,8 @@ EXPECTED = {
     "liver-encode",
     "gwas-psc",
     "abc-resources",
+    "mm10",
+    "immgen-atac-gse100738",
 }
 
 

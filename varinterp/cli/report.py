@@ -66,6 +66,14 @@ def locus(
     effects: Annotated[
         Path | None, _Opt("--effects", help="effects.tsv of 'varinterp score' (log2fc ...).")
     ] = None,
+    celltype_effects: Annotated[
+        Path | None,
+        _Opt(
+            "--celltype-effects",
+            help="'varinterp score' output of a multi-task model (a task column): effects "
+            "per cell type.",
+        ),
+    ] = None,
     ld_matrix: Annotated[
         Path | None, _Opt("--ld-matrix", help="LD matrix (.npy/.npz/text) for r² colouring.")
     ] = None,
@@ -101,6 +109,7 @@ def locus(
     """
     require_file(finemap_dir / "variants.tsv", "fine-mapping table (--finemap folder)")
     for path, what in ((tracks, "track table"), (effects, "effects table"), (genes, "gene BED"),
+                       (celltype_effects, "per-cell-type effects"),
                        (ld_matrix, "LD matrix"), (ld_variants, "LD variants table")):  # fmt: skip
         if path is not None:
             require_file(path, what)
@@ -110,7 +119,8 @@ def locus(
         result = locus_report(
             finemap_dir=finemap_dir, out=out, candidates_out=candidates, region=region,
             lead=lead, flank=flank, tracks=tracks, elements=elements, abc=abc,
-            effects=effects, ld_matrix=ld_matrix, ld_variants=ld_variants, ld_plink=ld_plink,
+            effects=effects, celltype_effects=celltype_effects, ld_matrix=ld_matrix,
+            ld_variants=ld_variants, ld_plink=ld_plink,
             genes=genes,
             top=top, track_flank=track_flank, min_pip=min_pip, effect_scale=effect_scale,
             title=title, overwrite=overwrite, on_progress=on_progress,

@@ -19,6 +19,7 @@ from varinterp.io.atomic import atomic_path, atomic_write_text
 from varinterp.progress import ProgressCallback
 from varinterp.report import figures
 from varinterp.report.candidates import rank_candidates
+from varinterp.report.celltype_effects import celltype_effects_section, read_celltype_effects
 from varinterp.report.html import Section, render_page, table_html
 from varinterp.report.inputs import (
     chrom_key,
@@ -97,6 +98,7 @@ def locus_report(
     elements: str | os.PathLike | None = None,
     abc: str | os.PathLike | None = None,
     effects: str | os.PathLike | None = None,
+    celltype_effects: str | os.PathLike | None = None,
     ld_matrix: str | os.PathLike | None = None,
     ld_variants: str | os.PathLike | None = None,
     ld_plink: str | os.PathLike | None = None,
@@ -110,7 +112,10 @@ def locus_report(
     on_progress: ProgressCallback | None = None,
 ) -> LocusReport:
     """Write the HTML report `out` and the candidate table (`candidates_out`, default
-    ``<out stem>.candidates.tsv``) for the locus in `finemap_dir` (see docs/report.md)."""
+    ``<out stem>.candidates.tsv``) for the locus in `finemap_dir` (see docs/report.md).
+
+    `celltype_effects` (a multi-task model's per-cell-type scores) adds a section of
+    the top candidates' effects in every cell type."""
     out = Path(out)
     cand_path = Path(candidates_out) if candidates_out else out.with_suffix(".candidates.tsv")
     for p in (out, cand_path):
@@ -161,6 +166,7 @@ def locus_report(
     el_table = read_elements(elements) if elements is not None else None
     abc_table = read_abc(abc) if abc is not None else None
     eff_table = read_effects(effects) if effects is not None else None
+    ct_effects = read_celltype_effects(celltype_effects) if celltype_effects is not None else None
     specs = read_tracks_table(tracks) if tracks is not None else None
     gene_table = read_genes_bed(genes) if genes is not None else None
     r2, n_ld = (None, 0)
@@ -282,11 +288,10 @@ def locus_report(
             )
     tick()
 
-    html_text = render_page(
-        title=title,
-        subtitle="varinterp locus report",
-        sections=[summary, locus, table, track_sec, abc_sec],
-    )
+    sections = [summary, locus, table, track_sec, abc_sec]
+    if ct_effects is not None:
+        sections.append(celltype_effects_section(ct_effects, cands, top=max(top, 5)))
+    html_text = render_page(title=title, subtitle="varinterp locus report", sections=sections)
     with atomic_path(cand_path, suffix=".tsv") as tmp:
         cands.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g")
     atomic_write_text(out, html_text)
