@@ -56,7 +56,7 @@ def fx(shared_fixtures):
 
 
 def test_centre_sums_equal_the_bigwig_sums(fx):
-    root, ref, peaks, tracks = fx
+    _root, ref, peaks, tracks = fx
     d = build_atac_data(fasta=ref, tracks=tracks, peaks=peaks, normalize="none",
                         validation_chroms=[], test_chroms=[])  # fmt: skip
     assert d.n == 16 and d.tasks == CTS and d.seq.shape == (16, 4, 998)
