@@ -65,6 +65,9 @@ API: dict[str, str] = {
     # simulated worlds
     "simulate_world": "varinterp.simulate.store:simulate_world",
     "simulate_gwas": "varinterp.simulate.gwas:simulate_gwas_folder",
+    "simulate_atac": "varinterp.simulate.atac_writers:simulate_atac",
+    # ATAC reads -> per-cell-type Tn5 insertion tracks (bpAI-TAC's inputs)
+    "count_insertions": "varinterp.atac.insertions:count_insertions",
 }
 
 __all__ = ["API", "__version__", *sorted(API)]

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 MODEL = {"preset": "small", "filters": 24, "n_blocks": 4, "input_length": 400}
-TRAIN = {"max_epochs": 15, "patience": 3, "batch_size": 32, "warmup_steps": 100,
+TRAIN = {"max_epochs": 30, "patience": 6, "batch_size": 32, "warmup_steps": 100,
          "device": "cpu"}  # fmt: skip
 LAMBDAS = (0.0, 0.5, 1.0)
 VALIDATION, TEST = "chr5", "chr6"

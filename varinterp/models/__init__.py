@@ -9,7 +9,9 @@ evaluate) and its model-card template, and exposes an ``ARCHITECTURE``
 - `varinterp.models.clipnet`: CLIPNET, base-resolution transcription initiation
   (PRO-cap) from 1 kb of personal sequence;
 - `varinterp.models.deepdetails`: DeepDETAILS, deconvolution of a bulk track into
-  cell-type tracks with accessibility.
+  cell-type tracks with accessibility;
+- `varinterp.models.bpaitac`: bpAI-TAC, base-resolution Tn5 insertion profiles and
+  counts of many cell types, with a frozen Tn5 bias network.
 
 `train`, `finetune` and `evaluate` call a family's recipe by name (the family's
 ``ARCHITECTURE.recipes``), so ``varinterp.train(family="deepdetails", ...)`` and a
@@ -32,7 +34,8 @@ def _recipe(family: str, use: str):
 def train(*, family: str = "clipnet", **kwargs: Any) -> Any:
     """Train a model of `family` with the family's own recipe; keyword arguments are the
     recipe's (``clipnet``: `varinterp.models.clipnet.train.train_clipnet`; ``deepdetails``:
-    `varinterp.models.deepdetails.train.train_deconv`)."""
+    `varinterp.models.deepdetails.train.train_deconv`; ``bpaitac``:
+    `varinterp.models.bpaitac.train.train_bpaitac`)."""
     return _recipe(family, "train")(**kwargs)
 
 
