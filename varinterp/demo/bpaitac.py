@@ -2,7 +2,7 @@
 effects of the locus report's candidates.
 
 `bpaitac_step` simulates an ATAC world (`DEMO_ATAC`: 11 cell types in 3 lineages, its
-own 1.5-Mb genome, seeded by the demo seed) into ``<demo>/atac/world``, counts its
+own 4-Mb genome of 6 chromosomes, seeded by the demo seed) into ``<demo>/atac/world``, counts its
 fragments into per-cell-type Tn5 insertion bigWigs over its OCRs
 (``<demo>/atac/insertions``), trains a small Tn5 bias model and a small bpAI-TAC model
 on them (``<demo>/atac/bias``, ``<demo>/atac/model``; a couple of CPU minutes), and
@@ -38,13 +38,13 @@ __all__ = [
 ]
 
 #: the demo's ATAC world (`varinterp.simulate.atac.AtacParams` fields)
-DEMO_ATAC = {"genome_size": 1_500_000, "n_chromosomes": 4}
+DEMO_ATAC = {"genome_size": 4_000_000, "n_chromosomes": 6}
 #: the demo's small model (`[model]` of a run config)
-DEMO_MODEL = {"preset": "small", "filters": 16, "n_blocks": 3, "input_length": 400}
-DEMO_TRAINING = {"max_epochs": 12, "patience": 4, "batch_size": 32, "warmup_steps": 50,
+DEMO_MODEL = {"preset": "small", "filters": 24, "n_blocks": 4, "input_length": 400}
+DEMO_TRAINING = {"max_epochs": 25, "patience": 6, "batch_size": 32, "warmup_steps": 100,
                  "device": "cpu"}  # fmt: skip
 BIAS_TRAINING = {**DEMO_TRAINING, "max_epochs": 4}
-VALIDATION, TEST = "chr3", "chr4"
+VALIDATION, TEST = "chr5", "chr6"
 
 
 def _toml(value) -> str:

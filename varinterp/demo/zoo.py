@@ -80,8 +80,8 @@ _BPAITAC_CARD = """# bpaitac-demo: the demo's small bpAI-TAC model (shipped weig
 A small bpAI-TAC model ({filters} filters, {blocks} dilated residual blocks, {length}-bp
 input, the central 250 bp predicted for each of 11 cell types) with its frozen Tn5 bias
 network, trained by `{made_by}` on the demo's simulated ATAC world (seed 0: 11
-immune-like cell types in 3 lineages, 4 chromosomes of a 1.5-Mb genome; validation
-chr3, test chr4), loss 0.5 x CE(profile) + 0.5 x MSE(log counts).
+immune-like cell types in 3 lineages, 6 chromosomes of a 4-Mb genome; validation
+chr5, test chr6), loss 0.5 x CE(profile) + 0.5 x MSE(log counts).
 
 For demos, tests and the tutorials only: it has seen no real data.
 

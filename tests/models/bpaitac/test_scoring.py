@@ -61,3 +61,29 @@ def test_alt_profile_uses_the_alt_sequences_bias(tmp_path):
     np.testing.assert_allclose(table["profile_jsd"], [want, want], rtol=1e-4)
     np.testing.assert_allclose(table["quantity_ref"], [5.0, 9.0], rtol=1e-5)
     np.testing.assert_allclose(table["log2fc"], 0.0, atol=1e-6)  # ... but not the counts
+
+
+def test_attributions_run_on_the_bias_zeroed_twin():
+    import warnings
+
+    import varinterp.models.bpaitac as family
+    from varinterp.effects.attribute import attribute_windows
+    from varinterp.models.bpaitac.scoring import NoBias, explainable
+
+    torch.manual_seed(0)
+    bias = BpAiTacConfig.tn5_bias(filters=4, n_blocks=1, input_length=200, output_length=50)
+    model = BpAiTac(BpAiTacConfig(n_tasks=3, filters=8, n_blocks=2, input_length=200,
+                                  output_length=50, bias=bias)).eval()  # fmt: skip
+    with torch.no_grad():
+        model.counts.bias.fill_(5.0)
+    twin = explainable(model)
+    assert isinstance(twin, NoBias)
+    x = torch.from_numpy(one_hot(np.random.default_rng(0).integers(0, 4, (3, 200)))).float()
+    torch.testing.assert_close(twin(x).log_profile, model(x, with_bias=False).log_profile)
+    assert not torch.allclose(twin(x).log_profile, model(x).log_profile)
+    codes = np.random.default_rng(1).integers(0, 4, (2, 200))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # tangermeme warns when DeepLIFT does not converge
+        res = attribute_windows([model], one_hot(codes), method="deepshap", n_shuffles=4,
+                                arch=family.ARCHITECTURE, task=2, seed=1)  # fmt: skip
+    assert res.attributions.shape == (2, 4, 200) and np.abs(res.attributions).sum() > 0
