@@ -75,6 +75,9 @@ API: dict[str, str] = {
     "simulate_gwas": "varinterp.simulate.gwas:simulate_gwas_folder",
     "simulate_expression": "varinterp.simulate.expression:simulate_expression",
     "simulate_multiome": "varinterp.simulate.multiome_files:simulate_multiome",
+    "simulate_atac": "varinterp.simulate.atac_writers:simulate_atac",
+    # ATAC reads -> per-cell-type Tn5 insertion tracks (bpAI-TAC's inputs)
+    "count_insertions": "varinterp.atac.insertions:count_insertions",
 }
 
 __all__ = ["API", "__version__", *sorted(API)]

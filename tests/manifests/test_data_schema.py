@@ -166,6 +166,8 @@ EXPECTED = {
     "abc-resources",
     "vierstra-archetypes-v1",
     "catlas-human-atlas",
+    "mm10",
+    "immgen-atac-gse100738",
 }
 
 

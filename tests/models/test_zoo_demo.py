@@ -1,8 +1,8 @@
 """The zoo's shipped demo models load, and reproduce the metrics their cards state.
 
-``models/clipnet-demo`` and ``models/deepdetails-demo`` were trained by the full demo on
-the seed-0 demo world; `measure_demo_models` rebuilds that world and measures them the
-way ``varinterp demo --quick`` does.
+``models/clipnet-demo``, ``models/deepdetails-demo`` and ``models/bpaitac-demo`` were
+trained by the full demo on the seed-0 demo worlds; `measure_demo_models` rebuilds those
+worlds and measures them the way ``varinterp demo --quick`` does.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from varinterp.cli.main import app
-from varinterp.demo.shipped import CLIPNET_DEMO, DEEPDETAILS_DEMO
+from varinterp.demo.shipped import BPAITAC_DEMO, CLIPNET_DEMO, DEEPDETAILS_DEMO
 from varinterp.demo.zoo import measure_demo_models
 from varinterp.training.inference import load_model
 from varinterp.training.modeldir import read_model_dir
 
 ZOO = Path(__file__).resolve().parents[2] / "models"
-SHIPPED = [CLIPNET_DEMO, DEEPDETAILS_DEMO]
+SHIPPED = [CLIPNET_DEMO, DEEPDETAILS_DEMO, BPAITAC_DEMO]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -90,6 +90,10 @@ def attribute_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Windows per forward pass.")
     ] = 32,
+    task: Annotated[
+        str | None,
+        typer.Option("--task", help="Multi-task models: the task (cell type) to explain."),
+    ] = None,
     device: Device = "auto",
     threads: Threads = 1,
     seed: Seed = 0,
@@ -101,7 +105,8 @@ def attribute_command(
 
     Writes an npz (attributions and hypothetical scores (N, 4, L), one-hot x, chrom,
     start, label; for tfmodisco-lite and plots) and, with --bigwig, a bigWig of the
-    observed bases' scores (ALT windows of --variants in NAME.alt.bw).
+    observed bases' scores (ALT windows of --variants in NAME.alt.bw). bpAI-TAC models
+    are explained with their Tn5 bias zeroed.
     """
     require_file(fasta, "reference FASTA")
     if bed is not None:
@@ -112,7 +117,7 @@ def attribute_command(
     result = run_attribution(
         model=model, fasta=fasta, out=out, regions=region, bed=bed, variants=variants,
         method=method.value, target=target.value, n_shuffles=n_shuffles, seed=seed,
-        bigwig=bigwig, batch_size=batch_size, device=device, overwrite=overwrite,
+        bigwig=bigwig, batch_size=batch_size, device=device, task=task, overwrite=overwrite,
     )  # fmt: skip
     if not quiet:
         console.print(

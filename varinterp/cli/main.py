@@ -8,6 +8,7 @@ import typer
 
 from varinterp import __version__
 from varinterp.cli import (
+    atac,
     attribute,
     bench,
     crescendo,
@@ -27,6 +28,7 @@ from varinterp.cli import (
     score,
     simulate,
     train,
+    train_bpaitac,
 )
 from varinterp.cli._common import ErrorHandlingGroup
 from varinterp.cli._conventions import apply_conventions
@@ -74,6 +76,8 @@ _MORE = "Data, simulation and demo"
 
 deconvolve.app.command("pseudobulk")(deconvolve_inputs.pseudobulk)
 deconvolve.app.command("preflight")(deconvolve_inputs.preflight)
+train.app.command("bpaitac")(train_bpaitac.bpaitac)
+train.app.command("tn5-bias")(train_bpaitac.tn5_bias)
 
 app.add_typer(genome.app, name="genome", rich_help_panel=_GENOMES)
 app.add_typer(train.app, name="train", rich_help_panel=_MODELS)
@@ -85,6 +89,7 @@ app.add_typer(crescendo.app, name="crescendo", rich_help_panel=_MODELS)
 app.command("score", rich_help_panel=_EFFECTS)(score.score_command)
 app.add_typer(bench.app, name="bench", rich_help_panel=_EFFECTS)
 app.command("attribute", rich_help_panel=_EFFECTS)(attribute.attribute_command)
+app.add_typer(atac.app, name="atac", rich_help_panel=_MODELS)
 app.add_typer(deconvolve.app, name="deconvolve", rich_help_panel=_MECHANISMS)
 app.add_typer(elements.app, name="elements", rich_help_panel=_MECHANISMS)
 app.add_typer(link.app, name="link", rich_help_panel=_MECHANISMS)

@@ -86,28 +86,34 @@ def evaluate(
         int | None, typer.Option("--batch-size", min=1, help="Default: the config's.")
     ] = None,
     examples: Annotated[
-        int, typer.Option("--examples", min=0, help="Loci drawn in tracks.png.")
-    ] = 6,
+        int | None,
+        typer.Option("--examples", min=0, help="CLIPNET: loci drawn in tracks.png (default 6)."),
+    ] = None,
     device: DeviceOpt = None,
     threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Score a CLIPNET model directory across loci on the data of --config.
+    """Evaluate a model directory on the data of --config (its family's evaluation).
 
-    The ensemble (mean of fold models) and each fold model on fold 0, and each fold
-    model on its own test fold. Writes the folder --out: metrics.tsv (median profile
-    Pearson, log-quantity Pearson, directionality and TSS-position Pearson per model and
-    fold), windows_fold0.tsv, tracks.png and quantity_scatter.png.
+    CLIPNET: the ensemble (mean of fold models) and each fold model on fold 0, and each
+    fold model on its own test fold; writes metrics.tsv (median profile Pearson,
+    log-quantity Pearson, directionality and TSS-position Pearson per model and fold),
+    windows_fold0.tsv, tracks.png and quantity_scatter.png.
+
+    bpAI-TAC: every window of the config, per split; writes metrics.tsv (per-OCR Pearson
+    across cell types, by CV quartile, per-cell-type Pearson across OCRs, profile JSD
+    and Pearson), per_ocr.tsv, per_task.tsv and evaluation.json.
     """
     _model_dir(model)
     require_file(config, "run config")
     set_threads(threads)
-    from varinterp.models.clipnet.evaluate import evaluate_clipnet
+    from varinterp.training.recipes import run_recipe
 
     with progress_bar("predicting", quiet=quiet, unit="windows") as on_progress:
-        result = evaluate_clipnet(
+        result = run_recipe(
+            "evaluate",
             model=model,
             config=config,
             out=out,
@@ -119,9 +125,4 @@ def evaluate(
             on_progress=on_progress,
         )
     if not quiet:
-        ens = result.metrics[result.metrics["model"] == "ensemble"].iloc[0]
-        console.print(
-            f"ensemble on fold 0 ({int(ens['n_windows'])} windows): median profile r "
-            f"{ens['median_profile_pearson']:.3f}, log-quantity r "
-            f"{ens['log_quantity_pearson']:.3f}; wrote {result.out}"
-        )
+        console.print(result.summary_line())

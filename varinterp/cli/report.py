@@ -102,6 +102,14 @@ def locus(
             help="Output of 'varinterp score': TSV, scored VCF (.vcf.gz) or Parquet.",
         ),
     ] = None,
+    celltype_effects: Annotated[
+        Path | None,
+        _Opt(
+            "--celltype-effects",
+            help="'varinterp score' output of a multi-task model (a task column): effects "
+            "per cell type.",
+        ),
+    ] = None,
     ld_matrix: Annotated[
         Path | None,
         _Opt("--ld-matrix", metavar="FILE", help="LD matrix (.npy/.npz/text) for r² colouring."),
@@ -173,6 +181,7 @@ def locus(
     """
     require_file(finemap_dir / "variants.tsv", "fine-mapping table (--finemap folder)")
     for path, what in ((tracks, "track table"), (effects, "effects table"), (genes, "gene BED"),
+                       (celltype_effects, "per-cell-type effects"),
                        (ld_matrix, "LD matrix"), (ld_variants, "LD variants table")):  # fmt: skip
         if path is not None:
             require_file(path, what)
@@ -183,7 +192,8 @@ def locus(
         result = locus_report(
             finemap_dir=finemap_dir, out=out, candidates_out=candidates, region=region,
             lead=lead, flank=flank, tracks=tracks, elements=elements, abc=abc,
-            effects=effects, ld_matrix=ld_matrix, ld_variants=ld_variants, ld_plink=ld_plink,
+            effects=effects, celltype_effects=celltype_effects, ld_matrix=ld_matrix,
+            ld_variants=ld_variants, ld_plink=ld_plink,
             genes=genes, get_enhancers=get_enhancers, cres=cres,
             top=top, track_flank=track_flank, min_pip=min_pip, effect_scale=effect_scale,
             title=title, genome_build=genome_build, overwrite=overwrite,

@@ -8,6 +8,7 @@ import typer
 
 from varinterp.cli._common import console, progress_bar, set_threads
 from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
+from varinterp.cli.simulate_atac import atac
 from varinterp.cli.simulate_celltypes import celltypes
 from varinterp.cli.simulate_expression import expression
 from varinterp.cli.simulate_gwas import gwas
@@ -117,3 +118,4 @@ app.command("celltypes")(celltypes)
 app.command("mixture")(mixture)
 app.command("expression")(expression)
 app.command("multiome")(multiome)
+app.command("atac")(atac)

@@ -4,7 +4,9 @@
 ``ctx.objects['world']`` (required), and when earlier steps made them,
 ``ctx.files['celltype_tracks']`` (TSV ``cell_type plus_bigwig minus_bigwig``),
 ``ctx.files['abc_dir']`` (``link abc`` output), ``ctx.files['effects']`` (``score``
-output) and ``ctx.files['specific_elements']`` (``elements call``'s ``elements.tsv``).
+output), ``ctx.files['specific_elements']`` (``elements call``'s ``elements.tsv``) and
+``ctx.files['bpaitac_model']`` (the bpAI-TAC step's model: the fine-mapped variants'
+per-cell-type effects go into the report, `varinterp.demo.bpaitac.celltype_effects_for`).
 Missing cell-type elements and ABC links are computed from the cell-type tracks when
 those are given (``elements call``'s count test, ``link abc`` with the power law);
 without tracks, tracks, elements and links are built from the world's planted
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from varinterp.demo.bpaitac import celltype_effects_for, effects_line
 from varinterp.demo.context import DemoContext
 from varinterp.demo.evidence import evidence_from_tracks, planted_evidence
 
@@ -41,6 +44,7 @@ def locus_report_step(ctx: DemoContext) -> list[str]:
         overwrite=True,
     )  # fmt: skip
     planted = planted_evidence(world, chrom=locus.chrom, out=ctx.out / "gwas_evidence")
+    ct_effects = celltype_effects_for(ctx, fm.variants, ctx.out / "gwas_celltype_effects.tsv")
     files = ctx.files
     tracks, elements, abc = (
         files.get(k) for k in ("celltype_tracks", "specific_elements", "abc_dir")
@@ -78,7 +82,7 @@ def locus_report_step(ctx: DemoContext) -> list[str]:
         candidates_out=ctx.out / "report.candidates.tsv",
         ld_matrix=gwas_dir / "ld.npy", ld_variants=gwas_dir / "ld_variants.tsv",
         genes=planted["genes"], elements=elements, abc=abc,
-        tracks=tracks, effects=files.get("effects"),
+        tracks=tracks, effects=files.get("effects"), celltype_effects=ct_effects,
         title=f"Simulated PSC-like locus {truth['region_1based']}", overwrite=True,
     )  # fmt: skip
     ctx.files.update(report=report.html, candidates=report.candidates_tsv)
@@ -103,6 +107,8 @@ def locus_report_step(ctx: DemoContext) -> list[str]:
     ]
     if truth["element"] is not None and Path(elements).name == "elements.tsv":
         lines.append(causal_element_line(elements, truth["element"]))
+    if ct_effects is not None:
+        lines.append(effects_line(ct_effects, causal))
     return lines
 
 

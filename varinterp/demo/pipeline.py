@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from varinterp.demo.bpaitac import bpaitac_step
 from varinterp.demo.clipnet import clipnet_step
 from varinterp.demo.context import DemoContext, DemoStep
 from varinterp.demo.deconvolution import deconvolution_step
@@ -26,6 +27,7 @@ STEPS: list[DemoStep] = [
     DemoStep("score causal vs non-causal SNPs", scoring_step),
     DemoStep("QTL benchmark: personal vs reference-only", qtl_step),
     DemoStep("simulate cell types and deconvolve a bulk", deconvolution_step),
+    DemoStep("bpAI-TAC: per-cell-type ATAC of immune-like cell types", bpaitac_step),
     DemoStep("simulate, fine-map and report a PSC-like locus", locus_report_step),
 ]
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from varinterp.errors import InputError
 
-__all__ = ["CLIPNET_DEMO", "DEEPDETAILS_DEMO", "MADE_BY", "shipped_model"]
+__all__ = ["BPAITAC_DEMO", "CLIPNET_DEMO", "DEEPDETAILS_DEMO", "MADE_BY", "shipped_model"]
 
 CLIPNET_DEMO = "clipnet-demo"
 DEEPDETAILS_DEMO = "deepdetails-demo"
+BPAITAC_DEMO = "bpaitac-demo"
 MADE_BY = "varinterp demo --seed 0 --threads 1"
 
 

@@ -11,7 +11,10 @@ suite checks the cards stay true.
 
 Metrics: for CLIPNET each fold model on its held-out chromosome (median profile Pearson
 and log-quantity Pearson, `evaluate_clipnet`); for DeepDETAILS Lin's CCC of log counts
-per window within each cell type, next to the proportional split and NNLS.
+per window within each cell type, next to the proportional split and NNLS; for
+``models/bpaitac-demo`` (the demo's small bpAI-TAC with its Tn5 bias network) its
+held-out-chromosome metrics on the seed-0 simulated ATAC world and its effects on the
+world's motif-breaking SNPs (`varinterp.demo.bpaitac.demo_metrics`).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from varinterp.demo.bpaitac import DEMO_ATAC, bpaitac_step
 from varinterp.demo.clipnet import clipnet_step
 from varinterp.demo.deconvolution import deconvolution_step
-from varinterp.demo.shipped import CLIPNET_DEMO, DEEPDETAILS_DEMO, MADE_BY
+from varinterp.demo.shipped import BPAITAC_DEMO, CLIPNET_DEMO, DEEPDETAILS_DEMO, MADE_BY
 from varinterp.io.atomic import atomic_dir
 
-__all__ = ["measure_demo_models", "package_demo_models"]
+__all__ = ["measure_demo_models", "package_bpaitac_demo", "package_demo_models"]
 
 _CLIPNET_CARD = """# clipnet-demo: the demo's small CLIPNET (shipped weights)
 
@@ -71,6 +75,28 @@ on windows prepared like the demo's, or `varinterp demo --quick`.
 """
 
 
+_BPAITAC_CARD = """# bpaitac-demo: the demo's small bpAI-TAC model (shipped weights)
+
+A small bpAI-TAC model ({filters} filters, {blocks} dilated residual blocks, {length}-bp
+input, the central 250 bp predicted for each of 11 cell types) with its frozen Tn5 bias
+network, trained by `{made_by}` on the demo's simulated ATAC world (seed 0: 11
+immune-like cell types in 3 lineages, 6 chromosomes of a 4-Mb genome; validation
+chr5, test chr6), loss 0.5 x CE(profile) + 0.5 x MSE(log counts).
+
+For demos, tests and the tutorials only: it has seen no real data.
+
+## Metrics (as measured when packaged; the test suite re-measures them)
+
+| metric | value |
+|---|---|
+{rows}
+
+Use: `varinterp score --model models/bpaitac-demo --fasta ... --vcf ...` (one row per
+variant and cell type), `varinterp atac footprint --model models/bpaitac-demo --motif
+AAAGAGGAAGTG`, or `varinterp demo --quick`, which reuses these weights.
+"""
+
+
 def _copy_model(src: Path, dst: Path) -> Path:
     from varinterp.training.modeldir import read_model_dir
 
@@ -92,13 +118,16 @@ def _relative(value: Any, root: str) -> Any:
     return value
 
 
-def _finish_entry(path: Path, *, metrics: dict[str, Any], card: str, demo_out: Path) -> None:
+def _finish_entry(
+    path: Path, *, metrics: dict[str, Any], card: str, demo_out: Path, world: dict | None = None
+) -> None:
     from varinterp.demo.world import DEMO_WORLD
     from varinterp.io.atomic import atomic_write_text
 
     doc = json.loads((path / "config.json").read_text(encoding="utf-8"))
     doc = _relative(doc, str(demo_out.resolve()))
-    zoo_meta = {"made_by": MADE_BY, "world": {"seed": 0, **DEMO_WORLD}, "metrics": metrics}
+    world = {"seed": 0, **DEMO_WORLD} if world is None else world
+    zoo_meta = {"made_by": MADE_BY, "world": world, "metrics": metrics}
     doc["metadata"] = {**doc.get("metadata", {}), "zoo": zoo_meta}
     atomic_write_text(path / "config.json", json.dumps(doc, indent=2) + "\n")
     atomic_write_text(path / "README.md", card)
@@ -109,8 +138,9 @@ def measure_demo_models(
 ) -> dict[str, dict[str, Any]]:
     """Rebuild the seed-0 demo world in `work` and measure the zoo's shipped demo models.
 
-    Returns ``{"clipnet-demo": clipnet_metrics, "deepdetails-demo": deepdetails_metrics}``
-    (the quick demo's CLIPNET and deconvolution steps, without the others).
+    Returns ``{"clipnet-demo": clipnet_metrics, "deepdetails-demo": deepdetails_metrics,
+    "bpaitac-demo": bpaitac_metrics}`` (the quick demo's CLIPNET, deconvolution and
+    bpAI-TAC steps, without the others).
     """
     from varinterp.demo.context import DemoContext
     from varinterp.demo.world import store_step, world_step
@@ -120,11 +150,12 @@ def measure_demo_models(
         zoo=None if zoo is None else Path(zoo),
     )  # fmt: skip
     ctx.out.mkdir(parents=True, exist_ok=True)
-    for step in (world_step, store_step, clipnet_step, deconvolution_step):
+    for step in (world_step, store_step, clipnet_step, deconvolution_step, bpaitac_step):
         step(ctx)
     return {
         CLIPNET_DEMO: ctx.objects["clipnet_metrics"],
         DEEPDETAILS_DEMO: ctx.objects["deconv_metrics"],
+        BPAITAC_DEMO: {"seed0": ctx.objects["bpaitac_metrics"]},
     }
 
 
@@ -134,14 +165,15 @@ def package_demo_models(
     """Copy the models of a finished full demo (seed 0) into the zoo folder `zoo`,
     measure them (`measure_demo_models`, in `work`) and write their cards and metrics.
 
-    Reads ``demo_out/clipnet`` and ``demo_out/celltypes/deconv/train/model``. Returns
-    the metrics written.
+    Reads ``demo_out/clipnet``, ``demo_out/celltypes/deconv/train/model`` and
+    ``demo_out/atac/model``. Returns the metrics written.
     """
     from varinterp.training.modeldir import read_model_dir
 
     demo_out, zoo = Path(demo_out), Path(zoo)
     clip = _copy_model(demo_out / "clipnet", zoo / CLIPNET_DEMO)
     dd = _copy_model(demo_out / "celltypes" / "deconv" / "train" / "model", zoo / DEEPDETAILS_DEMO)
+    _copy_model(demo_out / "atac" / "model", zoo / BPAITAC_DEMO)
     metrics = measure_demo_models(zoo=zoo, work=work)
     rows = "\n".join(
         f"| {m} | chr{v['eval_fold']} | {v['n_windows']} | {v['median_profile_pearson']:.3f} | "
@@ -165,4 +197,38 @@ def package_demo_models(
         input_length=cfg.input_length, output_length=cfg.output_length,
     )  # fmt: skip
     _finish_entry(dd, metrics=dd_metrics, card=card, demo_out=demo_out)
+    _finish_bpaitac(demo_out, zoo, metrics[BPAITAC_DEMO])
+    return metrics
+
+
+def _finish_bpaitac(demo_out: Path, zoo: Path, metrics: dict[str, Any]) -> None:
+    from varinterp.training.modeldir import read_model_dir
+
+    bp = zoo / BPAITAC_DEMO
+    cfg = read_model_dir(bp).config
+    rows = "\n".join(f"| {k} | {v:.4g} |" for k, v in metrics["seed0"].items())
+    card = _BPAITAC_CARD.format(
+        made_by=MADE_BY, rows=rows, filters=cfg.filters, blocks=cfg.n_blocks,
+        length=cfg.input_length,
+    )  # fmt: skip
+    world = {"seed": 0, "atac": DEMO_ATAC}
+    _finish_entry(bp, metrics=metrics, card=card, demo_out=demo_out, world=world)
+
+
+def package_bpaitac_demo(
+    *, demo_out: str | os.PathLike, zoo: str | os.PathLike, threads: int = 1
+) -> dict[str, Any]:
+    """Only the bpAI-TAC entry: run the demo's bpAI-TAC step (seed 0, trained) into
+    `demo_out`, copy ``demo_out/atac/model`` into the zoo, measure it as
+    `measure_demo_models` does and write its card. Returns its metrics."""
+    from varinterp.demo.context import DemoContext
+
+    demo_out, zoo = Path(demo_out), Path(zoo)
+    ctx = DemoContext(out=demo_out, seed=0, threads=threads)
+    bpaitac_step(ctx)
+    _copy_model(demo_out / "atac" / "model", zoo / BPAITAC_DEMO)
+    quick = DemoContext(out=demo_out / "measure", seed=0, threads=threads, quick=True, zoo=zoo)
+    bpaitac_step(quick)
+    metrics = {"seed0": quick.objects["bpaitac_metrics"]}
+    _finish_bpaitac(demo_out, zoo, metrics)
     return metrics

@@ -172,12 +172,14 @@ def run_attribution(
     bigwig: str | os.PathLike | None = None,
     batch_size: int = 32,
     device: str = "auto",
+    task: str | None = None,
     overwrite: bool = False,
 ) -> AttributionResult:
     """Attribute the ensemble's prediction on region / variant windows; see the module doc.
 
     `variants` is any form `varinterp.io.variants` reads; `variant` (one
     ``chrom:pos:ref:alt``) is its former name.
+    `task` names the task of a multi-task model to explain (default the first).
     """
     from varinterp.training.devices import resolve_device
     from varinterp.training.inference import load_model
@@ -219,11 +221,17 @@ def run_attribution(
     if ens.spec.context:
         msg = f"{model}: attributions need a model that predicts from sequence alone"
         raise InputError(msg)
+    task_index = 0
+    if task is not None:
+        if task not in ens.tasks:
+            msg = f"--task {task!r}: the model's tasks are {', '.join(ens.tasks)}"
+            raise InputError(msg)
+        task_index = ens.tasks.index(task)
     chroms, starts, labels, x, names = _windows(reference, items, records, ens.input_length)
     torch.manual_seed(seed)
     result = attribute_windows(
         list(ens.models.values()), x, method=method, target=target, n_shuffles=n_shuffles,
-        seed=seed, batch_size=batch_size, device=dev, arch=ens.arch,
+        seed=seed, batch_size=batch_size, device=dev, arch=ens.arch, task=task_index,
     )  # fmt: skip
     write_npz(out, result, chroms, starts, labels, names)
     bw_path = None

@@ -19,7 +19,7 @@ from varinterp.io.atomic import atomic_path
 from varinterp.io.contigs import ContigMap
 from varinterp.io.readers import open_bigwig
 
-__all__ = ["BigWig", "write_bigwig"]
+__all__ = ["BigWig", "write_bigwig", "write_bigwig_sites"]
 
 
 class BigWig:
@@ -124,3 +124,35 @@ def _add_runs(bw, chrom: str, start: int, values: np.ndarray, skip_zeros: bool) 
         ends=(run_ends[keep] + start).tolist(),
         values=run_vals[keep].tolist(),
     )
+
+
+def write_bigwig_sites(
+    path: str | os.PathLike,
+    *,
+    chrom_sizes: Mapping[str, int],
+    sites: Iterable[tuple[str, np.ndarray, np.ndarray]],
+) -> Path:
+    """Write single-base values to a bigWig atomically.
+
+    `sites` yields ``(chrom, positions (m,) int, values (m,) float)``: contigs in
+    `chrom_sizes` order, positions sorted and distinct within a contig; each value
+    covers ``[pos, pos + 1)`` and every other base reads as 0 (no entry).
+    """
+    path = Path(path)
+    with atomic_path(path, suffix=".bw") as tmp:
+        bw = pyBigWig.open(str(tmp), "w")
+        try:
+            bw.addHeader([(c, int(n)) for c, n in chrom_sizes.items()])
+            for chrom, pos, values in sites:
+                pos = np.asarray(pos, dtype=np.int64)
+                if pos.size == 0:
+                    continue
+                bw.addEntries(
+                    chrom,
+                    pos.tolist(),
+                    values=np.asarray(values, dtype=np.float64).tolist(),
+                    span=1,
+                )
+        finally:
+            bw.close()
+    return path

@@ -25,7 +25,14 @@ from varinterp.io.contigs import ContigMap, harmonize_contig
 from varinterp.io.readers import reading
 from varinterp.progress import ProgressCallback, report
 
-__all__ = ["FragmentTable", "load_fragments", "read_barcodes", "relabel", "safe_name"]
+__all__ = [
+    "FragmentTable",
+    "load_fragments",
+    "read_barcodes",
+    "read_fragment_chunks",
+    "relabel",
+    "safe_name",
+]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -252,14 +259,24 @@ def load_fragments(
     )
 
 
-def _read_chunks(path: Path) -> Iterator[pd.DataFrame]:
+def read_fragment_chunks(
+    path: str | os.PathLike, *, chunksize: int = _CHUNK
+) -> Iterator[pd.DataFrame]:
+    """Stream a fragments file: pandas chunks of at most `chunksize` lines with columns
+    ``chrom`` (str), ``start``, ``end`` (int64), ``barcode`` (str), ``count`` (float, 1
+    when the file has no fifth column). A file that is not ``chrom, start, end,
+    barcode[, count]`` is an `InputError`."""
+    return _read_chunks(Path(path), chunksize=chunksize)
+
+
+def _read_chunks(path: Path, *, chunksize: int = _CHUNK) -> Iterator[pd.DataFrame]:
     """pandas chunks with columns chrom, start, end, barcode, count (count 1 when absent)."""
     compression = "gzip" if _is_gzip(path) else None
     with reading(path, "fragments file", check="gzip -t" if compression else None):
-        yield from _chunks(path, compression)
+        yield from _chunks(path, compression, chunksize)
 
 
-def _chunks(path: Path, compression: str | None) -> Iterator[pd.DataFrame]:
+def _chunks(path: Path, compression: str | None, chunksize: int) -> Iterator[pd.DataFrame]:
     try:
         head = pd.read_csv(
             path, sep="\t", header=None, comment="#", nrows=1, compression=compression
@@ -277,7 +294,7 @@ def _chunks(path: Path, compression: str | None) -> Iterator[pd.DataFrame]:
             comment="#",
             usecols=list(range(min(head.shape[1], 5))),
             dtype={0: str, 1: np.int64, 2: np.int64, 3: str, 4: np.float64},
-            chunksize=_CHUNK,
+            chunksize=chunksize,
             compression=compression,
         )
         for chunk in reader:

@@ -12,6 +12,8 @@ evaluate) and its model-card template, and exposes an ``ARCHITECTURE``
   cell-type tracks with accessibility;
 - `varinterp.models.crescendo`: cREscENDO, per-cell cis-regulatory element activity
   from 10x multiome RNA + ATAC.
+- `varinterp.models.bpaitac`: bpAI-TAC, base-resolution Tn5 insertion profiles and
+  counts of many cell types, with a frozen Tn5 bias network.
 
 `train`, `finetune` and `evaluate` call a family's recipe by name (the family's
 ``ARCHITECTURE.recipes``), so ``varinterp.train(family="deepdetails", ...)`` and a
@@ -34,7 +36,8 @@ def _recipe(family: str, use: str):
 def train(*, family: str = "clipnet", **kwargs: Any) -> Any:
     """Train a model of `family` with the family's own recipe; keyword arguments are the
     recipe's (``clipnet``: `varinterp.models.clipnet.train.train_clipnet`; ``deepdetails``:
-    `varinterp.models.deepdetails.train.train_deconv`)."""
+    `varinterp.models.deepdetails.train.train_deconv`; ``bpaitac``:
+    `varinterp.models.bpaitac.train.train_bpaitac`)."""
     return _recipe(family, "train")(**kwargs)
 
 

@@ -20,6 +20,7 @@ from varinterp.io.atomic import atomic_path, atomic_write_text, check_output
 from varinterp.progress import ProgressCallback
 from varinterp.report import figures
 from varinterp.report.candidates import rank_candidates
+from varinterp.report.celltype_effects import celltype_effects_section, read_celltype_effects
 from varinterp.report.cre_evidence import cre_section, read_cre_evidence
 from varinterp.report.html import Section, render_page, table_html
 from varinterp.report.inputs import (
@@ -101,6 +102,7 @@ def locus_report(
     elements: str | os.PathLike | None = None,
     abc: str | os.PathLike | None = None,
     effects: str | os.PathLike | None = None,
+    celltype_effects: str | os.PathLike | None = None,
     ld_matrix: str | os.PathLike | None = None,
     ld_variants: str | os.PathLike | None = None,
     ld_plink: str | os.PathLike | None = None,
@@ -121,7 +123,9 @@ def locus_report(
 
     Every figure is also written as SVG and PDF into ``<out stem>_figures/`` beside the
     HTML; the region opens in the UCSC browser (`genome_build`, a UCSC database name)
-    and in a running IGV from links in the summary.
+    and in a running IGV from links in the summary. `celltype_effects` (a multi-task
+    model's per-cell-type scores) adds a section of the top candidates' effects in every
+    cell type.
     """
     check_output(out)
     if candidates_out is not None:
@@ -177,6 +181,7 @@ def locus_report(
     el_table = read_elements(elements) if elements is not None else None
     abc_table = read_abc(abc) if abc is not None else None
     eff_table = read_effects(effects) if effects is not None else None
+    ct_effects = read_celltype_effects(celltype_effects) if celltype_effects is not None else None
     specs = read_tracks_table(tracks) if tracks is not None else None
     gene_table = read_genes_bed(genes) if genes is not None else None
     cre_table = read_cre_evidence(cres) if cres is not None else None
@@ -312,16 +317,14 @@ def locus_report(
     tick()
 
     sections = [summary, locus, table, track_sec, abc_sec, cre_section(cands, cre_table, top=top)]
+    if ct_effects is not None:
+        sections.append(celltype_effects_section(ct_effects, cands, top=max(top, 5)))
     if get_enhancers is not None:  # GET's enhancers beside the ABC links
         from varinterp.report.get_enhancers import get_enhancer_section, read_get_enhancers
 
         sections.append(get_enhancer_section(read_get_enhancers(get_enhancers), chrom=chrom,
                                              lo=lo, hi=hi, abc=abc_table))  # fmt: skip
-    html_text = render_page(
-        title=title,
-        subtitle="varinterp locus report",
-        sections=sections,
-    )
+    html_text = render_page(title=title, subtitle="varinterp locus report", sections=sections)
     with atomic_path(cand_path, suffix=".tsv") as tmp:
         cands.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g")
     shutil.rmtree(fig_dir, ignore_errors=True)

@@ -34,11 +34,16 @@ __all__ = ["RunDir"]
 
 
 class RunDir:
-    """Paths and bookkeeping of one run's output folder."""
+    """Paths and bookkeeping of one run's output folder.
 
-    def __init__(self, out: str | os.PathLike) -> None:
+    Members are named ``<member>_<k>``: ``fold_3`` (chromosome-fold ensembles, the
+    default) or ``replicate_2`` (runs of one split from different seeds).
+    """
+
+    def __init__(self, out: str | os.PathLike, *, member: str = "fold") -> None:
         self.out = Path(out)
         self.work = self.out / ".train"
+        self.member = member
 
     def prepare(self, settings: dict[str, Any], *, overwrite: bool) -> bool:
         """Create the folder, or check that an existing one belongs to this run.
@@ -75,19 +80,19 @@ class RunDir:
         return False
 
     def state_path(self, fold: int) -> Path:
-        return self.work / f"fold_{fold}.state.pt"
+        return self.work / f"{self.member}_{fold}.state.pt"
 
     def weights_path(self, fold: int) -> Path:
-        return self.work / f"fold_{fold}.safetensors"
+        return self.work / f"{self.member}_{fold}.safetensors"
 
     def summary_path(self, fold: int) -> Path:
-        return self.work / f"fold_{fold}.json"
+        return self.work / f"{self.member}_{fold}.json"
 
     def done_folds(self) -> list[int]:
         """Folds with finished weights and summary, ascending."""
         done = []
-        for p in self.work.glob("fold_*.json"):
-            k = p.stem.split("_", 1)[1]
+        for p in self.work.glob(f"{self.member}_*.json"):
+            k = p.stem.rsplit("_", 1)[1]
             if k.isdigit() and self.weights_path(int(k)).is_file():
                 done.append(int(k))
         return sorted(done)
@@ -121,11 +126,11 @@ class RunDir:
         states = {}
         for k in folds:
             with reading(self.weights_path(k), "finished fold weights"):
-                states[f"fold_{k}"] = load_file(str(self.weights_path(k)))
+                states[f"{self.member}_{k}"] = load_file(str(self.weights_path(k)))
         staging = self.work / "assemble"
         shutil.rmtree(staging, ignore_errors=True)
         save_model_dir(staging, config=config, folds=states, metadata=metadata, card=card)
-        stale = {p.name for p in self.out.glob("fold_*.safetensors")}
+        stale = {p.name for p in self.out.glob(f"{self.member}_*.safetensors")}
         for name in [*(f"{f}.safetensors" for f in states), "README.md", "config.json"]:
             (staging / name).replace(self.out / name)
             stale.discard(name)

@@ -61,6 +61,15 @@ class EvalResult:
     metrics: pd.DataFrame
     figures_of: str | None = None
 
+    def summary_line(self) -> str:
+        """One line for the command line: the ensemble's fold-0 metrics."""
+        ens = self.metrics[self.metrics["model"] == "ensemble"].iloc[0]
+        return (
+            f"ensemble on fold 0 ({int(ens['n_windows'])} windows): median profile r "
+            f"{ens['median_profile_pearson']:.3f}, log-quantity r "
+            f"{ens['log_quantity_pearson']:.3f}; wrote {self.out}"
+        )
+
 
 def evaluate_clipnet(
     *,
