@@ -307,7 +307,7 @@ def test_samples_take_a_comma_list_or_a_file_everywhere(tmp_path):
         result = invoke("genome", "build", "--vcf", vcf, "--fasta", fasta, "-o", out,
                         "--samples", spec)  # fmt: skip
         assert result.exit_code == 0, result.output
-        assert "3 SNVs x 1 samples" in result.output
+        assert "3 SNVs, 0 MNPs, 0 indels) x 1 samples" in result.output
         info = invoke("genome", "info", "-s", out)
         assert "samples: 1 (s2)" in info.output
 

@@ -164,6 +164,6 @@ def test_cli_takes_strings_and_reports_the_build_check(world):
         str(world["fasta"]), "-o", str(out), "--device", "cpu",
     ])  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert "scored 1 SNVs" in res.stdout
+    assert "scored 1 variants (1 SNVs" in res.stdout
     assert "REF alleles disagreeing with the FASTA: 0.00%" in res.stdout
     assert len(pd.read_csv(out, sep="\t")) == 1

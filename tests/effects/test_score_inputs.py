@@ -78,7 +78,7 @@ def test_unindexed_vcf_is_read_in_order(world):
                       contigs={"chr1": 300})  # fmt: skip
     r = _run(world, vcf=plain)
     assert r.exit_code == 0, r.output
-    assert "scored 1 SNVs from 2 records" in r.stdout
+    assert "scored 1 variants (1 SNVs, 0 MNPs, 0 indels) from 2 records" in r.stdout
 
 
 def test_unsorted_vcf(world):

@@ -248,9 +248,11 @@ class GenomeStore:
         return sample_idx, contig_idx, starts
 
     def _check_overlaps(self, contig_idx: np.ndarray, starts: np.ndarray, length: int) -> None:
-        """`InputError` for a window entirely outside its contig (a build mismatch)."""
+        """`InputError` for a window that ends before its contig starts or starts a whole
+        window length past its end (a build mismatch); nearer ones are N-padded, as
+        windows anchored at a contig edge need."""
         lengths = self._ref_length[contig_idx]
-        outside = (starts >= lengths) | (starts + length <= 0)
+        outside = (starts >= lengths + length) | (starts + length < 0)
         if outside.any():
             from varinterp.genome.assembly import past_contig_end
 
