@@ -42,7 +42,7 @@ def test_section_shows_each_candidates_effect_per_cell_type(sim_locus, tmp_path)
     assert row is not None
     # the first candidate's table REF/ALT were swapped: its MF effect -0.5 reads as +0.5
     assert row.group(1) == "MF" and float(row.group(2)) == pytest.approx(0.5)
-    assert res.provided.keys() == {"ld", "elements", "abc", "effects", "tracks", "genes"}
+    assert res.provided.keys() == {"ld", "elements", "abc", "effects", "tracks", "genes", "cres"}
 
 
 def test_unmatched_and_bad_tables(sim_locus, tmp_path):

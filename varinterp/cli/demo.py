@@ -45,12 +45,15 @@ def demo(
     enhancers, truth;
     (2) build the personal-genome store;
     (3) export personal promoter windows;
-    (4) train a small CLIPNET on simulated PRO-cap (with --quick: the shipped weights),
+    (4) train a small CLIPNET on simulated PRO-cap (by default: the shipped weights),
     evaluated on held-out chromosomes;
     (5) score causal vs non-causal SNPs (effects.tsv, in the schema of varinterp score);
     (6) QTL benchmark: personal vs reference-only (--full only: it trains a second model);
     (7) simulate cell types and deconvolve a bulk with DeepDETAILS;
-    (8) simulate, fine-map and report a PSC-like locus (report.html).
+    (8) bpAI-TAC: per-cell-type ATAC of immune-like cell types (simulated fragments ->
+    Tn5 insertion tracks -> a small bpAI-TAC with its Tn5 bias network, the shipped
+    weights by default; per-cell-type SNP effects);
+    (9) simulate, fine-map and report a PSC-like locus (report.html).
 
     Each step says what it is doing while it runs and what it found; SUMMARY.md in --out
     repeats it. Same seed, same results. The folder can be moved: the configs it holds

@@ -20,6 +20,7 @@ enhancers are built from the same motifs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +59,13 @@ def _toml(value) -> str:
 
 
 def _config(path: Path, world: Path, insertions: Path, *, bias: bool, seed: int) -> Path:
+    def rel(file: Path) -> str:  # run configs read paths from their own folder
+        return os.path.relpath(file, path.parent)
+
     data = {
-        "fasta": str(world / "reference.fa"),
-        "tasks": str(insertions / "tasks.tsv"),
-        "peaks": str(world / ("background.bed" if bias else "ocrs.bed")),
+        "fasta": rel(world / "reference.fa"),
+        "tasks": rel(insertions / "tasks.tsv"),
+        "peaks": rel(world / ("background.bed" if bias else "ocrs.bed")),
         "validation_chroms": [VALIDATION],
         "test_chroms": [TEST],
     }
@@ -127,7 +131,7 @@ def bpaitac_step(ctx: DemoContext) -> list[str]:
             from varinterp.demo.shipped import BPAITAC_DEMO, shipped_model
 
             model = shipped_model(BPAITAC_DEMO, ctx.zoo)
-            how = f"shipped weights of the zoo's {BPAITAC_DEMO} (not trained: --quick)"
+            how = f"shipped weights of the zoo's {BPAITAC_DEMO} (not trained; --full trains it)"
         else:
             bias_cfg = _config(root / "bias.toml", world, insertions, bias=True, seed=ctx.seed)
             train_tn5_bias(config=bias_cfg, out=root / "bias", overwrite=True)
