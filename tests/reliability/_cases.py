@@ -370,14 +370,14 @@ def _table() -> None:
     # genome info / export
     c = "genome info"
     for b in (missing, empty, in_copy("meta.json", garbage), in_copy("meta.json", missing),
-              in_copy("genotypes.npy", truncated), in_copy("genotypes.npy", _npy_object),
+              in_copy("gt_haps.npy", truncated), in_copy("gt_haps.npy", _npy_object),
               in_copy("reference.npy", garbage)):  # fmt: skip
         case(c, f"--store {b.__name__}", swap("--store", b))
     c = "genome export"
     case(
         c,
-        "--store genotypes.npy object array",
-        swap("--store", in_copy("genotypes.npy", _npy_object)),
+        "--store gt_haps.npy object array",
+        swap("--store", in_copy("gt_haps.npy", _npy_object)),
     )
     case(c, "--store positions.npy truncated", swap("--store", in_copy("positions.npy", truncated)))
     file_cases(c, "--regions", (missing, empty, garbage, bed_reversed, bed_not_numbers,
@@ -498,7 +498,7 @@ def _table() -> None:
     case(c, "peaks BED garbage", swap("--config", _config_with("peaks", garbage)))
     case(c, "peaks BED empty", swap("--config", _config_with("peaks", empty)))
     case(c, "store genotypes truncated", swap("--config", _config_with(
-        "store", in_copy("genotypes.npy", truncated))))  # fmt: skip
+        "store", in_copy("gt_haps.npy", truncated))))  # fmt: skip
     case(c, "existing run folder of something else", prefilled_out("--out", _foreign_run))
     case(c, "existing run record garbage", prefilled_out("--out", _garbage_run_record))
     c = "finetune"
@@ -587,7 +587,7 @@ def _table() -> None:
     )
     file_cases(c, "--sample-sheet", (missing, empty, garbage, _drop_col("plus")))
     case(c, "--store missing", swap("--store", missing))
-    case(c, "--store object genotypes", swap("--store", in_copy("genotypes.npy", _npy_object)))
+    case(c, "--store object genotypes", swap("--store", in_copy("gt_haps.npy", _npy_object)))
     case(
         c, "--model corrupt weights", setopt("--model", _model_copy("fold_1.safetensors", garbage))
     )
