@@ -533,11 +533,17 @@ def _table() -> None:
 
     # scoring
     c = "score"
-    file_cases(c, "--vcf", (*common, truncated, vcf_wrong_contig, vcf_unsorted, vcf_short_record))
+    file_cases(c, "--variants", (*common, truncated, vcf_wrong_contig, vcf_short_record))
+    # a table reads unsorted variants in file order; an annotated VCF needs them sorted
     case(
         c,
-        "--vcf REF mismatch with --strict",
-        chain(swap("--vcf", vcf_ref_mismatch), add("--strict")),
+        "--variants unsorted records, --out a VCF",
+        chain(swap("--variants", vcf_unsorted), setopt("--out", "{out}/effects.vcf.gz")),
+    )
+    case(
+        c,
+        "--variants REF mismatch with --strict",
+        chain(swap("--variants", vcf_ref_mismatch), add("--strict")),
     )
     file_cases(c, "--fasta", (missing, garbage, fasta_renamed, _stale_fai))
     _model_cases(c, "--model", "fold_1")
@@ -567,12 +573,12 @@ def _table() -> None:
     case(
         c,
         "--variant REF mismatch",
-        chain(_drop("--region"), setopt("--variant", _ref_mismatch_variant)),
+        chain(_drop("--region"), setopt("--variants", _ref_mismatch_variant)),
     )
     case(
         c,
         "--bed past contig end",
-        chain(_drop("--region"), setopt("--bed", _write("r.bed", "chr1\t90000000\t90000100\n"))),
+        chain(_drop("--region"), setopt("--regions", _write("r.bed", "chr1\t90000000\t90000100\n"))),
     )
     file_cases(c, "--fasta", (missing, garbage, _stale_fai))
     _model_cases(c, "--model", "fold_1")
@@ -585,7 +591,7 @@ def _table() -> None:
         "--qtls none in the store",
         swap("--qtls", rewrite(lambda t: "qtl\nchr1:3:A:G\nchr2:5:C:T\n", name="none in store")),
     )
-    file_cases(c, "--sample-sheet", (missing, empty, garbage, _drop_col("plus")))
+    file_cases(c, "--tracks", (missing, empty, garbage, _drop_col("plus")))
     case(c, "--store missing", swap("--store", missing))
     case(c, "--store object genotypes", swap("--store", in_copy("gt_haps.npy", _npy_object)))
     case(
@@ -657,8 +663,8 @@ def _table() -> None:
         "--genes",
         (missing, empty, garbage, _lines(lambda ls: [x.rsplit("\t", 1)[0] for x in ls], "BED4")),
     )
-    file_cases(c, "--samples", (missing, empty, garbage, _drop_col("accessibility")))
-    case(c, "--samples signal garbage", swap("--samples", _table_with_garbage("accessibility")))
+    file_cases(c, "--tracks", (missing, empty, garbage, _drop_col("accessibility")))
+    case(c, "--samples signal garbage", swap("--tracks", _table_with_garbage("accessibility")))
     case(c, "--hic missing", setopt("--hic", "{out}/nohic.bedpe"))
     case(c, "--hic garbage cooler", setopt("--hic", _write("contacts.cool", b"\x00\x01junk")))
     case(c, "--hic BEDPE of 2 columns", setopt("--hic", _write("contacts.bedpe", "chr1\t1\n")))
@@ -673,7 +679,7 @@ def _table() -> None:
     file_cases(c, "--ld-variants", (missing, empty, tsv_no_rows))
     case(c, "--region past contig end", setopt("--region", "chr3:90000000-90000100"))
     case(c, "--plink missing", chain(_drop("--ld-matrix"), _drop("--ld-variants"),
-                                     setopt("--plink", "{out}/panel")))  # fmt: skip
+                                     setopt("--ld-plink", "{out}/panel")))  # fmt: skip
     c = "report locus"
     case(c, "--finemap missing", swap("--finemap", missing))
     case(c, "--finemap variants.tsv garbage", swap("--finemap", in_copy("variants.tsv", garbage)))

@@ -33,7 +33,7 @@ VALID: dict[str, list[str]] = {
     "models import-clipnet": ["{keras_h5}", "--out", "{out}/imported", "-q"],
     "models upgrade": ["{legacy_deepdetails}", "--out", "{out}/upgraded", "-q"],
     "score": [
-        "--vcf", "{score_vcf}", "--model", "{clipnet}", "--fasta", "{fasta}",
+        "--variants", "{score_vcf}", "--model", "{clipnet}", "--fasta", "{fasta}",
         "--out", "{out}/effects.tsv", "--device", "cpu", "--no-rc", "-q",
     ],
     "attribute": [
@@ -41,7 +41,7 @@ VALID: dict[str, list[str]] = {
         "--region", "chr1:12001-12100", "--method", "ixg", "--device", "cpu", "-q",
     ],
     "bench qtl": [
-        "--qtls", "{qtls}", "--store", "{store}", "--sample-sheet", "{sheet}",
+        "--qtls", "{qtls}", "--store", "{store}", "--tracks", "{sheet}",
         "--model", "demo={clipnet}", "--out", "{out}/qtl", "--device", "cpu", "--no-rc-average",
         "-q",
     ],
@@ -57,7 +57,7 @@ VALID: dict[str, list[str]] = {
     "deconvolve preflight": [
         "--fragments", f"{_CT}/fragments.tsv.gz", "--barcodes", f"{_CT}/barcodes.tsv",
         "--peaks", "{tiles}", "--bulk-pl", f"{_CT}/bulk.pl.bw", "--out", "{out}/pf",
-        "--min-cells", "5", "--replicates", "2", "--q", "0.5", "--fold-change", "1.2", "-q",
+        "--min-cells", "5", "--replicates", "2", "--fdr", "0.5", "--fold-change", "1.2", "-q",
     ],
     "deconvolve prep": [
         "--bulk-pl", f"{_CT}/bulk.pl.bw", "--bulk-mn", f"{_CT}/bulk.mn.bw",
@@ -87,7 +87,7 @@ VALID: dict[str, list[str]] = {
         "{specific}", "--out", "{out}/enrich.tsv", "-q",
     ],
     "link abc": [
-        "--elements", "{candidates}", "--genes", "{genes}", "--samples", "{abc_samples}",
+        "--elements", "{candidates}", "--genes", "{genes}", "--tracks", "{abc_samples}",
         "--out", "{out}/abc", "-q",
     ],
     "finemap": [
