@@ -577,8 +577,10 @@ def _table() -> None:
     )
     case(
         c,
-        "--bed past contig end",
-        chain(_drop("--region"), setopt("--regions", _write("r.bed", "chr1\t90000000\t90000100\n"))),
+        "--regions past contig end",
+        chain(
+            _drop("--region"), setopt("--regions", _write("r.bed", "chr1\t90000000\t90000100\n"))
+        ),
     )
     file_cases(c, "--fasta", (missing, garbage, _stale_fai))
     _model_cases(c, "--model", "fold_1")
