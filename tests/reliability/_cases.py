@@ -370,20 +370,94 @@ def _table() -> None:
     # genome info / export
     c = "genome info"
     for b in (missing, empty, in_copy("meta.json", garbage), in_copy("meta.json", missing),
-              in_copy("genotypes.npy", truncated), in_copy("genotypes.npy", _npy_object),
+              in_copy("gt_haps.npy", truncated), in_copy("gt_haps.npy", _npy_object),
               in_copy("reference.npy", garbage)):  # fmt: skip
         case(c, f"--store {b.__name__}", swap("--store", b))
     c = "genome export"
     case(
         c,
-        "--store genotypes.npy object array",
-        swap("--store", in_copy("genotypes.npy", _npy_object)),
+        "--store gt_haps.npy object array",
+        swap("--store", in_copy("gt_haps.npy", _npy_object)),
     )
     case(c, "--store positions.npy truncated", swap("--store", in_copy("positions.npy", truncated)))
     file_cases(c, "--regions", (missing, empty, garbage, bed_reversed, bed_not_numbers,
                                 bed_wrong_contig, bed_past_end, bed_negative))  # fmt: skip
     case(c, "--format unknown", setopt("--format", "fastq"))
     case(c, "--samples unknown", setopt("--samples", "NA00000"))
+
+    c = "genome upgrade"
+    for b in (missing, empty, in_copy("meta.json", garbage), in_copy("meta.json", missing),
+              in_copy("genotypes.npy", truncated), in_copy("positions.npy", _npy_object),
+              in_copy("phased.npy", missing)):  # fmt: skip
+        case(c, f"--store {b.__name__}", swap("--store", b))
+    case(c, "--store already current", setopt("--store", "{store}"), expect=("cohort.vgs",))
+
+    # motif features and GET
+    c = "motifs scan"
+    file_cases(c, "--peaks", (missing, empty, garbage, bed_not_numbers, bed_wrong_contig,
+                              bed_past_end))  # fmt: skip
+    file_cases(c, "--fasta", (missing, garbage, fasta_renamed))
+    file_cases(c, "--motifs", (missing, empty, garbage, plain_text, _meme_log_odds))
+    file_cases(c, "--clusters", (missing, empty, garbage, _drop_col("cluster")))
+    counts_short = _lines(lambda ls: ls[:5], "rows missing")
+    file_cases(c, "--counts", (missing, empty, garbage, _drop_col("start"),
+                               _text_values("type1"), counts_short))  # fmt: skip
+    case(
+        c,
+        "--bigwigs bigWig garbage",
+        chain(_drop("--counts"), setopt("--bigwigs", _tracks_garbage)),
+    )
+    case(c, "--threshold above 1", setopt("--threshold", "2"), expect=("threshold",))
+    case(c, "--threshold zero", setopt("--threshold", "0"), expect=("threshold",))
+    case(
+        c, "--out not .h5 or .npz", setopt("--out", "{out}/features.txt"), expect=("features.txt",)
+    )
+    case(c, "--store without --sample", chain(_drop("--fasta"), setopt("--store", "{store}")),
+         expect=("--sample",))  # fmt: skip
+    c = "get train"
+    file_cases(c, "--features", (missing, empty, garbage, truncated, plain_text,
+                                 _h5_without("acpm")))  # fmt: skip
+    file_cases(c, "--expression", (missing, empty, garbage, _text_values("type1"),
+                                   tsv_no_rows))  # fmt: skip
+    bed4 = _lines(lambda ls: ["\t".join(x.split("\t")[:4]) for x in ls], "BED4")
+    file_cases(c, "--tss", (missing, empty, garbage, bed_not_numbers, bed_reversed, bed4))
+    case(c, "--units unknown", setopt("--units", "fpkm"), expect=("--units", "fpkm"))
+    case(c, "--n-heads not dividing --d-model", setopt("--n-heads", "3"), expect=("n_heads",))
+    case(c, "--epochs 0", setopt("--epochs", "0"), expect=("epochs",))
+    case(c, "--held-out-cell-types unknown", setopt("--held-out-cell-types", "liver"),
+         expect=("liver",))  # fmt: skip
+    case(c, "--init a model of another size",
+         chain(setopt("--d-model", "32"), setopt("--init", "{get_model}")),
+         expect=("--init",))  # fmt: skip
+    c = "get lora"
+    _model_cases(c, "--base", "model")
+    file_cases(c, "--features", (missing, garbage, truncated))
+    file_cases(c, "--expression", (missing, garbage))
+    file_cases(c, "--tss", (missing, garbage))
+    case(c, "--base a LoRA adapter", setopt("--base", "{get_adapter}"), expect=("adapter",))
+    case(c, "--cell-types unknown", setopt("--cell-types", "liver"), expect=("liver",))
+    case(c, "--rank 0", setopt("--rank", "0"), expect=("rank",))
+    case(c, "--merged under a file", setopt("--merged", lambda w: str(under_file(Path("m"), w))),
+         expect=("--merged",))  # fmt: skip
+    c = "get merge"
+    _model_cases(c, "--base", "model")
+    for b in (missing, empty, in_copy("config.json", garbage),
+              in_copy("adapter.safetensors", truncated),
+              in_copy("adapter.safetensors", missing)):  # fmt: skip
+        case(c, f"--adapter {b.__name__}", swap("--adapter", b))
+    case(
+        c,
+        "--adapter a GET model",
+        setopt("--adapter", "{get_model}"),
+        expect=("get-lora", "adapter"),
+    )
+    c = "get enhancers"
+    _model_cases(c, "--model", "model")
+    for b in (in_copy("inputs.h5", garbage), in_copy("inputs.h5", missing),
+              in_copy("genes.tsv", garbage), in_copy("expression.tsv", missing)):  # fmt: skip
+        case(c, f"--model {b.__name__}", swap("--model", b))
+    case(c, "--cell-type unknown", setopt("--cell-type", "liver"), expect=("liver",))
+    case(c, "--genes unknown", setopt("--genes", "nogene"), expect=("nogene",))
 
     # training
     c = "train clipnet"
@@ -424,7 +498,7 @@ def _table() -> None:
     case(c, "peaks BED garbage", swap("--config", _config_with("peaks", garbage)))
     case(c, "peaks BED empty", swap("--config", _config_with("peaks", empty)))
     case(c, "store genotypes truncated", swap("--config", _config_with(
-        "store", in_copy("genotypes.npy", truncated))))  # fmt: skip
+        "store", in_copy("gt_haps.npy", truncated))))  # fmt: skip
     case(c, "existing run folder of something else", prefilled_out("--out", _foreign_run))
     case(c, "existing run record garbage", prefilled_out("--out", _garbage_run_record))
     c = "finetune"
@@ -459,11 +533,17 @@ def _table() -> None:
 
     # scoring
     c = "score"
-    file_cases(c, "--vcf", (*common, truncated, vcf_wrong_contig, vcf_unsorted, vcf_short_record))
+    file_cases(c, "--variants", (*common, truncated, vcf_wrong_contig, vcf_short_record))
+    # a table reads unsorted variants in file order; an annotated VCF needs them sorted
     case(
         c,
-        "--vcf REF mismatch with --strict",
-        chain(swap("--vcf", vcf_ref_mismatch), add("--strict")),
+        "--variants unsorted records, --out a VCF",
+        chain(swap("--variants", vcf_unsorted), setopt("--out", "{out}/effects.vcf.gz")),
+    )
+    case(
+        c,
+        "--variants REF mismatch with --strict",
+        chain(swap("--variants", vcf_ref_mismatch), add("--strict")),
     )
     file_cases(c, "--fasta", (missing, garbage, fasta_renamed, _stale_fai))
     _model_cases(c, "--model", "fold_1")
@@ -493,12 +573,14 @@ def _table() -> None:
     case(
         c,
         "--variant REF mismatch",
-        chain(_drop("--region"), setopt("--variant", _ref_mismatch_variant)),
+        chain(_drop("--region"), setopt("--variants", _ref_mismatch_variant)),
     )
     case(
         c,
-        "--bed past contig end",
-        chain(_drop("--region"), setopt("--bed", _write("r.bed", "chr1\t90000000\t90000100\n"))),
+        "--regions past contig end",
+        chain(
+            _drop("--region"), setopt("--regions", _write("r.bed", "chr1\t90000000\t90000100\n"))
+        ),
     )
     file_cases(c, "--fasta", (missing, garbage, _stale_fai))
     _model_cases(c, "--model", "fold_1")
@@ -511,9 +593,9 @@ def _table() -> None:
         "--qtls none in the store",
         swap("--qtls", rewrite(lambda t: "qtl\nchr1:3:A:G\nchr2:5:C:T\n", name="none in store")),
     )
-    file_cases(c, "--sample-sheet", (missing, empty, garbage, _drop_col("plus")))
+    file_cases(c, "--tracks", (missing, empty, garbage, _drop_col("plus")))
     case(c, "--store missing", swap("--store", missing))
-    case(c, "--store object genotypes", swap("--store", in_copy("genotypes.npy", _npy_object)))
+    case(c, "--store object genotypes", swap("--store", in_copy("gt_haps.npy", _npy_object)))
     case(
         c, "--model corrupt weights", setopt("--model", _model_copy("fold_1.safetensors", garbage))
     )
@@ -583,8 +665,8 @@ def _table() -> None:
         "--genes",
         (missing, empty, garbage, _lines(lambda ls: [x.rsplit("\t", 1)[0] for x in ls], "BED4")),
     )
-    file_cases(c, "--samples", (missing, empty, garbage, _drop_col("accessibility")))
-    case(c, "--samples signal garbage", swap("--samples", _table_with_garbage("accessibility")))
+    file_cases(c, "--tracks", (missing, empty, garbage, _drop_col("accessibility")))
+    case(c, "--samples signal garbage", swap("--tracks", _table_with_garbage("accessibility")))
     case(c, "--hic missing", setopt("--hic", "{out}/nohic.bedpe"))
     case(c, "--hic garbage cooler", setopt("--hic", _write("contacts.cool", b"\x00\x01junk")))
     case(c, "--hic BEDPE of 2 columns", setopt("--hic", _write("contacts.bedpe", "chr1\t1\n")))
@@ -599,7 +681,7 @@ def _table() -> None:
     file_cases(c, "--ld-variants", (missing, empty, tsv_no_rows))
     case(c, "--region past contig end", setopt("--region", "chr3:90000000-90000100"))
     case(c, "--plink missing", chain(_drop("--ld-matrix"), _drop("--ld-variants"),
-                                     setopt("--plink", "{out}/panel")))  # fmt: skip
+                                     setopt("--ld-plink", "{out}/panel")))  # fmt: skip
     c = "report locus"
     case(c, "--finemap missing", swap("--finemap", missing))
     case(c, "--finemap variants.tsv garbage", swap("--finemap", in_copy("variants.tsv", garbage)))
@@ -662,6 +744,18 @@ def _table() -> None:
             setopt("--barcodes", "{celltypes}/barcodes.tsv"),
         ),
     )
+    c = "simulate expression"
+    case(c, "--chrom-length too short", setopt("--chrom-length", "1000"),
+         expect=("chrom-length", "chrom_length"))  # fmt: skip
+    case(c, "--n-chromosomes 0", setopt("--n-chromosomes", "0"),
+         expect=("n-chromosomes", "n_chromosomes"))  # fmt: skip
+    case(c, "--n-cell-types 0", setopt("--n-cell-types", "0"),
+         expect=("n-cell-types", "n_cell_types"))  # fmt: skip
+    case(c, "--mean-spacing negative", setopt("--mean-spacing", "-5"),
+         expect=("mean-spacing", "mean_spacing"))  # fmt: skip
+    case(c, "--n-snps not a number", setopt("--n-snps", "many"), expect=("n-snps",))
+    case(c, "existing --out", prefilled_out("--out", lambda p: p.mkdir(parents=True)),
+         expect=("--overwrite",))  # fmt: skip
     c = "demo"
     case(c, "--quick with another seed", setopt("--seed", "3"))
     case(c, "--threads 0", setopt("--threads", "0"))
@@ -801,6 +895,49 @@ def _manifests_garbage(work: Path) -> str:
     folder.mkdir(parents=True)
     (folder / "x.toml").write_text("name = [unclosed\n")
     return str(folder)
+
+
+def _meme_log_odds(src: Path, work: Path) -> Path:
+    """The MEME file with its first matrix given as log-odds (negative entries)."""
+    path = work / "in" / src.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = src.read_text().splitlines()
+    k = next(i for i, x in enumerate(lines) if x.startswith("letter-probability")) + 1
+    lines[k] = "-1.5 0.2 1.1 -3.0"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+_meme_log_odds.__name__ = "log-odds matrix"
+
+
+def _h5_without(key: str) -> Breaker:
+    """An HDF5 file with the dataset `key` removed."""
+
+    def apply(src: Path, work: Path) -> Path:
+        import h5py
+
+        path = work / "in" / src.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, path)
+        with h5py.File(path, "a") as fh:
+            del fh[key]
+        return path
+
+    apply.__name__ = f"without {key}"
+    return apply
+
+
+def _tracks_garbage(work: Path) -> str:
+    from tests.reliability._inputs import current_inputs
+
+    bad = work / "in" / "garbage.bw"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_bytes(b"\x00" * 32 + b"garbage")
+    types = (current_inputs()["expr_world"] / "counts.tsv").read_text().split("\n")[0]
+    path = work / "in" / "tracks.tsv"
+    path.write_text("cell_type\tplus\n" + "".join(f"{t}\t{bad}\n" for t in types.split("\t")[3:]))
+    return str(path)
 
 
 def _foreign_run(out: Path) -> None:

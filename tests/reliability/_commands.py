@@ -14,6 +14,7 @@ _CT = "{celltypes}"
 VALID: dict[str, list[str]] = {
     "genome build": ["--vcf", "{vcf}", "--fasta", "{fasta}", "--out", "{out}/c.vgs", "-q"],
     "genome info": ["--store", "{store}"],
+    "genome upgrade": ["--store", "{store_v1}", "--out", "{out}/new.vgs", "-q"],
     "genome export": [
         "--store", "{store}", "--regions", "{regions}", "--out", "{out}/x.fa",
         "--samples", "{samples}", "-q",
@@ -32,7 +33,7 @@ VALID: dict[str, list[str]] = {
     "models import-clipnet": ["{keras_h5}", "--out", "{out}/imported", "-q"],
     "models upgrade": ["{legacy_deepdetails}", "--out", "{out}/upgraded", "-q"],
     "score": [
-        "--vcf", "{score_vcf}", "--model", "{clipnet}", "--fasta", "{fasta}",
+        "--variants", "{score_vcf}", "--model", "{clipnet}", "--fasta", "{fasta}",
         "--out", "{out}/effects.tsv", "--device", "cpu", "--no-rc", "-q",
     ],
     "attribute": [
@@ -40,7 +41,7 @@ VALID: dict[str, list[str]] = {
         "--region", "chr1:12001-12100", "--method", "ixg", "--device", "cpu", "-q",
     ],
     "bench qtl": [
-        "--qtls", "{qtls}", "--store", "{store}", "--sample-sheet", "{sheet}",
+        "--qtls", "{qtls}", "--store", "{store}", "--tracks", "{sheet}",
         "--model", "demo={clipnet}", "--out", "{out}/qtl", "--device", "cpu", "--no-rc-average",
         "-q",
     ],
@@ -56,7 +57,7 @@ VALID: dict[str, list[str]] = {
     "deconvolve preflight": [
         "--fragments", f"{_CT}/fragments.tsv.gz", "--barcodes", f"{_CT}/barcodes.tsv",
         "--peaks", "{tiles}", "--bulk-pl", f"{_CT}/bulk.pl.bw", "--out", "{out}/pf",
-        "--min-cells", "5", "--replicates", "2", "--q", "0.5", "--fold-change", "1.2", "-q",
+        "--min-cells", "5", "--replicates", "2", "--fdr", "0.5", "--fold-change", "1.2", "-q",
     ],
     "deconvolve prep": [
         "--bulk-pl", f"{_CT}/bulk.pl.bw", "--bulk-mn", f"{_CT}/bulk.mn.bw",
@@ -86,7 +87,7 @@ VALID: dict[str, list[str]] = {
         "{specific}", "--out", "{out}/enrich.tsv", "-q",
     ],
     "link abc": [
-        "--elements", "{candidates}", "--genes", "{genes}", "--samples", "{abc_samples}",
+        "--elements", "{candidates}", "--genes", "{genes}", "--tracks", "{abc_samples}",
         "--out", "{out}/abc", "-q",
     ],
     "finemap": [
@@ -96,6 +97,30 @@ VALID: dict[str, list[str]] = {
     "report locus": [
         "--finemap", "{finemap}", "--out", "{out}/report.html", "--genes", "{genes}",
         "--tracks", "{celltype_tracks}", "--abc", "{abc_dir}", "-q",
+    ],
+    "motifs scan": [
+        "--peaks", "{expr_world}/peaks.bed", "--fasta", "{expr_fasta}",
+        "--motifs", "{expr_world}/motifs.meme", "--clusters", "{expr_world}/clusters.tsv",
+        "--counts", "{expr_world}/counts.tsv", "--out", "{out}/features.h5", "-q",
+    ],
+    "get train": [
+        "--features", "{features}", "--expression", "{expr_world}/expression.tsv",
+        "--tss", "{expr_world}/genes.bed", "--out", "{out}/get", "--n-regions", "16",
+        "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--epochs", "1",
+        "--device", "cpu", "-q",
+    ],
+    "get lora": [
+        "--base", "{get_model}", "--features", "{features}",
+        "--expression", "{expr_world}/expression.tsv", "--tss", "{expr_world}/genes.bed",
+        "--out", "{out}/adapter", "--cell-types", "heldout", "--rank", "2", "--epochs", "1",
+        "--device", "cpu", "-q",
+    ],
+    "get merge": [
+        "--base", "{get_model}", "--adapter", "{get_adapter}", "--out", "{out}/merged", "-q",
+    ],
+    "get enhancers": [
+        "--model", "{get_model}", "--cell-type", "type1", "--genes", "g1,g2",
+        "--out", "{out}/enhancers.tsv", "-q",
     ],
     "data list": [],
     "data fetch": ["1kg-grch38-2019", "--dry-run", "--cache", "{out}/cache"],
@@ -115,6 +140,10 @@ VALID: dict[str, list[str]] = {
         "--track", f"a={_CT}/library/hepatocyte.pl.bw,{_CT}/library/hepatocyte.mn.bw",
         "--track", f"b={_CT}/library/kupffer.pl.bw,{_CT}/library/kupffer.mn.bw",
         "--depth", "1000", "-q",
+    ],
+    "simulate expression": [
+        "--out", "{out}/ex", "--n-chromosomes", "2", "--chrom-length", "100000",
+        "--mean-spacing", "2000", "--n-snps", "4", "-q",
     ],
     "demo": ["--out", "{out}/demo", "--quick", "-q"],
 }  # fmt: skip

@@ -127,6 +127,53 @@ def _reference_h5(path: Path) -> Path:
     return write(path, n=3, k=3)
 
 
+def _get_inputs(root: Path) -> dict[str, Path]:
+    """A small expression world, its motif features, a tiny GET model and a LoRA adapter
+    of it (seconds on one core)."""
+    from varinterp.models.get.pipeline import lora_get_model, train_get_model
+    from varinterp.motifs.pipeline import scan_peaks
+    from varinterp.simulate.expression import simulate_expression
+
+    world = root / "world"
+    simulate_expression(
+        out=world, seed=4, n_chromosomes=2, chrom_length=100_000, mean_spacing=2_000, n_snps=4
+    )
+    p = {
+        "expr_world": world,
+        "expr_fasta": world / "genome.fa",
+        "features": scan_peaks(
+            peaks=world / "peaks.bed",
+            fasta=world / "genome.fa",
+            motifs=world / "motifs.meme",
+            clusters=world / "clusters.tsv",
+            counts=world / "counts.tsv",
+            out=root / "features.h5",
+        ).out,
+    }
+    data = {
+        "features": p["features"],
+        "expression": world / "expression.tsv",
+        "tss": world / "genes.bed",
+    }
+    p["get_model"] = train_get_model(
+        **data,
+        out=root / "model",
+        config={"n_regions": 16, "d_model": 16, "n_layers": 1, "n_heads": 2},
+        recipe={"epochs": 1, "held_out_cell_types": ["heldout"]},
+        device="cpu",
+    ).out
+    p["get_adapter"] = lora_get_model(
+        **data,
+        base=p["get_model"],
+        out=root / "adapter",
+        cell_types=["heldout"],
+        rank=2,
+        recipe={"epochs": 1},
+        device="cpu",
+    ).out
+    return p
+
+
 def build_inputs(root: Path) -> Inputs:
     """Write every valid input under `root` (a fresh folder) and return their paths."""
     import torch
@@ -270,6 +317,9 @@ def build_inputs(root: Path) -> Inputs:
         "task\tbigwig\n" + "".join(f"{n}\t{ct / 'accessibility' / f'{n}.bw'}\n" for n in names)
     )
     p["context_tracks"] = context
+    p.update(_get_inputs(root / "get"))
+    p["store_v1"] = root / "v1.vgs"
+    shutil.copytree(REPO / "tests" / "data" / "genome_store_v1" / "v1.vgs", p["store_v1"])
     p["empty_dir"] = root / "empty"
     p["empty_dir"].mkdir()
     shutil.copy(p["fasta"], root / "copy.fa")

@@ -137,7 +137,9 @@ def test_permissions_are_reported_as_such(inputs, tmp_path):
         prefix = ["setpriv", *_NO_DAC]
     elif (model / "fold_1.safetensors").stat().st_uid == os.getuid():
         (model / "fold_1.safetensors").chmod(0)
-    base = ["score", "--vcf", inputs["score_vcf"], "--fasta", inputs["fasta"], "--device", "cpu"]
+    base = [
+        "score", "--variants", inputs["score_vcf"], "--fasta", inputs["fasta"], "--device", "cpu",
+    ]  # fmt: skip
     runs = [
         [*base, "--model", model, "--out", tmp_path / "e.tsv"],  # unreadable weights
         [*base, "--model", inputs["clipnet"], "--out", locked / "e.tsv"],  # read-only --out

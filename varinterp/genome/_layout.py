@@ -33,6 +33,7 @@ import numba
 import numpy as np
 
 from varinterp.errors import InputError
+from varinterp.io.readers import load_npy
 
 __all__ = [
     "ARRAYS",
@@ -275,10 +276,12 @@ def assemble(parts: list[dict], out: Path, n_samples: int) -> int:
 
 
 def _load_npy(path: Path) -> np.ndarray:
+    """A numeric array of a store, memory-mapped; a missing, truncated or garbled file is
+    an `InputError` naming it."""
     try:
-        return np.load(path, mmap_mode="r")
-    except ValueError:  # an empty array cannot be memory-mapped
-        return np.load(path)
+        return load_npy(path, "genome store array", mmap_mode="r")
+    except InputError:  # an empty array cannot be memory-mapped; a damaged one fails again
+        return load_npy(path, "genome store array")
 
 
 def load(path: Path, meta: dict) -> dict[str, np.ndarray]:
@@ -360,7 +363,7 @@ def unphased_samples(path: Path, meta: dict, gt: dict) -> np.ndarray:
         return cached
     out = np.zeros(n_samples, dtype=bool)
     if "v1_phased" in gt:
-        phased = np.load(gt["v1_phased"], mmap_mode="r")
+        phased = _load_npy(Path(gt["v1_phased"]))
         if phased.shape[0]:
             bits = np.unpackbits(np.asarray(phased), axis=-1, bitorder="little")[:, :n_samples]
             out = ~bits.all(axis=0).astype(bool)

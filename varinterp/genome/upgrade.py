@@ -19,7 +19,7 @@ from varinterp import __version__
 from varinterp.errors import InputError
 from varinterp.genome import _layout
 from varinterp.genome.store import FORMAT_VERSION, GenomeStore
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.progress import ProgressCallback, report
 
 __all__ = ["upgrade_store"]
@@ -37,8 +37,8 @@ def upgrade_store(
 
     A store already at the current version is an `InputError` (nothing to do).
     """
+    out = check_output(out)
     old = GenomeStore.open(store)
-    out = Path(out)
     if old.version >= FORMAT_VERSION:
         msg = f"store {old.path} is already format version {old.version}; nothing to upgrade"
         raise InputError(msg)
@@ -46,7 +46,7 @@ def upgrade_store(
         msg = f"output {out} already exists; remove it or pass --overwrite"
         raise InputError(msg)
     n_samples = len(old.samples)
-    phased = np.load(old.path / "phased.npy", mmap_mode="r")
+    phased = _layout._load_npy(old.path / "phased.npy")
     with atomic_dir(out, overwrite=overwrite) as tmp:
         shutil.copyfile(old.path / "reference.npy", tmp / "reference.npy")
         ids = old.variant_ids()

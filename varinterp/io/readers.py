@@ -223,7 +223,9 @@ def npy_problem(exc: BaseException) -> str:
     text = str(exc)
     if "pickle" in text or "object" in text.lower():
         return "it holds Python objects, which are never loaded"
-    if isinstance(exc, EOFError) or "mmap length" in text or "read all data" in text:
+    if isinstance(exc, EOFError) or any(
+        s in text for s in ("mmap length", "read all data", "EOF: reading")
+    ):
         return "truncated"
     return f"garbled: {_first_line(exc)}"
 

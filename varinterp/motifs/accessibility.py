@@ -21,6 +21,7 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.bigwig import BigWig
+from varinterp.io.readers import read_csv
 from varinterp.io.tracks import read_track_table
 
 __all__ = ["counts_from_bigwigs", "counts_from_table"]
@@ -33,7 +34,7 @@ def counts_from_table(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"counts table {path} does not exist; check the path")
-    table = pd.read_csv(path, sep="\t")
+    table = read_csv(path, "counts table", sep="\t")
     head = [c.lower() for c in table.columns[:3]]
     if head != ["chrom", "start", "end"] or table.shape[1] < 4:
         raise InputError(

@@ -28,6 +28,7 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
+from varinterp.io.readers import read_csv
 from varinterp.motifs.meme import MotifSet
 from varinterp.progress import ProgressCallback, report
 
@@ -77,7 +78,7 @@ def read_cluster_table(path: str | os.PathLike) -> ClusterTable:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"cluster table {path} does not exist; check the path")
-    table = pd.read_csv(path, sep="\t", dtype=str, comment="#", keep_default_na=False)
+    table = read_csv(path, "cluster table", sep="\t", dtype=str, comment="#", keep_default_na=False)
     cols = {c.lower(): c for c in table.columns}
     if "motif" not in cols or "cluster" not in cols:
         raise InputError(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
+from varinterp.io.readers import npy_problem, open_hdf5
 from varinterp.motifs.features import MotifFeatures, ScanSettings
 from varinterp.motifs.meme import MotifSet
 
@@ -91,13 +93,18 @@ def _read_raw(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise InputError(f"features file {path} does not exist; run varinterp motifs scan")
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as h5:
-            out = {}
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            msg = (
+                f"features file {path} is not a readable .npz file ({npy_problem(exc)}); "
+                "write it again with varinterp motifs scan"
+            )
+            raise InputError(msg) from None
+    with open_hdf5(path, "features file") as h5:
+        out = {}
+        try:
             for key in h5:
                 v = h5[key][()]
                 if isinstance(v, bytes):
@@ -105,19 +112,36 @@ def _read_raw(path: Path) -> dict[str, np.ndarray]:
                 elif isinstance(v, np.ndarray) and v.dtype.kind in "OS":
                     v = np.array([s.decode() if isinstance(s, bytes) else s for s in v], "U")
                 out[key] = np.asarray(v)
-            return out
-    except OSError as exc:
-        raise InputError(f"{path} is not a readable HDF5 features file ({exc})") from None
+        except OSError as exc:
+            msg = (
+                f"features file {path} is not a readable HDF5 file (truncated or garbled: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+                f"check it with: h5ls {path}"
+            )
+            raise InputError(msg) from None
+        return out
+
+
+#: What every features file holds (with cell types, also counts and acpm).
+_arrays_needed = (
+    "chrom", "start", "end", "name", "clusters", "raw", "column_max", "features",
+    "motif_names", "motif_widths", "motif_values", "cluster_of", "background", "settings",
+    "cell_types",
+)  # fmt: skip
 
 
 def read_features(path: str | os.PathLike) -> MotifFeatures:
     """Read a file written by `write_features`."""
     path = Path(path)
     a = _read_raw(path)
-    need = ("chrom", "start", "end", "clusters", "features", "motif_names", "cluster_of")
+    with_types = np.asarray(a.get("cell_types", [])).size > 0
+    need = [*_arrays_needed, *(("counts", "acpm") if with_types else ())]
     missing = [k for k in need if k not in a]
     if missing:
-        raise InputError(f"{path} is not a motif-features file (missing {', '.join(missing)})")
+        raise InputError(
+            f"features file {path} is not a whole motif-features file (missing "
+            f"{', '.join(missing)}); write it again with varinterp motifs scan"
+        )
     widths = a["motif_widths"].astype(np.int64)
     cuts = np.concatenate([[0], np.cumsum(widths)])
     mats = tuple(

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from varinterp.errors import InputError
-from varinterp.io.intervals import read_peaks
+from varinterp.io.atomic import check_output
+from varinterp.io.fasta import Reference
+from varinterp.io.intervals import read_peaks, require_within_contigs
 from varinterp.motifs.accessibility import counts_from_bigwigs, counts_from_table
 from varinterp.motifs.archetypes import NOT_IN_COLLECTION, default_clusters, default_motifs
 from varinterp.motifs.clusters import read_cluster_table
@@ -58,13 +60,21 @@ def scan_peaks(
     cluster table makes each motif its own cluster. `counts` (a counts table) or
     `bigwigs` (a track table, ``docs/tracks.md``) add each cell type's accessibility.
     """
-    out = Path(out)
+    out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    if out.suffix not in (".h5", ".hdf5", ".npz"):
+        raise InputError(f"--out {out} must end in .h5 or .npz (the features file's format)")
     if counts is not None and bigwigs is not None:
         raise InputError("give accessibility as --counts or as --bigwigs, not both")
     settings = ScanSettings(threshold=threshold, scaler=scaler)
     table = read_peaks(peaks)
+    if fasta is not None:
+        with Reference(fasta) as reference:
+            require_within_contigs(
+                table, reference.lengths, source=f"peaks {peaks}", against=f"FASTA {fasta}",
+                known_contigs=True,
+            )  # fmt: skip
     if motifs is None:
         motif_set = default_motifs()
         cluster_table = read_cluster_table(clusters) if clusters else default_clusters()

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 
 __all__ = [
     "ExpressionWorld",
@@ -429,6 +429,7 @@ def simulate_expression(
     *, out: str | os.PathLike, overwrite: bool = False, **params
 ) -> ExpressionWorld:
     """`make_expression_world` + `write_expression_world` (what the CLI runs)."""
+    check_output(out)
     world = make_expression_world(ExpressionWorldParams(**params))
     write_expression_world(world, out, overwrite=overwrite)
     return world

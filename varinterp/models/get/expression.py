@@ -22,6 +22,7 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.io.intervals import read_bed
+from varinterp.io.readers import read_csv
 
 __all__ = ["pseudobulk_10x", "read_expression", "read_tss"]
 
@@ -33,7 +34,9 @@ def read_expression(path: str | os.PathLike, *, units: str = "tpm") -> pd.DataFr
         raise InputError(f"expression table {path} does not exist; check the path")
     if units not in ("tpm", "counts"):
         raise InputError(f"expression units must be tpm or counts, got {units!r}")
-    table = pd.read_csv(path, sep="\t", index_col=0)
+    table = read_csv(path, "expression table", sep="\t", index_col=0)
+    if table.empty:
+        raise InputError(f"expression table {path} lists no gene; check the file")
     if table.shape[1] < 1:
         raise InputError(f"expression table {path} needs a gene column and cell-type columns")
     values = table.apply(pd.to_numeric, errors="coerce")

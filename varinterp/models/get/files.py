@@ -31,7 +31,8 @@ import torch
 from torch import nn
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
+from varinterp.io.readers import read_csv
 from varinterp.models.get.data import GetData, build_get_data
 from varinterp.models.get.lora import adapter_state, add_lora, load_adapter_state, merge_lora
 from varinterp.models.get.network import Get, GetConfig
@@ -132,8 +133,10 @@ def load_get_data(path: str | os.PathLike) -> GetData:
         if not (path / name).is_file():
             raise InputError(f"{path} lacks {name}; it is not a GET model directory with inputs")
     feats = read_features(path / INPUTS)
-    genes = pd.read_csv(path / "genes.tsv", sep="\t", dtype={"gene": str, "chrom": str})
-    expr = pd.read_csv(path / "expression.tsv", sep="\t", index_col=0)
+    genes = read_csv(
+        path / "genes.tsv", "GET model genes", sep="\t", dtype={"gene": str, "chrom": str}
+    )
+    expr = read_csv(path / "expression.tsv", "GET model expression", sep="\t", index_col=0)
     expr.index = expr.index.astype(str)
     return build_get_data(feats, expr, genes)
 
@@ -294,6 +297,7 @@ def merge_adapter(
 ) -> Path:
     """Write a plain GET model directory: `base`'s weights with `adapter` merged in and the
     adapter's inputs (its cell types)."""
+    check_output(out)
     _md, members = load_get_models(base)
     if len(members) != 1:
         raise InputError(f"{base} holds {len(members)} members; merge an adapter into one model")

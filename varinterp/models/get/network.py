@@ -32,6 +32,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from varinterp.errors import InputError
+
 __all__ = ["Get", "GetConfig", "expression_parameter_count"]
 
 
@@ -54,9 +56,10 @@ class GetConfig:
 
     def __post_init__(self) -> None:
         if self.d_model % self.n_heads:
-            raise ValueError(f"d_model {self.d_model} is not a multiple of n_heads {self.n_heads}")
+            msg = f"d_model {self.d_model} is not a multiple of n_heads {self.n_heads}"
+            raise InputError(msg)
         if self.n_features < 2 or self.n_regions < 1 or self.n_layers < 1:
-            raise ValueError("n_features >= 2, n_regions >= 1 and n_layers >= 1 are needed")
+            raise InputError("n_features >= 2, n_regions >= 1 and n_layers >= 1 are needed")
 
     @property
     def input_length(self) -> int:

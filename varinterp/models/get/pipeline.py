@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_path
+from varinterp.io.atomic import atomic_path, check_output
 from varinterp.models.get.card import get_card
 from varinterp.models.get.data import GetData, build_get_data
 from varinterp.models.get.expression import read_expression, read_tss
@@ -95,7 +95,7 @@ def train_get_model(
     """Train a GET model from files and write its model directory (module docstring).
     `config` overrides `GetConfig` fields (``n_features`` comes from the data); `recipe`
     `GetRecipe` fields."""
-    out = Path(out)
+    out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     data = load_inputs(features, expression, tss, units=units)
@@ -170,9 +170,13 @@ def lora_get_model(
 ) -> GetTrainResult:
     """LoRA-adapt `base` to the cell types of new data; write the adapter directory
     `out` (and the merged model directory `merged` when given)."""
-    out = Path(out)
+    out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    if merged is not None:
+        merged = check_output(merged, option="--merged")
+        if merged.exists() and not overwrite:
+            raise InputError(f"--merged {merged} already exists; remove it or pass --overwrite")
     md, members = load_get_models(base)
     if len(members) != 1:
         raise InputError(f"{base} holds {len(members)} members; adapt one model")
@@ -238,7 +242,7 @@ def write_enhancer_scores(
     overwrite: bool = False,
 ) -> int:
     """Jacobian enhancer scores of `genes` (default all) in `cell_type` -> TSV; returns rows."""
-    out = Path(out)
+    out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     md, members = load_get_models(model)
