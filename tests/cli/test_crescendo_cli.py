@@ -187,7 +187,7 @@ def test_bad_inputs_exit_2_with_one_line(run, tmp_path):
             "--split",
             "random",
         ],
-        "cell_split",
+        "'random' is not one of 'paper', 'code'",
     )
     _bad(
         ["crescendo", "train", "--prep", str(tmp_path), "--out", str(tmp_path / "t")],

@@ -31,6 +31,8 @@ NO_COMPUTE = {
     "models import-clipnet",
     "models upgrade",
     "genome info",
+    "genome upgrade",
+    "crescendo h5ad",
 }
 #: Commands that run a model besides those with a --model option.
 TRAINING = {"train clipnet", "finetune", "deconvolve train", "demo"}

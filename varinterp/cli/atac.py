@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
-from varinterp.cli._options import Device, Out, Overwrite, Quiet, Seed, Threads, Verbose
+from varinterp.cli._options import (
+    Device,
+    Model,
+    OutDir,
+    OutFile,
+    Overwrite,
+    Quiet,
+    Seed,
+    Threads,
+    Verbose,
+)
 
 __all__ = ["app", "footprint", "insertions"]
 
@@ -33,36 +43,47 @@ class Unknown(StrEnum):
 
 @app.command("insertions")
 def insertions(
-    out: Out,
+    out: OutDir,
     chrom_sizes: Annotated[
         Path,
         typer.Option(
             "--chrom-sizes",
+            metavar="FILE",
             help="chrom<TAB>length file, or the reference FASTA (contigs kept, in order).",
         ),
     ],
     fragments: Annotated[
         Path | None,
         typer.Option(
-            "--fragments", help="Fragments file (chrom start end barcode [count]; .gz ok)."
+            "--fragments",
+            metavar="FILE",
+            help="Fragments file (chrom start end barcode [count]; .gz ok).",
         ),
     ] = None,
     bam: Annotated[
-        Path | None, typer.Option("--bam", help="Coordinate-sorted BAM (barcode in --tag).")
+        Path | None,
+        typer.Option("--bam", metavar="FILE", help="Coordinate-sorted BAM (barcode in --tag)."),
     ] = None,
     barcodes: Annotated[
         Path | None,
-        typer.Option("--barcodes", help="barcode<TAB>cell_type table (with --fragments/--bam)."),
+        typer.Option(
+            "--barcodes",
+            metavar="TSV",
+            help="barcode<TAB>cell_type table (with --fragments/--bam).",
+        ),
     ] = None,
-    samples: Annotated[
+    inputs: Annotated[
         Path | None,
         typer.Option(
-            "--samples", help="cell_type<TAB>path table: one fragments file or BAM per row."
+            "--inputs",
+            "--samples",
+            metavar="TSV",
+            help="cell_type<TAB>path table: one fragments file or BAM per row.",
         ),
     ] = None,
     peaks: Annotated[
         Path | None,
-        typer.Option("--peaks", help="OCR BED to use instead of calling peaks."),
+        typer.Option("--peaks", metavar="BED", help="OCR BED to use instead of calling peaks."),
     ] = None,
     shift: Annotated[
         bool,
@@ -82,7 +103,9 @@ def insertions(
         int,
         typer.Option("--min-fragments", min=0, help="Fewest records a cell type may have."),
     ] = 1000,
-    tag: Annotated[str, typer.Option("--tag", help="BAM tag of the cell barcode.")] = "CB",
+    tag: Annotated[
+        str, typer.Option("--tag", metavar="TAG", help="BAM tag of the cell barcode.")
+    ] = "CB",
     min_mapq: Annotated[int, typer.Option("--min-mapq", min=0, help="BAM reads kept.")] = 30,
     call_peaks: Annotated[
         bool, typer.Option("--call-peaks/--no-peaks", help="Call and merge peaks.")
@@ -93,6 +116,7 @@ def insertions(
     min_log10p: Annotated[
         float, typer.Option("--min-log10p", help="Summit threshold, -log10 Poisson p.")
     ] = 5.0,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -107,15 +131,16 @@ def insertions(
     """
     require_file(chrom_sizes, "chrom sizes")
     for path, what in ((fragments, "fragments file"), (bam, "BAM"), (barcodes, "barcode table"),
-                       (samples, "sample table"), (peaks, "peak BED")):  # fmt: skip
+                       (inputs, "input table"), (peaks, "peak BED")):  # fmt: skip
         if path is not None:
             require_file(path, what)
+    set_threads(threads)
     from varinterp.atac.insertions import count_insertions
 
     with progress_bar("reading records", quiet=quiet) as on_progress:
         result = count_insertions(
             out=out, chrom_sizes=chrom_sizes, fragments=fragments, bam=bam, barcodes=barcodes,
-            samples=samples, peaks=peaks, shift=shift, unknown_barcodes=unknown_barcodes.value,
+            samples=inputs, peaks=peaks, shift=shift, unknown_barcodes=unknown_barcodes.value,
             min_fragments=min_fragments, barcode_tag=tag, min_mapq=min_mapq,
             call_peaks=call_peaks, peak_width=peak_width, min_log10p=min_log10p,
             overwrite=overwrite, on_progress=on_progress,
@@ -130,9 +155,11 @@ def insertions(
 
 @app.command("footprint")
 def footprint(
-    model: Annotated[Path, typer.Option("--model", "-m", help="bpAI-TAC model directory.")],
-    motif: Annotated[str, typer.Option("--motif", help="Motif (IUPAC), e.g. TGACTCA.")],
-    out: Out,
+    model: Model,
+    motif: Annotated[
+        str, typer.Option("--motif", metavar="IUPAC", help="Motif (IUPAC), e.g. TGACTCA.")
+    ],
+    out: OutFile,
     n: Annotated[int, typer.Option("--n", min=1, help="Background sequences.")] = 200,
     gc: Annotated[float, typer.Option("--gc", help="GC share of the backgrounds.")] = 0.41,
     device: Device = "auto",

@@ -92,7 +92,9 @@ def attribute_command(
     ] = 32,
     task: Annotated[
         str | None,
-        typer.Option("--task", help="Multi-task models: the task (cell type) to explain."),
+        typer.Option(
+            "--task", metavar="NAME", help="Multi-task models: the task (cell type) to explain."
+        ),
     ] = None,
     device: Device = "auto",
     threads: Threads = 1,

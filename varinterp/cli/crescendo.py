@@ -8,13 +8,23 @@ model), ``activity`` (DeepLIFT per cell -> store, labels, per-cell-type BED / bi
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from varinterp.cli._common import console, progress_bar, set_threads
-from varinterp.cli._options import Device, Out, Overwrite, Quiet, Seed, Threads, Verbose
+from varinterp.cli._options import (
+    Device,
+    OutDir,
+    OutFile,
+    Overwrite,
+    Quiet,
+    Seed,
+    Threads,
+    Verbose,
+)
 
 __all__ = ["app"]
 
@@ -32,42 +42,81 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
+class TssPosition(StrEnum):
+    five_prime = "five_prime"
+    center = "center"
+
+
+class Split(StrEnum):
+    paper = "paper"
+    code = "code"
+
+
+class Preset(StrEnum):
+    published = "published"
+    small = "small"
+
+
+class Target(StrEnum):
+    pca = "pca"
+    gene = "gene"
+
+
+class Precision(StrEnum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+class StoreDtype(StrEnum):
+    float32 = "float32"
+    float16 = "float16"
+
+
 Matrix = Annotated[
     Path,
     typer.Option(
         "--matrix",
         "-m",
+        metavar="FILE|DIR",
         help="10x filtered_feature_bc_matrix.h5, or its MatrixMarket folder (RNA, or RNA + "
         "ATAC with feature types).",
     ),
 ]
 AtacMatrix = Annotated[
     Path | None,
-    typer.Option("--atac-matrix", help="A second MatrixMarket folder holding the ATAC peaks."),
+    typer.Option(
+        "--atac-matrix", metavar="DIR", help="A second MatrixMarket folder holding the ATAC peaks."
+    ),
 ]
 CellTypes = Annotated[
     Path | None,
-    typer.Option("--cell-types", help="TSV with columns barcode and cell_type."),
+    typer.Option("--cell-types", metavar="TSV", help="TSV with columns barcode and cell_type."),
 ]
 
 
 @app.command("prep")
 def prep(
     matrix: Matrix,
-    fasta: Annotated[Path, typer.Option("--fasta", "-f", help="Genome FASTA of the peaks.")],
-    tss: Annotated[
-        Path, typer.Option("--tss", help="TSS table: a GTF (gene records) or a BED with names.")
+    fasta: Annotated[
+        Path, typer.Option("--fasta", "-f", metavar="FILE", help="Genome FASTA of the peaks.")
     ],
-    out: Out,
+    tss: Annotated[
+        Path,
+        typer.Option(
+            "--tss", metavar="FILE", help="TSS table: a GTF (gene records) or a BED with names."
+        ),
+    ],
+    out: OutDir,
     atac_matrix: AtacMatrix = None,
     cell_types: CellTypes = None,
     drop_untyped: Annotated[
         bool, typer.Option("--drop-untyped", help="Drop cells the cell-type table lacks.")
     ] = False,
     tss_position: Annotated[
-        str,
-        typer.Option("--tss-position", help="For a BED: five_prime (default) or center."),
-    ] = "five_prime",
+        TssPosition,
+        typer.Option("--tss-position", help="For a BED: the 5' end or the centre of a record."),
+    ] = TssPosition.five_prime,
     min_genes: Annotated[
         int, typer.Option("--min-genes", min=0, help="Keep cells with this many genes (500).")
     ] = 500,
@@ -82,13 +131,13 @@ def prep(
         int | None, typer.Option("--max-cells", help="Keep a seeded random subset of cells.")
     ] = None,
     split: Annotated[
-        str,
+        Split,
         typer.Option(
             "--split",
-            help="Cell split: paper (seeded random 80/20, default) or code (first 90% in "
+            help="Cell split: paper (seeded random 80/20) or code (first 90% in "
             "file order, as the public code).",
         ),
-    ] = "paper",
+    ] = Split.paper,
     train_fraction: Annotated[
         float | None, typer.Option("--train-fraction", help="Share of training cells.")
     ] = None,
@@ -104,6 +153,7 @@ def prep(
         typer.Option("--allow-missing-tss", help="Drop genes the TSS table lacks (else an error)."),
     ] = False,
     seed: Seed = 0,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -111,17 +161,18 @@ def prep(
     """Filter, normalise and tokenise a multiome run into OUT (prep.h5, prep.json)."""
     from varinterp.models.crescendo.prep import PrepSettings, prepare_multiome
 
+    set_threads(threads)
     settings = PrepSettings(
         min_cell_fraction=min_cell_fraction,
         min_genes=min_genes,
         standard_contigs_only=not all_contigs,
         max_cells=max_cells,
-        cell_split=split,
+        cell_split=split.value,
         train_fraction=train_fraction,
         n_folds=n_folds,
         gene_fold=gene_fold,
         n_pcs=n_pcs,
-        tss_position=tss_position,
+        tss_position=tss_position.value,
         allow_missing_tss=allow_missing_tss,
         untyped_cells="drop" if drop_untyped else "error",
         seed=seed,
@@ -149,11 +200,13 @@ def prep(
 
 @app.command("train")
 def train(
-    prep_dir: Annotated[Path, typer.Option("--prep", help="Folder written by crescendo prep.")],
-    out: Out,
+    prep_dir: Annotated[
+        Path, typer.Option("--prep", metavar="DIR", help="Folder written by crescendo prep.")
+    ],
+    out: OutDir,
     preset: Annotated[
-        str, typer.Option("--preset", help="published (default) or small (a CPU-sized model).")
-    ] = "published",
+        Preset, typer.Option("--preset", help="published, or small (a CPU-sized model).")
+    ] = Preset.published,
     encoder_epochs: Annotated[int, typer.Option("--encoder-epochs", min=1)] = 1000,
     encoder_patience: Annotated[
         int | None, typer.Option("--encoder-patience", help="Default: no early stopping.")
@@ -166,9 +219,9 @@ def train(
     decoder_lr: Annotated[float, typer.Option("--decoder-lr")] = 1e-3,
     gene_batch: Annotated[int, typer.Option("--gene-batch", min=1)] = 8,
     target: Annotated[
-        str,
+        Target,
         typer.Option("--target", help="pca (published: every cell's PCA coordinates) or gene."),
-    ] = "pca",
+    ] = Target.pca,
     no_resume: Annotated[bool, typer.Option("--no-resume", help="Ignore checkpoints.")] = False,
     seed: Seed = 0,
     device: Device = "auto",
@@ -182,7 +235,7 @@ def train(
 
     set_threads(threads)
     settings = CrescendoSettings(
-        preset=preset,
+        preset=preset.value,
         encoder_epochs=encoder_epochs,
         encoder_patience=encoder_patience,
         encoder_lr=encoder_lr,
@@ -192,7 +245,7 @@ def train(
         attention_lr=attention_lr,
         decoder_lr=decoder_lr,
         gene_batch=gene_batch,
-        target=target,
+        target=target.value,
         seed=seed,
     )
     with progress_bar("training", quiet=quiet) as on_progress:
@@ -228,21 +281,26 @@ def _print_epoch(step: str, log) -> None:
 
 @app.command("activity")
 def activity(
-    model: Annotated[Path, typer.Option("--model", help="crescendo train's OUT/model.")],
-    out: Out,
+    model: Annotated[
+        Path, typer.Option("--model", "-m", metavar="DIR", help="crescendo train's OUT/model.")
+    ],
+    out: OutDir,
     genes: Annotated[
-        str | None, typer.Option("--genes", help="Comma-separated genes (default: all).")
+        str | None,
+        typer.Option(
+            "--genes", metavar="GENE[,GENE...]", help="Comma-separated genes (default: all)."
+        ),
     ] = None,
     cell_types: CellTypes = None,
     chunk_cells: Annotated[
         int, typer.Option("--chunk-cells", min=1, help="Cells per DeepLIFT call (1000).")
     ] = 1000,
     precision: Annotated[
-        str, typer.Option("--precision", help="DeepLIFT in float64 (default) or float32.")
-    ] = "float64",
+        Precision, typer.Option("--precision", help="The dtype DeepLIFT runs in.")
+    ] = Precision.float64,
     store_dtype: Annotated[
-        str, typer.Option("--store-dtype", help="float32 (default) or float16.")
-    ] = "float32",
+        StoreDtype, typer.Option("--store-dtype", help="The dtype of the activity store.")
+    ] = StoreDtype.float32,
     device: Device = "cpu",
     threads: Threads = 1,
     overwrite: Overwrite = False,
@@ -262,8 +320,8 @@ def activity(
             genes=chosen,
             cell_types=cell_types,
             chunk_cells=chunk_cells,
-            precision=precision,
-            store_dtype=store_dtype,
+            precision=precision.value,
+            store_dtype=store_dtype.value,
             device=device,
             overwrite=overwrite,
             on_progress=on_progress,
@@ -281,7 +339,7 @@ def activity(
 @app.command("h5ad")
 def h5ad(
     matrix: Matrix,
-    out: Out,
+    out: OutFile,
     atac_matrix: AtacMatrix = None,
     cell_types: CellTypes = None,
     overwrite: Overwrite = False,

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
-from varinterp.cli._options import Device, Out, Overwrite, Quiet, Seed, Threads, Verbose
+from varinterp.cli._options import (
+    Device,
+    Model,
+    OutDir,
+    OutFile,
+    Overwrite,
+    Quiet,
+    Seed,
+    Threads,
+    Verbose,
+)
 
 __all__ = ["app"]
 
@@ -23,17 +34,43 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+
+class Units(StrEnum):
+    tpm = "tpm"
+    counts = "counts"
+
+
 Features = Annotated[
     Path,
-    typer.Option("--features", help="Features file of varinterp motifs scan (with accessibility)."),
+    typer.Option(
+        "--features",
+        metavar="FILE",
+        help="Features file of varinterp motifs scan (with accessibility).",
+    ),
 ]
 Expression = Annotated[
-    Path, typer.Option("--expression", help="Expression TSV: gene + one column per cell type.")
+    Path,
+    typer.Option(
+        "--expression", metavar="TSV", help="Expression TSV: gene + one column per cell type."
+    ),
 ]
-Tss = Annotated[Path, typer.Option("--tss", help="Gene TSS: BED6 (name, strand) or GTF.")]
-Units = Annotated[str, typer.Option("--units", help="Expression units: tpm or counts.")]
+Tss = Annotated[
+    Path, typer.Option("--tss", metavar="FILE", help="Gene TSS: BED6 (name, strand) or GTF.")
+]
+UnitsOpt = Annotated[Units, typer.Option("--units", help="Expression units.")]
 HeldOut = Annotated[
-    str, typer.Option("--held-out-chroms", help="Comma-separated validation contigs.")
+    str,
+    typer.Option(
+        "--held-out-chroms", metavar="CHROM[,CHROM...]", help="Comma-separated validation contigs."
+    ),
+]
+CellTypes = Annotated[
+    str,
+    typer.Option(
+        "--cell-types",
+        metavar="NAME[,NAME...]",
+        help="Comma-separated cell types to adapt to (default all).",
+    ),
 ]
 
 
@@ -46,12 +83,14 @@ def train(
     features: Features,
     expression: Expression,
     tss: Tss,
-    out: Out,
+    out: OutDir,
     held_out_chroms: HeldOut = "",
     held_out_cell_types: Annotated[
         str,
         typer.Option(
-            "--held-out-cell-types", help="Comma-separated cell types left out of training."
+            "--held-out-cell-types",
+            metavar="NAME[,NAME...]",
+            help="Comma-separated cell types left out of training.",
         ),
     ] = "",
     n_regions: Annotated[int, typer.Option("--n-regions", help="Regions per window.")] = 200,
@@ -71,9 +110,10 @@ def train(
     batch_size: Annotated[int, typer.Option("--batch-size")] = 8,
     lr: Annotated[float, typer.Option("--lr")] = 1e-3,
     init: Annotated[
-        Path | None, typer.Option("--init", help="Start from this GET model's weights.")
+        Path | None,
+        typer.Option("--init", metavar="DIR", help="Start from this GET model's weights."),
     ] = None,
-    units: Units = "tpm",
+    units: UnitsOpt = Units.tpm,
     device: Device = "auto",
     threads: Threads = 1,
     seed: Seed = 0,
@@ -97,7 +137,7 @@ def train(
             expression=expression,
             tss=tss,
             out=out,
-            units=units,
+            units=units.value,
             config={
                 "n_regions": n_regions,
                 "d_model": d_model,
@@ -129,23 +169,23 @@ def train(
 
 @app.command("lora")
 def lora(
-    base: Annotated[Path, typer.Option("--base", help="GET model directory to adapt.")],
+    base: Annotated[
+        Path, typer.Option("--base", metavar="DIR", help="GET model directory to adapt.")
+    ],
     features: Features,
     expression: Expression,
     tss: Tss,
-    out: Out,
-    cell_types: Annotated[
-        str,
-        typer.Option("--cell-types", help="Comma-separated cell types to adapt to (default all)."),
-    ] = "",
+    out: OutDir,
+    cell_types: CellTypes = "",
     rank: Annotated[int, typer.Option("--rank", help="LoRA rank.")] = 8,
     held_out_chroms: HeldOut = "",
     epochs: Annotated[int, typer.Option("--epochs")] = 20,
     lr: Annotated[float, typer.Option("--lr")] = 1e-3,
     merged: Annotated[
-        Path | None, typer.Option("--merged", help="Also write the merged model here.")
+        Path | None,
+        typer.Option("--merged", metavar="DIR", help="Also write the merged model here."),
     ] = None,
-    units: Units = "tpm",
+    units: UnitsOpt = Units.tpm,
     device: Device = "auto",
     threads: Threads = 1,
     seed: Seed = 0,
@@ -173,7 +213,7 @@ def lora(
             cell_types=_csv(cell_types) or None,
             rank=rank,
             merged=merged,
-            units=units,
+            units=units.value,
             recipe={"epochs": epochs, "lr": lr, "held_out_chroms": _csv(held_out_chroms)},
             device=device,
             seed=seed,
@@ -189,16 +229,19 @@ def lora(
 
 @app.command("merge")
 def merge(
-    base: Annotated[Path, typer.Option("--base", help="GET model directory.")],
+    base: Annotated[Path, typer.Option("--base", metavar="DIR", help="GET model directory.")],
     adapter: Annotated[
-        Path, typer.Option("--adapter", help="LoRA adapter directory of that base.")
+        Path,
+        typer.Option("--adapter", metavar="DIR", help="LoRA adapter directory of that base."),
     ],
-    out: Out,
+    out: OutDir,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Write a GET model directory with an adapter's updates merged into its base."""
+    set_threads(threads)
     from varinterp.models.get.files import merge_adapter
 
     path = merge_adapter(base=base, adapter=adapter, out=out, overwrite=overwrite)
@@ -208,21 +251,34 @@ def merge(
 
 @app.command("enhancers")
 def enhancers(
-    model: Annotated[Path, typer.Option("--model", "-m", help="GET model directory.")],
-    cell_type: Annotated[str, typer.Option("--cell-type", help="Cell type to score in.")],
-    out: Out,
+    model: Model,
+    cell_type: Annotated[
+        str, typer.Option("--cell-type", metavar="NAME", help="Cell type to score in.")
+    ],
+    out: OutFile,
     genes: Annotated[
-        str, typer.Option("--genes", help="Comma-separated genes (default all).")
+        str,
+        typer.Option(
+            "--genes", metavar="GENE[,GENE...]", help="Comma-separated genes (default all)."
+        ),
     ] = "",
+    device: Device = "auto",
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Jacobian enhancer scores (||dE/d embedding|| x accessibility) per gene -> TSV."""
+    set_threads(threads)
     from varinterp.models.get.pipeline import write_enhancer_scores
 
     n = write_enhancer_scores(
-        model=model, out=out, cell_type=cell_type, genes=_csv(genes) or None, overwrite=overwrite
+        model=model,
+        out=out,
+        cell_type=cell_type,
+        genes=_csv(genes) or None,
+        device=device,
+        overwrite=overwrite,
     )
     if not quiet:
         console.print(f"wrote {out}: {n:,} gene-region scores")

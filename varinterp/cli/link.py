@@ -172,26 +172,35 @@ def candidates(
     peaks: Annotated[
         Path,
         typer.Option(
-            "--peaks", help="Accessibility peaks: narrowPeak (column 10 = summit offset) or BED."
+            "--peaks",
+            metavar="BED",
+            help="Accessibility peaks: narrowPeak (column 10 = summit offset) or BED.",
         ),
     ],
     accessibility: Annotated[
         Path,
         typer.Option(
             "--accessibility",
+            metavar="FILE",
             help="ATAC/DHS signal: a bigWig, or a count bedGraph listing every peak.",
         ),
     ],
     chrom_sizes: Annotated[
-        Path, typer.Option("--chrom-sizes", help="Chromosome sizes (name, length).")
+        Path,
+        typer.Option("--chrom-sizes", metavar="FILE", help="Chromosome sizes (name, length)."),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Candidate regions (BED3) to write.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="FILE", help="Candidate regions (BED3) to write."),
+    ],
     genes: Annotated[
         Path | None,
-        typer.Option("--genes", help="Genes (BED6): their TSS +- --promoter-slop are added."),
+        typer.Option(
+            "--genes", metavar="BED", help="Genes (BED6): their TSS +- --promoter-slop are added."
+        ),
     ] = None,
     blocklist: Annotated[
-        Path | None, typer.Option("--blocklist", help="Regions to remove (BED).")
+        Path | None, typer.Option("--blocklist", metavar="BED", help="Regions to remove (BED).")
     ] = None,
     n_strongest: Annotated[
         int, typer.Option("--n-strongest", min=1, help="Strongest merged peaks kept.")
@@ -202,6 +211,7 @@ def candidates(
     promoter_slop: Annotated[
         int, typer.Option("--promoter-slop", min=0, help="bp each side of a TSS.")
     ] = 250,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -219,6 +229,7 @@ def candidates(
             require_file(path, what)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    set_threads(threads)
     from varinterp.io.atomic import atomic_write_text
     from varinterp.regulatory.abc_candidates import candidate_regions
 

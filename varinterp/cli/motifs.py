@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar, require_file
-from varinterp.cli._options import Out, Overwrite, Quiet, Verbose
+from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._options import Overwrite, Quiet, Threads, Verbose
 
 __all__ = ["app"]
 
@@ -25,21 +25,29 @@ app = typer.Typer(
 
 @app.command("scan")
 def scan(
-    peaks: Annotated[Path, typer.Option("--peaks", help="Peaks (BED, 0-based half-open).")],
-    out: Out,
+    peaks: Annotated[
+        Path, typer.Option("--peaks", metavar="BED", help="Peaks (BED, 0-based half-open).")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="FILE", help="Features file to write: .h5 or .npz."),
+    ],
     fasta: Annotated[
-        Path | None, typer.Option("--fasta", help="Reference FASTA to read the peaks from.")
+        Path | None,
+        typer.Option("--fasta", metavar="FILE", help="Reference FASTA to read the peaks from."),
     ] = None,
     store: Annotated[
-        Path | None, typer.Option("--store", help="Genome store (a person's sequence).")
+        Path | None,
+        typer.Option("--store", "-s", metavar="DIR", help="Genome store (a person's sequence)."),
     ] = None,
     sample: Annotated[
-        str | None, typer.Option("--sample", help="The store's sample to scan.")
+        str | None, typer.Option("--sample", metavar="ID", help="The store's sample to scan.")
     ] = None,
     motifs: Annotated[
         Path | None,
         typer.Option(
             "--motifs",
+            metavar="FILE",
             help="MEME file of letter-probability matrices (default: "
             "the shipped archetype collection).",
         ),
@@ -48,18 +56,25 @@ def scan(
         Path | None,
         typer.Option(
             "--clusters",
+            metavar="TSV",
             help="motif<TAB>cluster table (default: varinterp's "
             "clustering; with --motifs and no table, one cluster per motif).",
         ),
     ] = None,
     counts: Annotated[
         Path | None,
-        typer.Option("--counts", help="Counts table: chrom start end + one column per cell type."),
+        typer.Option(
+            "--counts",
+            metavar="TSV",
+            help="Counts table: chrom start end + one column per cell type.",
+        ),
     ] = None,
     bigwigs: Annotated[
         Path | None,
         typer.Option(
+            "--tracks",
             "--bigwigs",
+            metavar="TSV",
             help=(
                 "Track table (docs/tracks.md): cell_type and accessibility (or plus) "
                 "bigWig; counts = sum over a peak."
@@ -72,6 +87,7 @@ def scan(
     scaler: Annotated[
         float, typer.Option("--scaler", help="Column scaler before clipping at 1 (GET: 1.0).")
     ] = 1.0,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -85,10 +101,11 @@ def scan(
         (motifs, "motif file"),
         (clusters, "cluster table"),
         (counts, "counts table"),
-        (bigwigs, "bigWig table"),
+        (bigwigs, "track table"),
     ):
         if path is not None:
             require_file(path, what)
+    set_threads(threads)
     with progress_bar("scanning peaks", quiet=quiet) as on_progress:
         result = scan_peaks(
             peaks=peaks,

@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, progress_bar, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 
 __all__ = ["atac"]
 
 
 def atac(
-    out: Out,
+    out: OutDir,
     seed: Seed = 0,
     genome_size: Annotated[
         int, typer.Option("--genome-size", help="Reference length in bp (10 kb-200 Mb).")
@@ -35,6 +35,7 @@ def atac(
         int | None,
         typer.Option("--n-variants", help="Designed SNPs (default one per three OCRs)."),
     ] = None,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -48,6 +49,7 @@ def atac(
     barcodes.tsv; ocrs.bed, background.bed; ocrs.tsv, sites.tsv, cell_types.tsv (truth);
     variants.vcf.gz and variant_effects.tsv (per-cell-type log2 fold change); atac.json.
     """
+    set_threads(threads)
     from varinterp.simulate.atac_writers import simulate_atac
 
     with progress_bar("simulating the ATAC world", quiet=quiet) as on_progress:

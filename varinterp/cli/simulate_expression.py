@@ -9,14 +9,14 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 
 __all__ = ["expression"]
 
 
 def expression(
-    out: Out,
+    out: OutDir,
     seed: Seed = 0,
     n_chromosomes: Annotated[int, typer.Option("--n-chromosomes", help="Contigs chr1..chrN.")] = 3,
     chrom_length: Annotated[
@@ -30,6 +30,7 @@ def expression(
         int, typer.Option("--n-cell-types", help="Training cell types (plus one held out).")
     ] = 6,
     n_snps: Annotated[int, typer.Option("--n-snps", help="Motif-destroying SNPs.")] = 40,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -40,6 +41,7 @@ def expression(
     clusters.tsv, snps.vcf.gz, truth/ (factor activity, causal enhancers and decoys, SNP
     effects, planted sites) and world.json into --out (docs/simulation.md).
     """
+    set_threads(threads)
     from varinterp.simulate.expression import simulate_expression
 
     world = simulate_expression(

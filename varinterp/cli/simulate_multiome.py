@@ -9,14 +9,14 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar
-from varinterp.cli._options import Out, Overwrite, Quiet, Seed, Verbose
+from varinterp.cli._common import console, progress_bar, set_threads
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Seed, Threads, Verbose
 
 __all__ = ["multiome"]
 
 
 def multiome(
-    out: Out,
+    out: OutDir,
     seed: Seed = 0,
     cells: Annotated[int, typer.Option("--cells", min=20, help="Cells (2000).")] = 2000,
     cell_types: Annotated[
@@ -45,6 +45,7 @@ def multiome(
     effect: Annotated[
         float, typer.Option("--effect", help="Log-rate gain of a fully open causal enhancer (2).")
     ] = 2.0,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -56,6 +57,7 @@ def multiome(
     enhancers carry their cell type's pioneer motif and AP-1 and raise their gene's
     expression; decoys carry the pioneer motif only: co-accessible, no effect.
     """
+    set_threads(threads)
     from varinterp.simulate.multiome_files import simulate_multiome
 
     with progress_bar("simulating multiome", quiet=quiet) as on_progress:

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
-from varinterp.cli._options import Out, Overwrite, Quiet, Threads, Verbose
+from varinterp.cli._options import OutDir, Overwrite, Quiet, Threads, Verbose
 from varinterp.cli.train import ConfigPath, DeviceOpt, epoch_printer
 
 __all__ = ["bpaitac", "tn5_bias"]
 
 
+class Loss(StrEnum):
+    ce = "ce"
+    mnll = "mnll"
+    poisson = "poisson"
+
+
 def bpaitac(
     config: ConfigPath,
-    out: Out,
+    out: OutDir,
     bias_model: Annotated[
         str | None,
         typer.Option(
             "--bias-model",
+            metavar="DIR",
             help="Tn5 bias model directory (varinterp train tn5-bias); default: the "
             "config's [training] bias_model.",
         ),
@@ -32,13 +40,13 @@ def bpaitac(
         typer.Option("--lambda", help="Profile share of the loss, in [0, 1] (default 0.5)."),
     ] = None,
     loss: Annotated[
-        str | None, typer.Option("--loss", help="ce (default), mnll or poisson.")
+        Loss | None, typer.Option("--loss", help="Profile loss (default: the config's, else ce).")
     ] = None,
     replicates: Annotated[
         int | None, typer.Option("--replicates", min=1, help="Members (seeds) to train.")
     ] = None,
     device: DeviceOpt = None,
-    threads: Threads = 2,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -58,8 +66,8 @@ def bpaitac(
     with progress_bar("training (batches of this epoch)", quiet=quiet) as on_progress:
         result = train_bpaitac(
             config=config, out=out, bias_model=bias_model, no_bias=no_bias, lam=lam,
-            loss=loss, replicates=replicates, device=device, overwrite=overwrite,
-            on_progress=on_progress, on_status=epoch_printer(quiet),
+            loss=loss.value if loss else None, replicates=replicates, device=device,
+            overwrite=overwrite, on_progress=on_progress, on_status=epoch_printer(quiet),
         )  # fmt: skip
     if not quiet:
         console.print(f"wrote {', '.join(result.members)} to {result.out}")
@@ -67,9 +75,9 @@ def bpaitac(
 
 def tn5_bias(
     config: ConfigPath,
-    out: Out,
+    out: OutDir,
     device: DeviceOpt = None,
-    threads: Threads = 2,
+    threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,

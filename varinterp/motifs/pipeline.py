@@ -66,7 +66,7 @@ def scan_peaks(
     if out.suffix not in (".h5", ".hdf5", ".npz"):
         raise InputError(f"--out {out} must end in .h5 or .npz (the features file's format)")
     if counts is not None and bigwigs is not None:
-        raise InputError("give accessibility as --counts or as --bigwigs, not both")
+        raise InputError("give accessibility as --counts or as --tracks, not both")
     settings = ScanSettings(threshold=threshold, scaler=scaler)
     table = read_peaks(peaks)
     if fasta is not None:

@@ -1,11 +1,16 @@
-"""GET on CUDA: bf16 training through the engine, predictions close to the CPU's."""
+"""GET on CUDA: bf16 training through the engine, predictions and enhancer scores close to
+the CPU's."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
+import torch
 
-from varinterp.models.get.network import GetConfig
+from varinterp.models.get.interpret import enhancer_scores
+from varinterp.models.get.network import Get, GetConfig
 from varinterp.models.get.predict import gene_predictions
 from varinterp.models.get.train import GetRecipe, train_get
 
@@ -22,3 +27,16 @@ def test_bf16_training_on_cuda(get_world):
     cpu = gene_predictions([run.model.cpu()], data, 0, genes, n_regions=16, device="cpu")
     gpu = gene_predictions([run.model.cuda()], data, 0, genes, n_regions=16, device="cuda")
     np.testing.assert_allclose(gpu, cpu, rtol=0.05, atol=0.05)
+
+
+@pytest.mark.gpu
+def test_enhancer_scores_on_cuda_match_the_cpu(get_world):
+    _, _, data = get_world
+    torch.manual_seed(0)
+    model = Get(GetConfig.small(data.n_features, 16))
+    gene = str(data.genes["gene"].iloc[2])
+    kwargs = {"cell_type": "type1", "genes": [gene], "n_regions": 16}
+    cpu = enhancer_scores(model, data, **kwargs)
+    gpu = enhancer_scores(copy.deepcopy(model).cuda(), data, **kwargs)
+    assert len(cpu) > 0
+    np.testing.assert_allclose(gpu["jacobian"], cpu["jacobian"], rtol=1e-3, atol=1e-6)

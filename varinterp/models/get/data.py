@@ -189,7 +189,7 @@ def build_get_data(
     needs a TSS row; every cell type of `expression` needs an accessibility column."""
     if features.acpm is None or not features.cell_types:
         raise InputError(
-            "the motif features carry no accessibility; scan with --counts or --bigwigs"
+            "the motif features carry no accessibility; scan with --counts or --tracks"
         )
     missing = sorted(set(expression.index) - set(tss["gene"]))
     if missing:

@@ -59,12 +59,13 @@ def gene_jacobians(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For one window ``x`` ``(R, F)``: ``(||dE/de||_2 (R,), dE/dx (R, F))`` float64."""
     model.eval()
-    xt = torch.from_numpy(x[None]).float().requires_grad_(requires_grad=True)
+    device = next(model.parameters()).device
+    xt = torch.from_numpy(x[None]).float().to(device).requires_grad_(requires_grad=True)
     e = model.embed(xt)
     e.retain_grad()
     out = model.expression_from_embedding(e)
     out[0, pos, strand].backward()
-    return (e.grad[0].norm(dim=-1).double().numpy(), xt.grad[0].double().numpy())
+    return (e.grad[0].norm(dim=-1).double().cpu().numpy(), xt.grad[0].double().cpu().numpy())
 
 
 def enhancer_scores(

@@ -239,13 +239,19 @@ def write_enhancer_scores(
     out: str | os.PathLike,
     cell_type: str,
     genes: list[str] | None = None,
+    device: str = "cpu",
     overwrite: bool = False,
 ) -> int:
-    """Jacobian enhancer scores of `genes` (default all) in `cell_type` -> TSV; returns rows."""
+    """Jacobian enhancer scores of `genes` (default all) in `cell_type` -> TSV; returns rows.
+
+    `device` is where the model runs (`varinterp.training.devices.resolve_device`).
+    """
+    from varinterp.training.devices import resolve_device
+
     out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
-    md, members = load_get_models(model)
+    md, members = load_get_models(model, device=resolve_device(device))
     data = load_get_data(model)
     g = md.metadata.get("get", {})
     table = enhancer_scores(
