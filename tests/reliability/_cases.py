@@ -404,8 +404,8 @@ def _table() -> None:
                                _text_values("type1"), counts_short))  # fmt: skip
     case(
         c,
-        "--bigwigs bigWig garbage",
-        chain(_drop("--counts"), setopt("--bigwigs", _tracks_garbage)),
+        "--tracks bigWig garbage",
+        chain(_drop("--counts"), setopt("--tracks", _tracks_garbage)),
     )
     case(c, "--threshold above 1", setopt("--threshold", "2"), expect=("threshold",))
     case(c, "--threshold zero", setopt("--threshold", "0"), expect=("threshold",))
