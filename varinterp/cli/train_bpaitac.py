@@ -69,7 +69,7 @@ def bpaitac(
             loss=loss.value if loss else None, replicates=replicates, device=device,
             overwrite=overwrite, on_progress=on_progress, on_status=epoch_printer(quiet),
         )  # fmt: skip
-    if not quiet:
+    if not quiet and result.members:  # under torchrun only rank 0 assembles the directory
         console.print(f"wrote {', '.join(result.members)} to {result.out}")
 
 
@@ -97,5 +97,5 @@ def tn5_bias(
             config=config, out=out, device=device, overwrite=overwrite,
             on_progress=on_progress, on_status=epoch_printer(quiet),
         )  # fmt: skip
-    if not quiet:
+    if not quiet and result.members:
         console.print(f"wrote the Tn5 bias model {', '.join(result.members)} to {result.out}")

@@ -102,3 +102,24 @@ def test_count_head_starts_at_the_data_scale(tmp_path, tiny_atac):
     typical = np.expm1(np.log1p(d.totals[d.index("train")]).mean(0))
     np.testing.assert_allclose(bias, typical, rtol=1e-3)
     assert dataclasses.is_dataclass(ens.model_dir.config)
+
+
+@pytest.mark.slow
+def test_two_processes_under_torchrun_write_one_model(tmp_path, tiny_atac):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path / "run.toml", tiny_atac)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+           "2", "-m", "varinterp", "train", "bpaitac", "--config", str(cfg), "--no-bias",
+           "--out", str(tmp_path / "m")]  # fmt: skip
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.count("wrote ") == 1  # rank 0 alone reports and writes
+    ens = load_model(tmp_path / "m", device="cpu")
+    assert ens.tasks == tuple(tiny_atac.world.cell_types)
+    lines = (tmp_path / "m" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [0, 1]
