@@ -11,8 +11,10 @@ file has none), so both scale functions are the raw accessibility shares.
 
 Both train the narrow fused model on the CPU with the same budget: ``--epochs`` epochs,
 batch ``--batch-size``, Adam lr 3e-3 decayed x0.7 per epoch, filters 8, profile
-shrinkage 4, one GRU layer, alpha 1 (official: ``--max-retry 1``, ``--earlystop-patience``
-= epochs, its default counts rescaling; varinterp: export rescaled to the bulk counts).
+shrinkage 4, one GRU layer (official: its default ``--alpha 1`` on its 0-100 scale, a
+penalty weight of 0.01, ``--max-retry 1``, ``--earlystop-patience`` = epochs, its default
+counts rescaling; varinterp: penalty weight ``--alpha``, default 1, export rescaled to the
+bulk counts).
 Then Lin's CCC of log counts per window within each cell type for both and for the
 proportional split and NNLS, and the wall times.
 
@@ -93,6 +95,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument(
+        "--alpha", type=float, default=1.0, help="varinterp's redundancy-penalty weight"
+    )
+    ap.add_argument(
         "--official-seq-only", action="store_true", help="the official seq-only model (--seq)"
     )
     ap.add_argument(
@@ -118,7 +123,7 @@ def main() -> None:
     cfg = DeepDetailsConfig(n_cell_types=3, filters=8, profile_shrinkage=4, gru_layers=1)
     settings = TrainSettings(
         epochs=args.epochs, batch_size=args.batch_size, lr=3e-3, lr_decay=0.7, seed=0,
-        patience=args.epochs, max_retry=0,
+        patience=args.epochs, max_retry=0, alpha=args.alpha,
     )  # fmt: skip
     model_dir = args.out / "varinterp" / "model"
     if not (model_dir / "config.json").is_file():  # a rerun reuses the trained model
