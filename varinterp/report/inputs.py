@@ -85,10 +85,16 @@ def read_finemap(folder: str | os.PathLike) -> FinemapTables:
 
 def read_tracks_table(path: str | os.PathLike) -> list[TrackSpec]:
     """Per-cell-type stranded bigWigs from the track table (`varinterp.io.tracks`):
-    ``cell_type``, ``plus``, optional ``minus`` and ``color``; one panel row each."""
+    ``cell_type``, ``plus``, optional ``minus`` and ``color``; one panel row each. Each
+    bigWig is opened once here, so an unreadable one stops the report before any work."""
+    from varinterp.io.bigwig import BigWig
     from varinterp.io.tracks import read_track_table
 
     table = read_track_table(path, require=("cell_type", "plus"))
+    for file in [*table["plus"], *table["minus"]]:
+        if file:
+            with BigWig(Path(file), what="bigWig"):
+                pass
     return [
         TrackSpec(
             row.cell_type, Path(row.plus), Path(row.minus) if row.minus else None, row.color or None
