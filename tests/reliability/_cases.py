@@ -753,7 +753,7 @@ def _table() -> None:
     )
     file_cases(c, "--genes", (missing, garbage))
     file_cases(c, "--tracks", (missing, garbage))
-    case(c, "--tracks bigWig garbage", swap("--tracks", _table_with_garbage("plus_bigwig")))
+    case(c, "--tracks bigWig garbage", swap("--tracks", _table_with_garbage("plus")))
     case(c, "--abc missing", swap("--abc", missing))
     case(c, "--effects garbage", setopt("--effects", _write("effects.tsv", b"\xff\x00junk")))
     case(c, "--elements garbage", setopt("--elements", _write("specific.tsv", b"\xff\x00junk")))
