@@ -52,6 +52,28 @@ def test_garbage_bigwig_is_one_input_error_and_nothing_on_stderr(tmp_path, capfd
     assert capfd.readouterr().err == ""
 
 
+def test_bigwig_cut_short_is_an_input_error_though_libbigwig_opens_it(tmp_path):
+    import pyBigWig
+
+    from varinterp.io.bigwig import write_bigwig
+
+    whole = tmp_path / "whole.bw"
+    signal = np.arange(20_000, dtype=float) % 7
+    write_bigwig(whole, chrom_sizes={"chr1": 20_000}, tracks=[("chr1", 0, signal)])
+    open_bigwig(whole).close()
+    data = whole.read_bytes()
+    tail_cut = tmp_path / "tail.bw"
+    tail_cut.write_bytes(data[:-8])
+    handle = pyBigWig.open(str(tail_cut))  # libBigWig does not notice the missing tail
+    assert handle is not None and handle.isBigWig()
+    handle.close()
+    half = tmp_path / "half.bw"
+    half.write_bytes(data[: len(data) // 2])
+    for cut in (tail_cut, half):
+        with pytest.raises(InputError, match=rf"{cut.name} is not a readable bigWig"):
+            open_bigwig(cut)
+
+
 def test_non_hdf5_file_names_h5ls(tmp_path):
     bad = tmp_path / "d.h5"
     bad.write_text("plain text")

@@ -671,6 +671,67 @@ def _table() -> None:
     case(c, "--hic garbage cooler", setopt("--hic", _write("contacts.cool", b"\x00\x01junk")))
     case(c, "--hic BEDPE of 2 columns", setopt("--hic", _write("contacts.bedpe", "chr1\t1\n")))
 
+    c = "link candidates"
+    file_cases(c, "--peaks", (missing, empty, garbage, bed_reversed, bed_not_numbers))
+    file_cases(c, "--accessibility", (missing, empty, garbage, truncated))
+    file_cases(c, "--chrom-sizes", (missing, empty, garbage,
+                                    _lines(lambda ls: ["chr1\tlong"], "text length")))  # fmt: skip
+    case(c, "--genes garbage", setopt("--genes", _write("genes.bed", b"\x00\x01\x02junk")))
+    case(c, "--blocklist BED of 2 columns", setopt("--blocklist", _write("block.bed", "chr1\t1\n")))
+
+    # ATAC and bpAI-TAC
+    c = "atac insertions"
+    file_cases(c, "--fragments", (missing, empty, garbage, truncated))
+    file_cases(c, "--barcodes", (missing, empty, garbage))
+    file_cases(c, "--chrom-sizes", (missing, empty, garbage))
+    file_cases(c, "--peaks", (missing, garbage, bed_not_numbers, bed_reversed))
+    case(c, "--inputs table garbage", chain(_drop("--fragments"), _drop("--barcodes"),
+         setopt("--inputs", _write("inputs.tsv", b"\x00\x01\x02junk"))))  # fmt: skip
+    c = "atac footprint"
+    _model_cases(c, "--model", "replicate_1")
+    case(c, "--model a GET model", setopt("--model", "{get_model}"),
+         expect=("model",))  # fmt: skip
+    case(c, "--motif not IUPAC", setopt("--motif", "TGA!CTCA"), expect=("motif",))
+    for c in ("train tn5-bias", "train bpaitac"):
+        file_cases(c, "--config", (missing, empty, garbage, toml_not_toml, toml_unknown_key,
+                                   toml_wrong_type))  # fmt: skip
+        case(c, "--config FASTA missing", swap("--config", _config_with("fasta", missing)))
+        case(c, "--config FASTA garbage", swap("--config", _config_with("fasta", garbage)))
+        case(c, "--config peaks garbage", swap("--config", _config_with("peaks", garbage)))
+        case(c, "--config peaks empty", swap("--config", _config_with("peaks", empty)))
+        case(c, "--config task table missing", swap("--config", _config_with("tasks", missing)))
+        case(c, "--config task table garbage", swap("--config", _config_with("tasks", garbage)))
+        case(c, "--config task table without bigwig column",
+             swap("--config", _config_with("tasks", _drop_col("bigwig"))))  # fmt: skip
+        case(c, "--config task bigWig garbage",
+             swap("--config", _config_with("tasks", _table_with_garbage("bigwig"))))  # fmt: skip
+    c = "train bpaitac"
+    _model_cases(c, "--bias-model", "replicate_1")
+    case(c, "--lambda above 1", setopt("--lambda", "2"), expect=("lambda",))
+
+    # cREscENDO
+    c = "crescendo prep"
+    file_cases(c, "--matrix", (missing, empty, garbage, truncated, plain_text))
+    file_cases(c, "--fasta", (missing, garbage, fasta_renamed))
+    file_cases(c, "--tss", (missing, empty, garbage, bed_not_numbers))
+    file_cases(c, "--cell-types", (missing, empty, garbage, _drop_col("cell_type")))
+    case(c, "--atac-matrix empty folder", setopt("--atac-matrix", lambda w: str(empty(
+        Path("atac"), w))))  # fmt: skip
+    c = "crescendo train"
+    for b in (missing, empty, in_copy("prep.h5", garbage), in_copy("prep.h5", truncated),
+              in_copy("prep.h5", missing), in_copy("prep.h5", _h5_without("pca"))):  # fmt: skip
+        case(c, f"--prep {b.__name__}", swap("--prep", b))
+    case(c, "encoder checkpoint corrupt", prefilled_out("--out", _corrupt_encoder_checkpoint))
+    c = "crescendo activity"
+    _model_cases(c, "--model", "model")
+    case(c, "--genes unknown", setopt("--genes", "NOGENE"), expect=("NOGENE",))
+    for b in (missing, garbage, _drop_col("cell_type")):
+        case(c, f"--cell-types {b.__name__}",
+             setopt("--cell-types", _broken("multiome", "cell_types.tsv", b)))  # fmt: skip
+    c = "crescendo h5ad"
+    file_cases(c, "--matrix", (missing, empty, garbage, truncated))
+    file_cases(c, "--cell-types", (missing, garbage, _drop_col("cell_type")))
+
     # fine-mapping and the report
     c = "finemap"
     file_cases(c, "--sumstats", (missing, empty, garbage, truncated, _drop_col("z", "beta", "se"),
@@ -756,6 +817,22 @@ def _table() -> None:
     case(c, "--n-snps not a number", setopt("--n-snps", "many"), expect=("n-snps",))
     case(c, "existing --out", prefilled_out("--out", lambda p: p.mkdir(parents=True)),
          expect=("--overwrite",))  # fmt: skip
+    c = "simulate atac"
+    case(c, "--genome-size too small", setopt("--genome-size", "100"),
+         expect=("genome-size", "genome_size"))  # fmt: skip
+    case(c, "--n-chromosomes 0", setopt("--n-chromosomes", "0"),
+         expect=("n-chromosomes", "n_chromosomes"))  # fmt: skip
+    case(c, "--ocr-spacing negative", setopt("--ocr-spacing", "-5"),
+         expect=("ocr-spacing", "ocr_spacing"))  # fmt: skip
+    case(c, "existing --out", prefilled_out("--out", lambda p: p.mkdir(parents=True)),
+         expect=("--overwrite",))  # fmt: skip
+    c = "simulate multiome"
+    case(c, "--cells too few", setopt("--cells", "5"), expect=("--cells",))
+    case(c, "--gene-spacing negative", setopt("--gene-spacing", "-5"),
+         expect=("gene-spacing", "gene_spacing"))  # fmt: skip
+    case(c, "--depth negative", setopt("--depth", "-1"), expect=("depth",))
+    case(c, "existing --out", prefilled_out("--out", lambda p: p.mkdir(parents=True)),
+         expect=("--overwrite",))  # fmt: skip
     c = "demo"
     case(c, "--quick with another seed", setopt("--seed", "3"))
     case(c, "--threads 0", setopt("--threads", "0"))
@@ -780,7 +857,10 @@ def _config_with(key: str, breaker: Breaker) -> Breaker:
         text = src.read_text()
         line = next(x for x in text.splitlines() if x.startswith(f"{key} = "))
         broken = breaker(Path(line.split('"')[1]), work)
+        with (work / "broken.txt").open("a") as fh:
+            fh.write(f"{broken}\n")
         path = work / "in" / src.name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.replace(line, f'{key} = "{broken}"'))
         return path
 
@@ -800,6 +880,21 @@ def _config_with_sheet(edit: Callable[[list[str]], list[str]]) -> Breaker:
 
     sheet.__name__ = "edited sheet"
     return _config_with("sample_sheet", sheet)
+
+
+def _broken(key: str, rel: str, breaker: Breaker) -> Callable[[Path], str]:
+    """The input `key` (its file `rel`) broken by `breaker`, for an option the valid
+    invocation does not give."""
+
+    def make(work: Path) -> str:
+        from tests.reliability._inputs import current_inputs
+
+        broken = breaker(current_inputs()[key] / rel, work)
+        with (work / "broken.txt").open("a") as fh:
+            fh.write(f"{broken}\n")
+        return str(broken)
+
+    return make
 
 
 def _table_with_garbage(column: str) -> Breaker:
@@ -948,6 +1043,11 @@ def _foreign_run(out: Path) -> None:
 def _garbage_run_record(out: Path) -> None:
     (out / ".train").mkdir(parents=True)
     (out / ".train" / "run.json").write_bytes(b"\xff\xfe{garbage")
+
+
+def _corrupt_encoder_checkpoint(out: Path) -> None:
+    out.mkdir(parents=True)
+    (out / "checkpoint_encoder.pt").write_bytes(b"\x80\x02garbage that is not a pickle")
 
 
 def _corrupt_checkpoint(out: Path) -> None:

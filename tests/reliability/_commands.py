@@ -122,6 +122,42 @@ VALID: dict[str, list[str]] = {
         "--model", "{get_model}", "--cell-type", "type1", "--genes", "g1,g2",
         "--out", "{out}/enhancers.tsv", "-q",
     ],
+    "atac insertions": [
+        "--out", "{out}/ins", "--chrom-sizes", "{atac_world}/chrom.sizes",
+        "--fragments", "{atac_world}/fragments.tsv.gz", "--barcodes", "{atac_world}/barcodes.tsv",
+        "--peaks", "{atac_world}/ocrs.bed", "--no-shift", "--min-fragments", "10", "-q",
+    ],
+    "atac footprint": [
+        "--model", "{bpaitac_model}", "--motif", "TGACTCA", "--out", "{out}/fp.tsv", "--n", "4",
+        "--device", "cpu", "-q",
+    ],
+    "train tn5-bias": ["--config", "{bias_toml}", "--out", "{out}/bias", "--device", "cpu", "-q"],
+    "train bpaitac": [
+        "--config", "{bpaitac_toml}", "--out", "{out}/m", "--bias-model", "{tn5_bias}",
+        "--device", "cpu", "-q",
+    ],
+    "crescendo prep": [
+        "--matrix", "{multiome}/multiome.h5", "--fasta", "{multiome}/genome.fa",
+        "--tss", "{multiome}/tss.bed", "--cell-types", "{multiome}/cell_types.tsv",
+        "--out", "{out}/prep", "--min-genes", "1", "--n-pcs", "5", "--n-folds", "0", "-q",
+    ],
+    "crescendo train": [
+        "--prep", "{cres_prep}", "--out", "{out}/train", "--preset", "small",
+        "--encoder-epochs", "1", "--gene-epochs", "1", "--encoder-batch", "64",
+        "--device", "cpu", "-q",
+    ],
+    "crescendo activity": [
+        "--model", "{cres_model}", "--out", "{out}/act", "--genes", "GENE0002",
+        "--chunk-cells", "40", "--device", "cpu", "-q",
+    ],
+    "crescendo h5ad": [
+        "--matrix", "{multiome}/multiome.h5", "--out", "{out}/m.h5ad",
+        "--cell-types", "{multiome}/cell_types.tsv", "-q",
+    ],
+    "link candidates": [
+        "--peaks", "{atac_world}/ocrs.bed", "--accessibility", "{atac_ins}/insertions/MF.bw",
+        "--chrom-sizes", "{atac_world}/chrom.sizes", "--out", "{out}/candidates.bed", "-q",
+    ],
     "data list": [],
     "data fetch": ["1kg-grch38-2019", "--dry-run", "--cache", "{out}/cache"],
     "data verify": ["--cache", "{empty_dir}", "-q"],
@@ -144,6 +180,14 @@ VALID: dict[str, list[str]] = {
     "simulate expression": [
         "--out", "{out}/ex", "--n-chromosomes", "2", "--chrom-length", "100000",
         "--mean-spacing", "2000", "--n-snps", "4", "-q",
+    ],
+    "simulate atac": [
+        "--out", "{out}/aw", "--genome-size", "20000", "--n-chromosomes", "1", "-q",
+    ],
+    "simulate multiome": [
+        "--out", "{out}/mw", "--cells", "40", "--cell-types", "2", "--genes", "4",
+        "--chromosomes", "1", "--gene-spacing", "40000", "--background-spacing", "9000",
+        "--causal-distance", "15000", "-q",
     ],
     "demo": ["--out", "{out}/demo", "--quick", "-q"],
 }  # fmt: skip

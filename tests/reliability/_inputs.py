@@ -174,6 +174,50 @@ def _get_inputs(root: Path) -> dict[str, Path]:
     return p
 
 
+def _atac_inputs(root: Path) -> dict[str, Path]:
+    """A tiny simulated ATAC world, its insertion tracks, run configs, a Tn5 bias model and
+    a bpAI-TAC model (one epoch each; seconds on one core)."""
+    from tests.models.bpaitac._world import make_tiny_atac, write_config
+    from varinterp.models.bpaitac.train import train_bpaitac, train_tn5_bias
+
+    tiny = make_tiny_atac(root, seed=3, genome_size=60_000)
+    p = {
+        "atac_world": tiny.files.out_dir,
+        "atac_ins": tiny.insertions,
+        "bias_toml": write_config(root / "bias.toml", tiny, bias=True, training={"max_epochs": 1}),
+        "bpaitac_toml": write_config(root / "run.toml", tiny, training={"max_epochs": 1}),
+    }
+    p["tn5_bias"] = train_tn5_bias(config=p["bias_toml"], out=root / "bias", device="cpu").out
+    p["bpaitac_model"] = train_bpaitac(
+        config=p["bpaitac_toml"], out=root / "model", bias_model=p["tn5_bias"], device="cpu"
+    ).out
+    return p
+
+
+def _multiome_inputs(root: Path) -> dict[str, Path]:
+    """A tiny simulated multiome run, prepared, and a cREscENDO model trained on it for one
+    epoch (seconds on one core)."""
+    from varinterp.models.crescendo.prep import PrepSettings, prepare_multiome
+    from varinterp.models.crescendo.train import CrescendoSettings, train_crescendo
+    from varinterp.simulate.multiome_files import simulate_multiome
+
+    files = simulate_multiome(
+        out=root / "world", seed=0, n_cells=120, n_cell_types=2, n_genes=8, n_chromosomes=1,
+        gene_spacing=40_000, background_spacing=9_000, causal_distance=15_000,
+    )  # fmt: skip
+    prepare_multiome(
+        matrix=files.h5,
+        fasta=files.fasta,
+        tss=files.tss_bed,
+        out=root / "prep",
+        cell_types=files.cell_types,
+        settings=PrepSettings(min_genes=1, n_pcs=5, n_folds=0),
+    )
+    settings = CrescendoSettings(preset="small", encoder_epochs=1, gene_epochs=1, encoder_batch=64)
+    run = train_crescendo(root / "prep", out=root / "train", settings=settings, device="cpu")
+    return {"multiome": files.out_dir, "cres_prep": root / "prep", "cres_model": run.model_dir}
+
+
 def build_inputs(root: Path) -> Inputs:
     """Write every valid input under `root` (a fresh folder) and return their paths."""
     import torch
@@ -318,6 +362,8 @@ def build_inputs(root: Path) -> Inputs:
     )
     p["context_tracks"] = context
     p.update(_get_inputs(root / "get"))
+    p.update(_atac_inputs(root / "atac"))
+    p.update(_multiome_inputs(root / "multiome"))
     p["store_v1"] = root / "v1.vgs"
     shutil.copytree(REPO / "tests" / "data" / "genome_store_v1" / "v1.vgs", p["store_v1"])
     p["empty_dir"] = root / "empty"

@@ -34,7 +34,7 @@ import pandas as pd
 from varinterp.atac.peaks import Summits, call_summits, merge_summits
 from varinterp.atac.sources import Source, SourceStats, collect_sources, stream_source
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.bigwig import write_bigwig_sites
 from varinterp.io.fragments import safe_name
 from varinterp.progress import ProgressCallback, report
@@ -296,7 +296,7 @@ def count_insertions(
     kept. `peaks` (a BED) is the OCR set; without it peaks are called (unless
     ``call_peaks=False``). `on_progress(records, None)` counts records read.
     """
-    out = Path(out)
+    out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     if min_fragments < 0 or peak_width < 2 or smooth < 2:

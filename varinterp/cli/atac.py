@@ -174,18 +174,14 @@ def footprint(
     Columns: task, position (output window), offset (from the motif centre), with_motif
     and without (mean predicted profiles over --n random backgrounds), log2_ratio.
     """
-    if out.exists() and not overwrite:
-        from varinterp.errors import InputError
-
-        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     set_threads(threads)
-    from varinterp.models.bpaitac.footprint import footprint_motif, write_footprint
+    from varinterp.models.bpaitac.footprint import footprint_to_tsv
 
     with progress_bar("footprinting", quiet=quiet) as on_progress:
-        fp = footprint_motif(
-            model, motif, n=n, gc=gc, seed=seed, device=device, on_progress=on_progress
-        )
-    write_footprint(fp, out)
+        fp = footprint_to_tsv(
+            model=model, motif=motif, out=out, overwrite=overwrite, n=n, gc=gc, seed=seed,
+            device=device, on_progress=on_progress,
+        )  # fmt: skip
     if not quiet:
         dips = ", ".join(f"{t or 'model'} {fp.dip_offset(i):+.1f}" for i, t in
                          enumerate(fp.tasks[:6]))  # fmt: skip

@@ -10,7 +10,6 @@ import typer
 
 from varinterp.cli._common import console, progress_bar, require_file, set_threads
 from varinterp.cli._options import OutDir, Overwrite, Quiet, Threads, Verbose
-from varinterp.errors import InputError
 
 app = typer.Typer(
     help=(
@@ -227,18 +226,14 @@ def candidates(
     for path, what in ((genes, "gene BED"), (blocklist, "blocklist BED")):
         if path is not None:
             require_file(path, what)
-    if out.exists() and not overwrite:
-        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     set_threads(threads)
-    from varinterp.io.atomic import atomic_write_text
-    from varinterp.regulatory.abc_candidates import candidate_regions
+    from varinterp.regulatory.abc_candidates import write_candidate_regions
 
-    result = candidate_regions(
-        peaks=peaks, accessibility=accessibility, chrom_sizes=chrom_sizes, genes=genes,
-        blocklist=blocklist, n_strongest=n_strongest, peak_extend=peak_extend,
-        promoter_slop=promoter_slop,
+    result = write_candidate_regions(
+        out=out, overwrite=overwrite, peaks=peaks, accessibility=accessibility,
+        chrom_sizes=chrom_sizes, genes=genes, blocklist=blocklist, n_strongest=n_strongest,
+        peak_extend=peak_extend, promoter_slop=promoter_slop,
     )  # fmt: skip
-    atomic_write_text(out, result.regions.to_csv(sep="\t", header=False, index=False))
     if not quiet:
         steps = ", ".join(f"{k} {v}" for k, v in result.counts.items())
         console.print(f"{steps}; wrote {out}")

@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_path
+from varinterp.io.atomic import atomic_path, check_output
 
 __all__ = ["export_h5ad", "write_h5ad"]
 
@@ -116,7 +116,7 @@ def export_h5ad(
     from varinterp.io.tables import read_table
     from varinterp.io.tenx import read_multiome
 
-    out = Path(out)
+    out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     m = read_multiome(matrix, atac=atac_matrix)

@@ -230,8 +230,42 @@ def npy_problem(exc: BaseException) -> str:
     return f"garbled: {_first_line(exc)}"
 
 
+_BIGWIG_MAGIC = 0x888FFC26
+#: bytes of an R-tree index header (bbiFile's cirTree): what an index offset must leave
+_RTREE_HEADER = 48
+
+
+def _bigwig_cut_short(path: Path) -> bool:
+    """Whether the bigWig `path` is truncated: it ends before an index its header points
+    to, or without the magic number every bigWig ends with. libBigWig reads such a file
+    without complaint, the lost part as missing data."""
+    import struct
+
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(64)
+        if len(head) < 64:
+            return True
+        for order in "<>":
+            if struct.unpack(f"{order}I", head[:4])[0] == _BIGWIG_MAGIC:
+                break
+        else:
+            return False  # not a bigWig at all: pyBigWig says so
+        n_zooms = struct.unpack(f"{order}H", head[6:8])[0]
+        offsets = [struct.unpack(f"{order}Q", head[24:32])[0]]
+        zooms = fh.read(24 * n_zooms)
+        if len(zooms) < 24 * n_zooms:
+            return True
+        offsets += [struct.unpack(f"{order}Q", zooms[k + 16 : k + 24])[0]
+                    for k in range(0, len(zooms), 24)]  # fmt: skip
+        fh.seek(size - 4)
+        tail = fh.read(4)
+    return tail != head[:4] or any(o + _RTREE_HEADER > size for o in offsets)
+
+
 def open_bigwig(path: str | os.PathLike, what: str = "bigWig"):
-    """An open pyBigWig handle of the bigWig `path` (libBigWig's own messages silenced)."""
+    """An open pyBigWig handle of the bigWig `path` (libBigWig's own messages silenced);
+    a file cut short before its indexes is an `InputError` too."""
     import pyBigWig
 
     path = Path(path)
@@ -240,6 +274,9 @@ def open_bigwig(path: str | os.PathLike, what: str = "bigWig"):
         with silenced_stderr():
             handle = pyBigWig.open(str(path))
     except RuntimeError:
+        handle = None
+    if handle is not None and _bigwig_cut_short(path):
+        handle.close()
         handle = None
     if handle is None or not handle.isBigWig():
         if handle is not None:

@@ -41,6 +41,7 @@ import scipy.sparse as sp
 
 from varinterp.errors import InputError
 from varinterp.io.atomic import atomic_path
+from varinterp.io.readers import open_hdf5, reading
 
 __all__ = [
     "GENE_EXPRESSION",
@@ -117,7 +118,7 @@ def read_10x_h5(path: str | os.PathLike) -> FeatureMatrix:
             "(or its MatrixMarket folder)"
         )
         raise InputError(msg)
-    with h5py.File(path, "r") as f:
+    with open_hdf5(path, "10x matrix") as f, reading(path, "10x matrix", kind="HDF5"):
         if "matrix" not in f:
             found = ", ".join(sorted(f.keys())[:5]) or "nothing"
             msg = (

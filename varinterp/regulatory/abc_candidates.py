@@ -32,11 +32,19 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
+from varinterp.io.atomic import atomic_write_text, check_output
 from varinterp.io.chrom_sizes import read_chrom_sizes
 from varinterp.io.intervals import read_bed
+from varinterp.io.readers import read_csv
 from varinterp.regulatory.signal import is_bigwig, read_region_counts, region_sums
 
-__all__ = ["CandidateResult", "candidate_regions", "merge_intervals", "read_peaks"]
+__all__ = [
+    "CandidateResult",
+    "candidate_regions",
+    "merge_intervals",
+    "read_peaks",
+    "write_candidate_regions",
+]
 
 
 @dataclass(frozen=True)
@@ -57,15 +65,23 @@ def read_peaks(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         msg = f"peak file {path} does not exist; check --peaks"
         raise InputError(msg)
-    raw = pd.read_csv(path, sep="\t", header=None, comment="#", dtype={0: str})
+    raw = read_csv(path, "peak file", sep="\t", header=None, comment="#", dtype={0: str})
     if raw.shape[1] < 3:
         msg = f"peak file {path} needs at least 3 tab-separated columns (chrom start end)"
+        raise InputError(msg)
+    coords = raw[[1, 2]].apply(pd.to_numeric, errors="coerce")
+    if coords.isna().any().any() or (coords % 1 != 0).any().any():
+        line = int(np.flatnonzero(coords.isna().any(axis=1) | (coords % 1 != 0).any(axis=1))[0])
+        msg = (
+            f"peak file {path}: start and end must be whole numbers (row {line + 1} has "
+            f"{raw.iloc[line, 1]!r}, {raw.iloc[line, 2]!r}); give a BED or narrowPeak file"
+        )
         raise InputError(msg)
     peaks = pd.DataFrame(
         {
             "chrom": raw[0].astype(str),
-            "start": raw[1].astype(np.int64),
-            "end": raw[2].astype(np.int64),
+            "start": coords[1].astype(np.int64),
+            "end": coords[2].astype(np.int64),
         }
     )
     if (peaks["end"] <= peaks["start"]).any() or (peaks["start"] < 0).any():
@@ -198,3 +214,19 @@ def candidate_regions(
         regions = merge_intervals(pd.concat([regions, prom], ignore_index=True), order=order)
     counts["candidates"] = len(regions)
     return CandidateResult(regions=regions.reset_index(drop=True), counts=counts)
+
+
+def write_candidate_regions(
+    *, out: str | os.PathLike, overwrite: bool = False, **options
+) -> CandidateResult:
+    """`candidate_regions` (`options` are its keywords) written to `out` as a BED3.
+
+    `out` is checked before any input is read; an existing `out` is an `InputError`
+    unless `overwrite`.
+    """
+    out = check_output(out)
+    if out.exists() and not overwrite:
+        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    result = candidate_regions(**options)
+    atomic_write_text(out, result.regions.to_csv(sep="\t", header=False, index=False))
+    return result

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_path, atomic_write_text, check_output
+from varinterp.io.atomic import atomic_dir, atomic_path, atomic_write_text, check_output
 from varinterp.progress import ProgressCallback
 from varinterp.report import figures
 from varinterp.report.candidates import rank_candidates
@@ -248,87 +247,91 @@ def locus_report(
             f"Colour: r² with the lead variant ({n_ld:,} of {len(variants):,} variants in "
             "the LD panel; others drawn as r² 0)."
         )
-    fig_dir_tmp = fig_dir.with_name(f".{fig_dir.name}.tmp")
-    shutil.rmtree(fig_dir_tmp, ignore_errors=True)
-    fig_dir_tmp.mkdir(parents=True)
-    png = figures.locus_figure(variants, lead=lead, r2=r2, genes=gene_table, title=region_text,
-                               save_as=fig_dir_tmp / "locus")  # fmt: skip
-    locus.image(figures.data_uri(png), "locus plot: -log10 p, PIP, genes", "locus-plot")
-    tick()
+    with atomic_dir(fig_dir, overwrite=overwrite) as fig_dir_tmp:
+        png = figures.locus_figure(variants, lead=lead, r2=r2, genes=gene_table, title=region_text,
+                                   save_as=fig_dir_tmp / "locus")  # fmt: skip
+        locus.image(figures.data_uri(png), "locus plot: -log10 p, PIP, genes", "locus-plot")
+        tick()
 
-    table = Section("candidates", "Candidate variants")
-    table.text(
-        "score = PIP x (1 + in a cell-type-specific element + ABC-linked + min(|log2FC| / "
-        f"{effect_scale:g}, 1)); evidence not provided counts 0. Full table: {cand_path.name}."
-    )
-    table.raw(table_html(cands.head(25), table_id="candidate-table", columns=_TABLE_COLUMNS))
-    for what, key in (("cell-type-specific elements", "elements"), ("ABC links", "abc"),
-                      ("variant effect scores", "effects")):  # fmt: skip
-        if not provided[key]:
-            table.missing(f"{what}: not provided")
-
-    track_sec = Section("tracks", "Cell-type tracks around the top candidates")
-    if specs is None:
-        track_sec.missing("per-cell-type tracks: not provided (give --tracks).")
-    else:
-        for i, row in ranked.head(top).iterrows():
-            label = f"#{row['rank']} {row['variant_id']} (PIP {row['pip']:.3f})"
-            png = figures.tracks_figure(
-                specs, chrom=chrom, pos0=int(row["pos"]) - 1, flank=track_flank, label=label,
-                elements=el_table, colours=colours, save_as=fig_dir_tmp / f"tracks-{i + 1}",
-            )  # fmt: skip
-            track_sec.image(
-                figures.data_uri(png), f"tracks around {row['variant_id']}", f"tracks-{i + 1}"
-            )
-    tick()
-
-    abc_sec = Section("abc", "ABC links to target genes")
-    if abc_table is None:
-        abc_sec.missing("ABC links: not provided (give --abc).")
-    else:
-        a = abc_table[
-            (abc_table["chrom"].map(chrom_key) == chrom_key(chrom)) & ~abc_table["self_promoter"]
-        ]
-        a = a[((a["end"] > lo) & (a["start"] < hi)) | ((a["tss"] >= lo) & (a["tss"] < hi))]
-        n_region = len(a)
-        # readable: every link of a candidate's element, and the strongest others
-        pos0 = ranked["pos"].to_numpy() - 1
-        held = np.array(
-            [bool(((pos0 >= s) & (pos0 < e)).any()) for s, e in a[["start", "end"]].values],
-            dtype=bool,
+        table = Section("candidates", "Candidate variants")
+        table.text(
+            "score = PIP x (1 + in a cell-type-specific element + ABC-linked + min(|log2FC| / "
+            f"{effect_scale:g}, 1)); evidence not provided counts 0. Full table: {cand_path.name}."
         )
-        strongest = a["score"].where(~held).rank(ascending=False, method="first")
-        a = a[held | (strongest <= ABC_OTHER_LINKS).to_numpy()]
-        if a.empty:
-            abc_sec.text("No ABC link has its element or target TSS in this region.")
+        table.raw(table_html(cands.head(25), table_id="candidate-table", columns=_TABLE_COLUMNS))
+        for what, key in (("cell-type-specific elements", "elements"), ("ABC links", "abc"),
+                          ("variant effect scores", "effects")):  # fmt: skip
+            if not provided[key]:
+                table.missing(f"{what}: not provided")
+
+        track_sec = Section("tracks", "Cell-type tracks around the top candidates")
+        if specs is None:
+            track_sec.missing("per-cell-type tracks: not provided (give --tracks).")
         else:
-            png = figures.abc_figure(
-                a, chrom=chrom, lo=lo, hi=hi, candidates=ranked, colours=colours,
-                save_as=fig_dir_tmp / "abc",
-            )  # fmt: skip
-            abc_sec.image(
-                figures.data_uri(png), "ABC arcs from elements to target genes", "abc-arcs"
-            )
-            abc_sec.text(
-                f"{len(a)} of the region's {n_region} links drawn: every link of an element "
-                f"holding a candidate ({int(held.sum())}, solid, labelled with its gene) and "
-                f"the {ABC_OTHER_LINKS} strongest others (faint). All links: --abc tables."
-            )
-    tick()
+            for i, row in ranked.head(top).iterrows():
+                label = f"#{row['rank']} {row['variant_id']} (PIP {row['pip']:.3f})"
+                png = figures.tracks_figure(
+                    specs, chrom=chrom, pos0=int(row["pos"]) - 1, flank=track_flank, label=label,
+                    elements=el_table, colours=colours, save_as=fig_dir_tmp / f"tracks-{i + 1}",
+                )  # fmt: skip
+                track_sec.image(
+                    figures.data_uri(png), f"tracks around {row['variant_id']}", f"tracks-{i + 1}"
+                )
+        tick()
 
-    sections = [summary, locus, table, track_sec, abc_sec, cre_section(cands, cre_table, top=top)]
-    if ct_effects is not None:
-        sections.append(celltype_effects_section(ct_effects, cands, top=max(top, 5)))
-    if get_enhancers is not None:  # GET's enhancers beside the ABC links
-        from varinterp.report.get_enhancers import get_enhancer_section, read_get_enhancers
+        abc_sec = Section("abc", "ABC links to target genes")
+        if abc_table is None:
+            abc_sec.missing("ABC links: not provided (give --abc).")
+        else:
+            a = abc_table[
+                (abc_table["chrom"].map(chrom_key) == chrom_key(chrom))
+                & ~abc_table["self_promoter"]
+            ]
+            a = a[((a["end"] > lo) & (a["start"] < hi)) | ((a["tss"] >= lo) & (a["tss"] < hi))]
+            n_region = len(a)
+            # readable: every link of a candidate's element, and the strongest others
+            pos0 = ranked["pos"].to_numpy() - 1
+            held = np.array(
+                [bool(((pos0 >= s) & (pos0 < e)).any()) for s, e in a[["start", "end"]].values],
+                dtype=bool,
+            )
+            strongest = a["score"].where(~held).rank(ascending=False, method="first")
+            a = a[held | (strongest <= ABC_OTHER_LINKS).to_numpy()]
+            if a.empty:
+                abc_sec.text("No ABC link has its element or target TSS in this region.")
+            else:
+                png = figures.abc_figure(
+                    a, chrom=chrom, lo=lo, hi=hi, candidates=ranked, colours=colours,
+                    save_as=fig_dir_tmp / "abc",
+                )  # fmt: skip
+                abc_sec.image(
+                    figures.data_uri(png), "ABC arcs from elements to target genes", "abc-arcs"
+                )
+                abc_sec.text(
+                    f"{len(a)} of the region's {n_region} links drawn: every link of an element "
+                    f"holding a candidate ({int(held.sum())}, solid, labelled with its gene) and "
+                    f"the {ABC_OTHER_LINKS} strongest others (faint). All links: --abc tables."
+                )
+        tick()
 
-        sections.append(get_enhancer_section(read_get_enhancers(get_enhancers), chrom=chrom,
-                                             lo=lo, hi=hi, abc=abc_table))  # fmt: skip
-    html_text = render_page(title=title, subtitle="varinterp locus report", sections=sections)
-    with atomic_path(cand_path, suffix=".tsv") as tmp:
-        cands.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g")
-    shutil.rmtree(fig_dir, ignore_errors=True)
-    fig_dir_tmp.replace(fig_dir)
+        sections = [
+            summary,
+            locus,
+            table,
+            track_sec,
+            abc_sec,
+            cre_section(cands, cre_table, top=top),
+        ]
+        if ct_effects is not None:
+            sections.append(celltype_effects_section(ct_effects, cands, top=max(top, 5)))
+        if get_enhancers is not None:  # GET's enhancers beside the ABC links
+            from varinterp.report.get_enhancers import get_enhancer_section, read_get_enhancers
+
+            sections.append(get_enhancer_section(read_get_enhancers(get_enhancers), chrom=chrom,
+                                                 lo=lo, hi=hi, abc=abc_table))  # fmt: skip
+        html_text = render_page(title=title, subtitle="varinterp locus report", sections=sections)
+        with atomic_path(cand_path, suffix=".tsv") as tmp:
+            cands.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g")
     atomic_write_text(out, html_text)
     tick()
     return LocusReport(

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.progress import ProgressCallback
 from varinterp.simulate.atac import AtacParams, AtacWorld, make_atac_world
 from varinterp.simulate.atac_model import LINEAGES, TFS
@@ -222,7 +222,7 @@ def simulate_atac(
     **params,
 ) -> tuple[AtacWorld, AtacFiles]:
     """Draw an ATAC world with `params` (`AtacParams` fields) and write it to `out`."""
-    out = Path(out)
+    out = check_output(out)
     if out.exists() and not overwrite:
         from varinterp.errors import InputError
 

@@ -28,7 +28,8 @@ from pathlib import Path
 import pandas as pd
 import scipy.sparse as sp
 
-from varinterp.io.atomic import atomic_dir
+from varinterp.errors import InputError
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.tenx import GENE_EXPRESSION, PEAKS, FeatureMatrix, write_10x_h5
 from varinterp.progress import ProgressCallback, report
 from varinterp.simulate.motifs import decode
@@ -194,6 +195,9 @@ def simulate_multiome(
 ) -> MultiomeFiles:
     """Draw a multiome world (`simulate_multiome_world`; `fields` are `MultiomeParams`
     fields, used when `params` is None) and write it into `out` (`write_multiome`)."""
+    out = check_output(out)
+    if out.exists() and not overwrite:
+        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     if params is None:
         params = MultiomeParams(**fields)
     world = simulate_multiome_world(params, seed=seed)

@@ -109,3 +109,11 @@ def test_task_table(tmp_path):
     (tmp_path / "dup.tsv").write_text("A\ta.bw\nA\tb.bw\n")
     with pytest.raises(InputError, match="twice"):
         read_task_table(tmp_path / "dup.tsv")
+    (tmp_path / "order.tsv").write_text("task\tinsertions\tbigwig\nA\t3\ta.bw\n")
+    assert read_task_table(tmp_path / "order.tsv") == {"A": tmp_path / "a.bw"}
+    (tmp_path / "nobw.tsv").write_text("task\tinsertions\nA\t3\n")
+    with pytest.raises(InputError, match=r"nobw\.tsv has no bigwig column"):
+        read_task_table(tmp_path / "nobw.tsv")
+    (tmp_path / "bin.tsv").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InputError, match=r"task table .*bin\.tsv"):
+        read_task_table(tmp_path / "bin.tsv")

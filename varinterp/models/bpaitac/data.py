@@ -37,6 +37,7 @@ import pandas as pd
 from varinterp.errors import InputError
 from varinterp.genome.encoding import one_hot
 from varinterp.io.contigs import ContigMap, spellings
+from varinterp.io.readers import read_csv
 from varinterp.progress import ProgressCallback, report
 
 __all__ = [
@@ -132,22 +133,29 @@ class AtacData:
 
 
 def read_task_table(path: str | os.PathLike) -> dict[str, Path]:
-    """A ``task<TAB>bigwig`` table (``tasks.tsv`` of ``varinterp atac insertions``; a
-    header whose first column is ``task`` or ``cell_type``; more columns are ignored;
-    relative paths are relative to the table) -> task -> bigWig path, in table order."""
+    """A ``task<TAB>bigwig`` table (``tasks.tsv`` of ``varinterp atac insertions``) -> task
+    -> bigWig path, in table order. Without a header the first two columns are task and
+    bigWig; a header starts with ``task`` or ``cell_type`` and names the bigWig column
+    ``bigwig`` (or ``path``); more columns are ignored. Relative paths are relative to the
+    table."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"task table {path} does not exist; check the path")
-    try:
-        table = pd.read_csv(path, sep="\t", header=None, dtype=str, comment="#")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"task table {path} cannot be read ({exc})") from None
+    table = read_csv(path, "task table", sep="\t", header=None, dtype=str, comment="#")
     if table.shape[1] < 2:
         raise InputError(f"task table {path} needs two columns: task<TAB>bigwig")
+    column = 1
     if str(table.iloc[0, 0]).lower() in ("task", "cell_type"):
+        head = [str(c).lower() for c in table.iloc[0]]
+        named = [k for k, c in enumerate(head) if c in ("bigwig", "path")]
+        if not named:
+            msg = (
+                f"task table {path} has no bigwig column (its header has {', '.join(head)}); "
+                "its header needs task<TAB>bigwig"
+            )
+            raise InputError(msg)
+        column = named[0]
         table = table.iloc[1:]
     out: dict[str, Path] = {}
-    for task, file in zip(table[0], table[1], strict=True):
+    for task, file in zip(table[0], table[column], strict=True):
         if task in out:
             raise InputError(f"task table {path} lists task {task!r} twice")
         p = Path(str(file)).expanduser()

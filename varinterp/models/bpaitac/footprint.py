@@ -25,7 +25,7 @@ from varinterp.errors import InputError
 from varinterp.genome.encoding import one_hot
 from varinterp.progress import ProgressCallback, report
 
-__all__ = ["IUPAC", "Footprint", "footprint_motif", "write_footprint"]
+__all__ = ["IUPAC", "Footprint", "footprint_motif", "footprint_to_tsv", "write_footprint"]
 
 IUPAC = {
     "A": "A", "C": "C", "G": "G", "T": "T", "W": "AT", "S": "CG", "R": "AG", "Y": "CT",
@@ -172,3 +172,21 @@ def write_footprint(fp: Footprint, path: str | os.PathLike) -> None:
 
     with atomic_path(path, suffix=".tsv") as tmp:
         fp.table().to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+
+def footprint_to_tsv(
+    model, motif: str, *, out: str | os.PathLike, overwrite: bool = False, **options
+) -> Footprint:
+    """`footprint_motif` (`options` are its keywords) written to the TSV `out`.
+
+    `out` is checked before the model is loaded; an existing `out` is an `InputError`
+    unless `overwrite`.
+    """
+    from varinterp.io.atomic import check_output
+
+    out = check_output(out)
+    if out.exists() and not overwrite:
+        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
+    fp = footprint_motif(model, motif, **options)
+    write_footprint(fp, out)
+    return fp

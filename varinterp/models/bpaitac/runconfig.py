@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from varinterp.errors import InputError
+from varinterp.io.readers import read_text
 from varinterp.models.bpaitac.data import NORMALIZATIONS, PUBLISHED_TEST, PUBLISHED_VALIDATION
 from varinterp.models.bpaitac.loss import LOSS_KINDS
 from varinterp.models.bpaitac.network import BpAiTacConfig
@@ -208,7 +209,7 @@ def load_run_config(path: str | os.PathLike, *, kind: str = "bpaitac") -> RunCon
     if not path.is_file():
         raise InputError(f"run config {path} does not exist; check the path")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path, "run config"))
     except tomllib.TOMLDecodeError as exc:
         raise _err(path, f"not valid TOML ({exc})") from None
     bad = sorted(set(raw) - {"data", "model", "training"})

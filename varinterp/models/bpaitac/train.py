@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from varinterp.errors import InputError
+from varinterp.io.atomic import check_output
 from varinterp.models.bpaitac.card import model_card
 from varinterp.models.bpaitac.data import AtacData, build_atac_data
 from varinterp.models.bpaitac.loss import AtacLoss
@@ -389,6 +390,7 @@ def train_bpaitac(
     `no_bias` trains without one (module docstring). `lam`, `loss` and `replicates`
     override the config's.
     """
+    out = check_output(out)
     run = load_run_config(config, kind=ROLE_MODEL)
     t = run.training
     kind = loss or t.loss
@@ -437,6 +439,7 @@ def train_tn5_bias(
     on_status: StatusCallback | None = None,
 ) -> TrainResult:
     """Train a Tn5 bias model from the run config `config` into `out` (module docstring)."""
+    out = check_output(out)
     run = load_run_config(config, kind=ROLE_BIAS)
     t = run.training
     if t.loss not in ("jsd", "ce"):

@@ -33,7 +33,7 @@ from varinterp.cre.specificity import MAX_Q, MIN_DIFFERENCE, bh_per_type, type_t
 from varinterp.cre.store import ActivityWriter
 from varinterp.cre.summaries import write_summaries
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.tables import read_table
 from varinterp.models.crescendo.attribution import deeplift_gene
 from varinterp.progress import ProgressCallback, report
@@ -111,6 +111,9 @@ def cre_activity(
     `genes` limits the run to some genes (names); `precision` is the DeepLIFT dtype
     (``float64`` or ``float32``); `store_dtype` the store's (``float32`` or ``float16``).
     """
+    out = check_output(out)
+    if out.exists() and not overwrite:
+        raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     if precision not in ("float64", "float32"):
         raise InputError(f"precision {precision!r} must be float64 or float32")
     if chunk_cells < 1:
@@ -145,7 +148,6 @@ def cre_activity(
     n_types = len(type_names)
     stats: dict[str, list] = {k: [] for k in ("max", "mean", "corr", "in", "rest", "p")}
     worst = 0.0
-    out = Path(out)
     with atomic_dir(out, overwrite=overwrite) as tmp:
         writer = ActivityWriter(
             tmp / "activity.h5",

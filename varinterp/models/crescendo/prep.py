@@ -45,7 +45,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_dir
+from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.fasta import Reference
 from varinterp.io.tenx import read_multiome
 from varinterp.io.tss import read_tss
@@ -183,7 +183,7 @@ def prepare_multiome(
     import h5py
 
     s = settings or PrepSettings()
-    out = Path(out)
+    out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
     reference = Reference(fasta)

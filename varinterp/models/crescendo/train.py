@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from varinterp.errors import InputError
-from varinterp.io.atomic import atomic_write_text
+from varinterp.io.atomic import atomic_write_text, check_output
 from varinterp.models.crescendo.card import model_card
 from varinterp.models.crescendo.data import PreparedData
 from varinterp.models.crescendo.evaluate import encoder_metrics, expression_metrics
@@ -214,9 +214,9 @@ def train_crescendo(
     afresh. `on_epoch(step, log)` gets ``"encoder"`` or ``"gene"`` and the epoch's log.
     """
     s = settings or CrescendoSettings()
+    out = check_output(out)
     data = prep if isinstance(prep, PreparedData) else PreparedData.open(prep)
     config = build_config(data, s)
-    out = Path(out)
     if (out / "model").exists() and not overwrite:
         raise InputError(f"output {out / 'model'} already exists; remove it or pass --overwrite")
     out.mkdir(parents=True, exist_ok=True)
