@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import platform
 import sys
@@ -466,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.only or MEASUREMENTS:
             t0 = time.perf_counter()
             ctx.rows += MEASUREMENTS[name](ctx)
+            gc.collect()  # the next measurement's peak memory starts from an empty device
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
             print(f"{name}: {time.perf_counter() - t0:.1f} s", flush=True)
     result = {
         "machine": platform.platform(),
