@@ -20,12 +20,27 @@ Measurements (each a function below, registered in `MEASUREMENTS`):
   a run that would pass its time budget stops early and says how far it got;
 - ``deepdetails``: DeepDETAILS windows/s (prediction and a training step, bf16) and peak
   memory for 3, 5 and 10 cell types, both versions (fused with accessibility, and
-  seq-only).
+  seq-only);
+- ``bpaitac``: bpAI-TAC training windows/s and peak memory at the published widths
+  (300 filters, 9 blocks, 998 bp), 90 tasks, bf16, batch 64, through the engine
+  (`train_speed` of ``benchmarks/bpaitac/speed.py``);
+- ``get``: GET training samples/s and peak memory at the published size (D 768, 12
+  layers, 12 heads, 200 regions, 283 features), bf16, batch 8 (the recipe's) and 32,
+  through `train_get` on synthetic features (featurisation is a CPU number, not measured
+  here);
+- ``crescendo``: cREscENDO peak-encoder training (published preset, 10,000 cells, batch
+  128, bf16, the engine with `EncoderTask`): peaks/s and peaks x cells/s; DeepLIFT
+  (`deeplift_gene`, float64 and float32) of one 60-token gene over 10,000 cells: cells/s.
+
+Each training measurement runs a fixed number of steps (an untimed warm-up epoch, then
+the timed one) sized to take well under a minute on an H100; the scoring runs stop at
+``--budget-s``.
 
 **Adding a family.** Write ``def measure_<name>(ctx: Context) -> list[dict]`` returning
-rows with the keys of `ROW_KEYS`, and add it to `MEASUREMENTS` (new families: bpAI-TAC,
-GET, cREscENDO). Use ``ctx.size(full, dry)`` for every size, ``ctx.device``,
-``ctx.autocast()`` and ``ctx.peak_memory()``, so that ``--dry-run`` stays tiny.
+rows with the keys of `ROW_KEYS`, and add it to `MEASUREMENTS`. Use ``ctx.size(full,
+dry)`` for every size, ``ctx.device``, ``ctx.autocast()`` and ``ctx.peak_memory()``, so
+that ``--dry-run`` stays tiny; a family's own benchmark script is imported with
+``_script("<family>/speed.py")``.
 
 Outputs: ``<out>/gpu_results.json`` (machine, torch/CUDA versions, every row) and
 ``<out>/gpu_results.md`` (the table to paste into ``docs/benchmarks.md``).
@@ -35,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import platform
 import sys
@@ -255,11 +271,164 @@ def measure_deepdetails(ctx: Context) -> list[dict]:
     return rows
 
 
+def _script(relative: str):
+    """A benchmark script of this repository, imported as a module (benchmarks/ is no
+    package)."""
+    import importlib.util
+
+    name = "gpu_" + relative.replace("/", "_").removesuffix(".py")
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / relative)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# ----------------------------------------------------------------------------- bpAI-TAC
+def measure_bpaitac(ctx: Context) -> list[dict]:
+    speed = _script("bpaitac/speed.py")
+    batch, steps, tasks = ctx.size(64, 4), ctx.size(60, 2), ctx.size(90, 3)
+    ctx.reset_peak()
+    row = speed.train_speed(device=str(ctx.device), preset=ctx.size("published", "small"),
+                            tasks=tasks, batch_size=batch, steps=steps, bf16=True)  # fmt: skip
+    ctx.sync()
+    setting = (f"{ctx.size('published (F 300, 9 blocks, 998 bp)', 'small')}, {tasks} tasks, "
+               f"batch {batch}, bf16, {steps} steps")  # fmt: skip
+    return [_row("bpAI-TAC", "training windows/s", setting, row["windows_per_s"], "windows/s",
+                 ctx.peak_memory(), "engine (`fit` + `AtacTask`), epoch 2 timed")]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- GET
+def _get_data(n_clusters: int, contigs: int, regions_per_contig: int, cell_types: int):
+    """A synthetic `GetData`: random motif features and accessibility, every region active
+    in every cell type, one gene per tenth region (speed does not depend on the values)."""
+    from varinterp.models.get.data import GetData
+
+    rng = np.random.default_rng(0)
+    n = contigs * regions_per_contig
+    regions = pd.DataFrame({
+        "chrom": np.repeat([f"chr{i + 1}" for i in range(contigs)], regions_per_contig),
+        "start": np.tile(np.arange(regions_per_contig) * 2_000, contigs),
+    })  # fmt: skip
+    regions["end"] = regions["start"] + 500
+    tss = np.arange(0, n, 10)
+    genes = pd.DataFrame({
+        "gene": [f"g{i}" for i in range(tss.size)], "chrom": regions["chrom"].to_numpy()[tss],
+        "tss": regions["start"].to_numpy()[tss] + 250, "strand": "+", "region": tss,
+    })  # fmt: skip
+    labels = np.zeros((n, cell_types, 2), np.float32)
+    labels[tss] = rng.random((tss.size, cell_types, 2), dtype=np.float32)
+    return GetData(
+        regions=regions, clusters=tuple(f"c{i}" for i in range(n_clusters)),
+        motif=rng.random((n, n_clusters), dtype=np.float32),
+        acpm=rng.random((n, cell_types), dtype=np.float32),
+        active=np.ones((n, cell_types), bool), cell_types=tuple(f"type{i}" for i in
+                                                                range(cell_types)),
+        labels=labels, genes=genes, expression=rng.random((tss.size, cell_types)),
+    )  # fmt: skip
+
+
+def measure_get(ctx: Context) -> list[dict]:
+    from varinterp.models.get.network import GetConfig
+    from varinterp.models.get.train import GetRecipe, train_get
+
+    n_regions = ctx.size(200, 16)
+    data = _get_data(n_clusters=ctx.size(282, 6), contigs=ctx.size(3, 2),
+                     regions_per_contig=ctx.size(10_000, 80), cell_types=4)  # fmt: skip
+    cfg = ctx.size(GetConfig(n_features=data.n_features, n_regions=n_regions),
+                   GetConfig.small(data.n_features, n_regions))  # fmt: skip
+    steps = ctx.size(30, 2)
+    rows = []
+    for batch in ctx.size((8, 32), (2, 4)):
+        recipe = GetRecipe(epochs=2, patience=2, batch_size=batch, max_batches_per_epoch=steps,
+                           bf16=True)  # fmt: skip
+        ctx.reset_peak()
+        run = train_get(data, config=cfg, recipe=recipe, device=str(ctx.device))
+        ctx.sync()
+        size = ctx.size("published (D 768, 12 layers, 12 heads, 283 features)", "small")
+        rows.append(_row("GET", "training samples/s", f"{size}, {n_regions} regions, batch "
+                         f"{batch}, bf16, {steps} steps", run.result.history[-1].samples_per_s,
+                         "samples/s", ctx.peak_memory(),
+                         "`train_get` (engine), epoch 2 timed"))  # fmt: skip
+        del run
+    return rows
+
+
+# ---------------------------------------------------------------------------- cREscENDO
+@dataclass
+class _Peaks:
+    """What `EncoderTask` reads of a prepared run: ``train_peaks`` ``(P,) bool``, ``seq``
+    ``(P, 1500) uint8`` base codes and the binarised ATAC ``(P, C)`` (sparse)."""
+
+    train_peaks: np.ndarray
+    seq: np.ndarray
+    atac: object
+
+    def atac_dense(self, peaks: np.ndarray) -> np.ndarray:
+        return self.atac[peaks].toarray().astype(np.float32)
+
+
+def measure_crescendo(ctx: Context) -> list[dict]:
+    import dataclasses
+
+    import scipy.sparse as sp
+
+    from varinterp.models.crescendo.network import PeakEncoder
+    from varinterp.models.crescendo.task import EncoderTask
+    from varinterp.models.crescendo.train import CrescendoSettings
+    from varinterp.training.engine import fit
+
+    speed = _script("crescendo/speed.py")
+    preset = ctx.size("published", "small")
+    cells, batch, steps = ctx.size(10_000, 40), ctx.size(128, 8), ctx.size(20, 2)
+    genes, tokens = ctx.size(4, 2), ctx.size(60, 6)
+    model = speed.random_model(preset, cells=cells, genes=genes, tokens=tokens)
+    rng = np.random.default_rng(0)
+    n = batch * steps
+    peaks = _Peaks(np.ones(n, bool), rng.integers(0, 4, (n, 1500), dtype=np.uint8),
+                   sp.csr_matrix(rng.random((n, cells), dtype=np.float32) < 0.3))  # fmt: skip
+    task = EncoderTask(peaks, batch_size=batch, input_length=model.config.input_length)
+    settings = dataclasses.replace(CrescendoSettings(preset=preset, encoder_epochs=2)
+                                   .encoder_fit(has_validation=False), max_batches_per_epoch=steps,
+                                   bf16=True)  # fmt: skip
+    ctx.reset_peak()
+    result = fit(make_model=lambda _a: PeakEncoder(model.config), task=task, settings=settings,
+                 device=ctx.device, seed=0)  # fmt: skip
+    ctx.sync()
+    rate = result.history[-1].samples_per_s
+    setting = f"{preset} preset, {cells:,} cells, batch {batch} x 1,344 bp, bf16, {steps} steps"
+    note = "engine (`fit` + `EncoderTask`), epoch 2 timed"
+    rows = [
+        _row("cREscENDO", "encoder training peaks/s", setting, rate, "peaks/s",
+             ctx.peak_memory(), note),
+        _row("cREscENDO", "encoder training peaks x cells/s", setting, rate * cells,
+             "peaks x cells/s", ctx.peak_memory(), note),
+    ]  # fmt: skip
+    model = model.to(ctx.device)
+    chunk = ctx.size(1000, 16)
+    ctx.reset_peak()
+    rates = speed.attribution_speed(model, chunk=chunk)
+    ctx.sync()
+    for dtype in ("float64", "float32"):
+        rows.append(_row("cREscENDO", f"DeepLIFT activity cells/s ({dtype})",
+                         f"{preset} preset, one gene of {tokens} tokens, {cells:,} cells, "
+                         f"chunks of {chunk:,}", rates[f"attribution_cells_per_s_{dtype}"],
+                         "cells/s", ctx.peak_memory(),
+                         f"`deeplift_gene`; largest completeness delta "
+                         f"{rates[f'attribution_max_delta_{dtype}']:.0e}"))  # fmt: skip
+    return rows
+
+
 #: name -> measurement; new families add theirs here.
 MEASUREMENTS: dict[str, Callable[[Context], list[dict]]] = {
     "clipnet_train": measure_clipnet_train,
     "clipnet_score": measure_clipnet_score,
     "deepdetails": measure_deepdetails,
+    "bpaitac": measure_bpaitac,
+    "get": measure_get,
+    "crescendo": measure_crescendo,
 }
 
 
@@ -298,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.only or MEASUREMENTS:
             t0 = time.perf_counter()
             ctx.rows += MEASUREMENTS[name](ctx)
+            gc.collect()  # the next measurement's peak memory starts from an empty device
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
             print(f"{name}: {time.perf_counter() - t0:.1f} s", flush=True)
     result = {
         "machine": platform.platform(),

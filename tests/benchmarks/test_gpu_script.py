@@ -27,6 +27,16 @@ def test_gpu_script_dry_run_writes_every_measurement(tmp_path):
     for version in ("fused (accessibility)", "seq-only"):
         for k in (3, 5, 10):
             assert f"{version}, {k} cell types" in settings
+    assert ("bpAI-TAC", "training windows/s") in measured
+    assert sum(r["family"] == "GET" and r["measurement"] == "training samples/s" for r in rows) == 2
+    for what in (
+        "encoder training peaks/s",
+        "encoder training peaks x cells/s",
+        "DeepLIFT activity cells/s (float64)",
+        "DeepLIFT activity cells/s (float32)",
+    ):
+        assert ("cREscENDO", what) in measured
+    assert {r["family"] for r in rows} == {"CLIPNET", "DeepDETAILS", "bpAI-TAC", "GET", "cREscENDO"}
     assert all(r["value"] > 0 for r in rows if r["unit"])
     wait = next(r for r in rows if r["measurement"].startswith("fraction"))
     assert 0 <= wait["value"] <= 1
