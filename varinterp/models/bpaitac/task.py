@@ -12,7 +12,6 @@ that trains), ``profile`` and ``counts`` (the two parts, unweighted).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from varinterp.models.bpaitac.data import AtacData
 from varinterp.models.bpaitac.loss import AtacLoss
 from varinterp.models.bpaitac.network import BpAiTacOutput
 from varinterp.training.engine import Loss
+from varinterp.training.sharding import batches_per_rank, rank_batches
 
 __all__ = ["AtacBatch", "AtacTask"]
 
@@ -66,10 +66,9 @@ class AtacTask:
         self.loss_fn = loss
 
     def n_batches(self, split: str, world_size: int) -> int:
-        n = math.ceil(self.index[split].size / self.batch_size)
-        if world_size <= 1:
-            return n
-        return n // world_size if split == "train" else math.ceil(n / world_size)
+        return batches_per_rank(
+            self.index[split].size, self.batch_size, split=split, world_size=world_size
+        )
 
     def batches(
         self,
@@ -81,13 +80,10 @@ class AtacTask:
         world_size: int = 1,
     ) -> Iterator[AtacBatch]:
         del epoch
-        idx = self.index[split]
-        if rng is not None:
-            idx = idx[rng.permutation(idx.size)]
-        starts = range(0, idx.size, self.batch_size)
         d = self.data
-        for lo in starts[rank::world_size] if world_size > 1 else starts:
-            b = idx[lo : lo + self.batch_size]
+        for b in rank_batches(
+            self.index[split], self.batch_size, rng=rng, rank=rank, world_size=world_size
+        ):
             yield AtacBatch(
                 x=torch.from_numpy(np.ascontiguousarray(d.seq[b])),
                 profile=torch.from_numpy(np.ascontiguousarray(d.profile[b])),

@@ -25,7 +25,6 @@ genes on the held-out cells (the training genes when no gene is held out).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,6 +36,7 @@ from varinterp.errors import InputError
 from varinterp.models.crescendo.data import PreparedData, peak_windows
 from varinterp.models.crescendo.loss import accessibility_loss, coordinates_loss
 from varinterp.training.engine import Loss
+from varinterp.training.sharding import batches_per_rank, rank_batches
 
 __all__ = [
     "TARGETS",
@@ -50,13 +50,6 @@ __all__ = [
 
 TARGETS = ("pca", "gene")
 SHIFT_RANGE = (75, 81)
-
-
-def _ranks(n: int, batch: int, world_size: int, split: str) -> int:
-    n_batches = math.ceil(n / batch)
-    if world_size <= 1:
-        return n_batches
-    return n_batches // world_size if split == "train" else math.ceil(n_batches / world_size)
 
 
 @dataclass
@@ -103,7 +96,9 @@ class EncoderTask:
         return idx
 
     def n_batches(self, split: str, world_size: int) -> int:
-        return _ranks(self._index(split).size, self.batch_size, world_size, split)
+        return batches_per_rank(
+            self._index(split).size, self.batch_size, split=split, world_size=world_size
+        )
 
     def batches(
         self,
@@ -272,7 +267,9 @@ class GeneTask:
         self.rna_z = torch.from_numpy(data.rna_z)
 
     def n_batches(self, split: str, world_size: int) -> int:
-        return _ranks(self.index[split].size, self.batch_size, world_size, split)
+        return batches_per_rank(
+            self.index[split].size, self.batch_size, split=split, world_size=world_size
+        )
 
     def make_batch(self, genes: np.ndarray, cells: torch.Tensor) -> GeneBatch:
         """The inputs and target of `genes` on `cells`."""
@@ -302,12 +299,10 @@ class GeneTask:
         world_size: int = 1,
     ) -> Iterator[GeneBatch]:
         del epoch
-        idx = self.index[split]
-        if rng is not None:
-            idx = idx[rng.permutation(idx.size)]
-        starts = range(0, idx.size, self.batch_size)
-        for lo in starts[rank::world_size] if world_size > 1 else starts:
-            yield self.make_batch(idx[lo : lo + self.batch_size], self.cells[split])
+        for genes in rank_batches(
+            self.index[split], self.batch_size, rng=rng, rank=rank, world_size=world_size
+        ):
+            yield self.make_batch(genes, self.cells[split])
 
     def forward(self, model: nn.Module, batch: GeneBatch, device: torch.device) -> torch.Tensor:
         return model(batch.tokens.to(device), batch.mask.to(device), batch.acc.to(device))

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from varinterp.deconv.predict import forward_batches
 from varinterp.deconv.prep import DeconvData
 from varinterp.models.deepdetails.loss import DeconvLoss
 from varinterp.training.engine import Loss
+from varinterp.training.sharding import batches_per_rank, rank_batches
 
 __all__ = ["DeconvBatch", "DeconvTask", "branch_totals", "penalty_weight"]
 
@@ -108,11 +108,9 @@ class DeconvTask:
         self.last_totals: np.ndarray | None = None
 
     def n_batches(self, split: str, world_size: int) -> int:
-        n = math.ceil(self.index[split].size / self.batch_size)
-        if world_size <= 1:
-            return n
-        # under DDP every rank takes the same number of training steps
-        return n // world_size if split == "train" else math.ceil(n / world_size)
+        return batches_per_rank(
+            self.index[split].size, self.batch_size, split=split, world_size=world_size
+        )
 
     def batches(
         self,
@@ -124,12 +122,9 @@ class DeconvTask:
         world_size: int = 1,
     ) -> Iterator[DeconvBatch]:
         del epoch
-        idx = self.index[split]
-        if rng is not None:
-            idx = idx[rng.permutation(idx.size)]
-        starts = range(0, idx.size, self.batch_size)
-        for lo in starts[rank::world_size] if world_size > 1 else starts:
-            b = idx[lo : lo + self.batch_size]
+        for b in rank_batches(
+            self.index[split], self.batch_size, rng=rng, rank=rank, world_size=world_size
+        ):
             d = self.data
             yield DeconvBatch(
                 seq=torch.from_numpy(d.seq[b]),

@@ -22,6 +22,7 @@ from varinterp.errors import InputError
 from varinterp.models.get.data import GetData
 from varinterp.models.get.loss import masked_mse, poisson_nll
 from varinterp.training.engine import Loss
+from varinterp.training.sharding import batches_per_rank, rank_batches
 
 __all__ = ["GetBatch", "GetTask", "windows_of"]
 
@@ -75,8 +76,9 @@ class GetTask:
         self.terms = ("loss", "tss_loss") if mode == "expression" else ("loss",)
 
     def n_batches(self, split: str, world_size: int) -> int:
-        n = -(-len(self.splits[split]) // self.batch_size)
-        return -(-n // world_size)
+        return batches_per_rank(
+            len(self.splits[split]), self.batch_size, split=split, world_size=world_size
+        )
 
     def has_validation(self) -> bool:
         return bool(self.splits["validation"])
@@ -85,10 +87,10 @@ class GetTask:
         self, split: str, *, epoch: int, rng: np.random.Generator | None, rank: int, world_size: int
     ) -> Iterator[GetBatch]:
         items = self.splits[split]
-        order = np.arange(len(items)) if rng is None else rng.permutation(len(items))
         mask_rng = rng if rng is not None else np.random.default_rng(12345)
-        chunks = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        for chunk in chunks[rank::world_size]:
+        for chunk in rank_batches(
+            np.arange(len(items)), self.batch_size, rng=rng, rank=rank, world_size=world_size
+        ):
             parts = [
                 self.data.sample(items[i][0], items[i][1], binary_atac=self.binary_atac)
                 for i in chunk
