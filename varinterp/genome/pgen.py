@@ -23,8 +23,6 @@ from varinterp.io.vcf import VariantRecord, VcfCounts
 
 __all__ = ["iter_pgen_variants", "pgen_samples", "pgen_variant_count"]
 
-_ACGT = frozenset("ACGT")
-
 
 def _companion(pgen: Path, suffix: str) -> Path:
     path = pgen.with_suffix(suffix)
@@ -146,16 +144,11 @@ def _records(row, alleles, phased, contig_of, reference, strict, counts, snvs_on
     alts = [a.upper() for a in row["ALT"].split(",")]
     if len(alts) > 1:
         counts.multiallelic_records += 1
-    keep = []
-    for k, alt in enumerate(alts, start=1):
-        if not set(ref) <= _ACGT or not set(alt) <= _ACGT or alt == ref:
-            counts.skipped_symbolic += 1
-        elif len(ref) == 1 and len(alt) == 1:
-            keep.append((k, alt))
-        elif snvs_only or (max_indel is not None and abs(len(alt) - len(ref)) > max_indel):
-            counts.skipped_indel += 1
-        else:
-            keep.append((k, alt))
+    keep = [
+        (k, alt)
+        for k, alt in enumerate(alts, start=1)
+        if counts.skip_or_keep(ref, alt, snvs_only=snvs_only, max_indel=max_indel)
+    ]
     if not keep:
         return
     chrom = contig_of(row["CHROM"])
@@ -174,12 +167,7 @@ def _records(row, alleles, phased, contig_of, reference, strict, counts, snvs_on
     counts.missing_calls += int(missing.any(axis=1).sum())
     is_phased = phased | (alleles[:, 0] == alleles[:, 1])
     for k, alt in keep:
-        if len(alt) != len(ref):
-            counts.indels += 1
-        elif len(ref) > 1:
-            counts.mnps += 1
-        else:
-            counts.snvs += 1
+        counts.count_kept(ref, alt)
         yield VariantRecord(
             chrom=chrom, pos0=pos0, ref=ref, alt=alt,
             id=row["ID"] if row["ID"] not in (None, "") else ".",

@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 SCHEMAS = ("tsv", "bed")
-_BASES = frozenset("ACGT")
 _VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 _STRING = re.compile(r"^([^:\s]+):(\d+):([A-Za-z.]*):([A-Za-z.,<>*]+)$")
 _NAMES = {
@@ -299,16 +298,9 @@ def iter_variants(
             ref = reference.base(chrom, pos0)
         fasta_ref = reference.sequence(chrom, pos0, pos0 + len(ref)).upper()
         for alt in alts:
-            change = abs(len(alt) - len(ref))
-            if alt.startswith("<") or alt in ("*", "."):
-                counts.skipped_symbolic += 1
-            elif set(alt) - _BASES or set(ref) - _BASES or alt == ref:
-                counts.skipped_symbolic += 1
-            elif (len(ref) != 1 or len(alt) != 1) and (
-                snvs_only or (max_indel_length is not None and change > max_indel_length)
-            ):
-                counts.skipped_indel += 1
-            elif ref != fasta_ref:
+            if not counts.skip_or_keep(ref, alt, snvs_only=snvs_only, max_indel=max_indel_length):
+                continue
+            if ref != fasta_ref:
                 counts.skipped_ref_mismatch += 1
                 example = f"{chrom_in}:{pos0 + 1} REF {ref} but FASTA has {fasta_ref}"
                 if len(counts.ref_mismatch_examples) < 5:
@@ -317,10 +309,5 @@ def iter_variants(
                     msg = f"REF mismatch at {example}; check the genome build or drop --strict"
                     raise InputError(msg)
             else:
-                if len(alt) != len(ref):
-                    counts.indels += 1
-                elif len(ref) > 1:
-                    counts.mnps += 1
-                else:
-                    counts.snvs += 1
+                counts.count_kept(ref, alt)
                 yield VariantRecord(chrom, pos0, ref, alt, ident, None, None)

@@ -65,6 +65,32 @@ class VcfCounts:
     haploid_calls: int = 0
     ref_mismatch_examples: list[str] = field(default_factory=list)
 
+    def skip_or_keep(
+        self, ref: str, alt: str, *, snvs_only: bool = False, max_indel: int | None = None
+    ) -> bool:
+        """Whether the biallelic pair REF/ALT (upper case) is kept; a skipped one is
+        counted: a symbolic or non-ACGT allele, or ALT = REF, as symbolic/other; an MNP
+        or indel under `snvs_only`, or an indel changing the length by more than
+        `max_indel`, as an indel."""
+        if _is_symbolic(alt) or (set(ref) - _SNV_BASES) or (set(alt) - _SNV_BASES) or alt == ref:
+            self.skipped_symbolic += 1
+            return False
+        if len(ref) == 1 and len(alt) == 1:
+            return True
+        if snvs_only or (max_indel is not None and abs(len(alt) - len(ref)) > max_indel):
+            self.skipped_indel += 1
+            return False
+        return True
+
+    def count_kept(self, ref: str, alt: str) -> None:
+        """Count a kept variant as an SNV, an MNP or an indel."""
+        if len(alt) != len(ref):
+            self.indels += 1
+        elif len(ref) > 1:
+            self.mnps += 1
+        else:
+            self.snvs += 1
+
     def as_dict(self) -> dict[str, int]:
         out = asdict(self)
         out.pop("ref_mismatch_examples")
@@ -281,17 +307,11 @@ def _split_record(
     alts = [a.upper() for a in rec.ALT]
     if len(alts) > 1:
         counts.multiallelic_records += 1
-    snv_alts = []
-    ref_ok = not (set(ref) - _SNV_BASES)
-    for k, alt in enumerate(alts, start=1):
-        if _is_symbolic(alt) or not ref_ok or (set(alt) - _SNV_BASES) or alt == ref:
-            counts.skipped_symbolic += 1
-        elif len(ref) == 1 and len(alt) == 1:
-            snv_alts.append((k, alt))
-        elif snvs_only or (max_indel is not None and abs(len(alt) - len(ref)) > max_indel):
-            counts.skipped_indel += 1
-        else:
-            snv_alts.append((k, alt))
+    snv_alts = [
+        (k, alt)
+        for k, alt in enumerate(alts, start=1)
+        if counts.skip_or_keep(ref, alt, snvs_only=snvs_only, max_indel=max_indel)
+    ]
     if not snv_alts:
         return
     chrom = names(rec.CHROM)
@@ -338,12 +358,7 @@ def _split_record(
         # a homozygous (or wholly missing) call has no phase to lose
         phased = gt[:, -1].astype(bool) | haploid | (alleles[:, 0] == alleles[:, 1])
     for k, alt in snv_alts:
-        if len(alt) != len(ref):
-            counts.indels += 1
-        elif len(ref) > 1:
-            counts.mnps += 1
-        else:
-            counts.snvs += 1
+        counts.count_kept(ref, alt)
         yield VariantRecord(
             chrom=chrom,
             pos0=pos0,
