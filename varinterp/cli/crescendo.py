@@ -77,7 +77,6 @@ Matrix = Annotated[
     Path,
     typer.Option(
         "--matrix",
-        "-m",
         metavar="FILE|DIR",
         help="10x filtered_feature_bc_matrix.h5, or its MatrixMarket folder (RNA, or RNA + "
         "ATAC with feature types).",
