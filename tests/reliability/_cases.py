@@ -717,6 +717,13 @@ def _table() -> None:
     file_cases(c, "--cell-types", (missing, empty, garbage, _drop_col("cell_type")))
     case(c, "--atac-matrix empty folder", setopt("--atac-matrix", lambda w: str(empty(
         Path("atac"), w))))  # fmt: skip
+    case(c, "--store and --fasta both", setopt("--store", "{store}"))
+    case(c, "--sample without --store", setopt("--sample", "NA0"))
+    case(
+        c,
+        "--store unknown --sample",
+        chain(_drop("--fasta"), setopt("--store", "{store}"), setopt("--sample", "NA0")),
+    )
     c = "crescendo train"
     for b in (missing, empty, in_copy("prep.h5", garbage), in_copy("prep.h5", truncated),
               in_copy("prep.h5", missing), in_copy("prep.h5", _h5_without("pca"))):  # fmt: skip

@@ -97,9 +97,6 @@ CellTypes = Annotated[
 @app.command("prep")
 def prep(
     matrix: Matrix,
-    fasta: Annotated[
-        Path, typer.Option("--fasta", "-f", metavar="FILE", help="Genome FASTA of the peaks.")
-    ],
     tss: Annotated[
         Path,
         typer.Option(
@@ -107,6 +104,23 @@ def prep(
         ),
     ],
     out: OutDir,
+    fasta: Annotated[
+        Path | None,
+        typer.Option("--fasta", "-f", metavar="FILE", help="Genome FASTA of the peaks."),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            "-s",
+            metavar="DIR",
+            help="Genome store instead of --fasta: its reference, or with --sample that "
+            "person's sequence (homozygous SNVs and MNPs applied).",
+        ),
+    ] = None,
+    sample: Annotated[
+        str | None, typer.Option("--sample", metavar="ID", help="The store's sample (donor).")
+    ] = None,
     atac_matrix: AtacMatrix = None,
     cell_types: CellTypes = None,
     drop_untyped: Annotated[
@@ -181,6 +195,8 @@ def prep(
             matrix=matrix,
             atac_matrix=atac_matrix,
             fasta=fasta,
+            store=store,
+            sample=sample,
             tss=tss,
             out=out,
             cell_types=cell_types,

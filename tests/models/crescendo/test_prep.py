@@ -4,6 +4,7 @@ computation, the splits, and every bad input as one clear `InputError`."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -162,3 +163,74 @@ def test_bad_inputs_are_one_line_input_errors(world, tmp_path):
         assert not (tmp_path / name).exists()  # nothing half-written
     with pytest.raises(InputError, match="cell_split"):
         PrepSettings(cell_split="random")
+
+
+def _donor_store(world, tmp_path, peaks) -> tuple[Path, list[tuple[str, int, str]]]:
+    """A one-donor store over the world's genome with a homozygous and a heterozygous SNV
+    at the centre of the first peaks; returns the store and the homozygous changes."""
+    import subprocess
+
+    from varinterp.genome.build import build_store
+    from varinterp.io.fasta import Reference
+
+    ref = Reference(world.fasta)
+    records, hom = [], []
+    for k, (c, s, e) in enumerate(peaks[:6]):
+        pos0 = (s + e) // 2
+        base = ref.base(c, pos0)
+        alt = "A" if base != "A" else "C"
+        gt = "1|1" if k % 2 == 0 else "0|1"
+        records.append(f"{c}\t{pos0 + 1}\t.\t{base}\t{alt}\t.\tPASS\t.\tGT\t{gt}")
+        if gt == "1|1":
+            hom.append((c, pos0, alt))
+    header = [
+        "##fileformat=VCFv4.2",
+        *(f"##contig=<ID={c},length={n}>" for c, n in ref.lengths.items()),
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tdonor",
+    ]
+    order = {c: i for i, c in enumerate(ref.names)}
+    records.sort(key=lambda r: (order[r.split("\t")[0]], int(r.split("\t")[1])))
+    vcf = tmp_path / "donor.vcf"
+    vcf.write_text("\n".join(header + records) + "\n")
+    subprocess.run(["bgzip", "-f", str(vcf)], check=True)
+    store = tmp_path / "donor.vgs"
+    build_store(vcf=f"{vcf}.gz", fasta=world.fasta, out=store)
+    return store, hom
+
+
+def test_a_genome_store_gives_the_reference_or_the_donors_sequence(world, tmp_path):
+    import h5py
+
+    _prep(world, tmp_path / "fa")
+    with h5py.File(tmp_path / "fa" / "prep.h5") as f:
+        chroms = [c.decode() if isinstance(c, bytes) else c for c in f["peaks/chrom"][:]]
+        starts, ends = f["peaks/start"][:], f["peaks/end"][:]
+        seq_fasta = f["peaks/seq"][:]
+    peaks = list(zip(chroms, starts.tolist(), ends.tolist(), strict=True))
+    store, hom = _donor_store(world, tmp_path, peaks)
+
+    _prep(world, tmp_path / "ref", fasta=None, store=store)
+    _prep(world, tmp_path / "donor", fasta=None, store=store, sample="donor")
+    with h5py.File(tmp_path / "ref" / "prep.h5") as f:
+        np.testing.assert_array_equal(f["peaks/seq"][:], seq_fasta)
+    with h5py.File(tmp_path / "donor" / "prep.h5") as f:
+        donor = f["peaks/seq"][:]
+    changed = np.argwhere(donor != seq_fasta)
+    window = seq_fasta.shape[1]
+    expected = set()
+    for c, pos0, alt in hom:  # homozygous SNVs applied; heterozygous ones are not
+        for i, (pc, s, e) in enumerate(peaks):
+            offset = pos0 - ((s + e) // 2 - window // 2)
+            if pc == c and 0 <= offset < window:
+                expected.add((i, offset))
+                assert donor[i, offset] == "ACGT".index(alt)
+    assert {tuple(x) for x in changed.tolist()} == expected
+    assert expected
+
+
+def test_store_and_fasta_are_one_or_the_other(world, tmp_path):
+    with pytest.raises(InputError, match="one of the two"):
+        _prep(world, tmp_path / "x", fasta=None)
+    with pytest.raises(InputError, match="--sample needs --store"):
+        _prep(world, tmp_path / "y", sample="donor")

@@ -102,7 +102,7 @@ def check_build(chroms, positions, reference: Reference, what: str, where) -> li
         hit = next((x for x in spellings(str(c)) if x in names), None)
         if hit is None:
             msg = (
-                f"{what} contig {c!r} ({where}) is not in the FASTA {reference.path} (which "
+                f"{what} contig {c!r} ({where}) is not in the genome {reference.path} (which "
                 f"has {', '.join(reference.names[:3])}...): is it another genome build?"
             )
             raise InputError(msg)

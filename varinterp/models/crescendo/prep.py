@@ -45,6 +45,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from varinterp.errors import InputError
+from varinterp.genome.sequence import StoreSequence
 from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.io.fasta import Reference
 from varinterp.io.tenx import read_multiome
@@ -155,7 +156,20 @@ def _fold_block(n_peaks: int, s: PrepSettings) -> tuple[int, int] | None:
     return int(cuts[s.gene_fold]), int(cuts[s.gene_fold + 1])
 
 
-def _sequences(reference: Reference, chroms: list[str], peaks: pd.DataFrame) -> np.ndarray:
+def _sequence_source(fasta, store, sample) -> Reference | StoreSequence:
+    """The FASTA, or the genome store (its reference or `sample`'s sequence)."""
+    if (fasta is None) == (store is None):
+        raise InputError("give the peaks' genome as --fasta or as --store, one of the two")
+    if sample is not None and store is None:
+        raise InputError("--sample needs --store (a genome store holding that donor)")
+    if store is None:
+        return Reference(fasta)
+    return StoreSequence(store, sample=sample)
+
+
+def _sequences(
+    reference: Reference | StoreSequence, chroms: list[str], peaks: pd.DataFrame
+) -> np.ndarray:
     centre = ((peaks["start"] + peaks["end"]) // 2).to_numpy(np.int64)
     out = np.empty((len(peaks), WINDOW), dtype=np.uint8)
     for i, (c, m) in enumerate(zip(chroms, centre, strict=True)):
@@ -170,23 +184,29 @@ def _sequences(reference: Reference, chroms: list[str], peaks: pd.DataFrame) -> 
 def prepare_multiome(
     *,
     matrix: str | os.PathLike,
-    fasta: str | os.PathLike,
     tss: str | os.PathLike,
     out: str | os.PathLike,
+    fasta: str | os.PathLike | None = None,
+    store: str | os.PathLike | None = None,
+    sample: str | None = None,
     atac_matrix: str | os.PathLike | None = None,
     cell_types: str | os.PathLike | None = None,
     settings: PrepSettings | None = None,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> PrepResult:
-    """Prepare a multiome run for training (module docstring)."""
+    """Prepare a multiome run for training (module docstring).
+
+    The peaks' sequences come from `fasta`, or from the genome store `store`: its
+    reference, or with `sample` the donor's sequence (`varinterp.genome.sequence`).
+    """
     import h5py
 
     s = settings or PrepSettings()
     out = check_output(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
-    reference = Reference(fasta)
+    reference = _sequence_source(fasta, store, sample)
     tss_table = read_tss(tss, position=s.tss_position)
     mat = read_multiome(matrix, atac=atac_matrix)
     report(on_progress, 1, 6)
@@ -336,6 +356,8 @@ def prepare_multiome(
                 "matrix": str(matrix),
                 "atac_matrix": str(atac_matrix),
                 "fasta": str(fasta),
+                "store": str(store),
+                "sample": str(sample),
                 "tss": str(tss),
                 "cell_types": str(cell_types),
             }
