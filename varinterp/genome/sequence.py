@@ -54,16 +54,14 @@ class StoreSequence:
         lo, hi = max(start, 0), min(end, length)
         if hi <= lo:
             return out
-        haps = self.store.haplotype_codes(
-            self._sample_index, chrom, lo, hi - lo, indels=False,
-            reference_only=self.sample is None,
-        )[0]  # fmt: skip
+        contig = self.store.contigs[self.store.contig_indices([chrom])[0]]
+        ref = np.asarray(self.store.reference[contig.ref_offset + lo : contig.ref_offset + hi])
         if self.sample is None:
-            both = haps[0]
+            both = ref
         else:
-            ref = self.store.haplotype_codes(
-                self._sample_index, chrom, lo, hi - lo, indels=False, reference_only=True
-            )[0, 0]
+            haps = self.store.haplotype_codes(self._sample_index, chrom, lo, hi - lo, indels=False)[
+                0
+            ]
             both = np.where(haps[0] == haps[1], haps[0], ref)
         out[lo - start : hi - start] = both
         return out
