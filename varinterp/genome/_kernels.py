@@ -53,7 +53,7 @@ __all__ = [
     "fill_haplotype_codes",
     "fill_haplotypes",
     "fill_two_hot",
-    "fill_two_hot_templated",
+    "fill_two_hot_grouped",
 ]
 
 MODE_START = 0
@@ -157,10 +157,9 @@ def _substituted_pair(S, c, start, length, n, found, bits, hap):
     # Both haplotypes over [start, start + length) with the substitutions found applied.
     ref, ref_offset, ref_length = S[0], S[1], S[2]
     positions, ref_len, alt_offsets, alt_bases = S[6], S[7], S[8], S[9]
-    dummy = np.empty(1, dtype=np.int64)
-    want_pos = False
-    _copy_ref(ref, ref_offset[c], ref_length[c], start, hap[0], 0, length, dummy, want_pos)
-    hap[1, :] = hap[0, :]
+    want_pos = False  # `found` stands in for the unused coordinate buffer
+    _copy_ref(ref, ref_offset[c], ref_length[c], start, hap[0], 0, length, found, want_pos)
+    _copy(hap[1], hap[0])
     for k in range(n):
         v = found[k]
         p = positions[v]
@@ -189,6 +188,14 @@ def _edit(S, v, ref_base):
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
+def _copy(dst, src):
+    # dst[:] = src[:] for 1-d views of equal length. An element loop over views compiles
+    # to a vectorised copy; numba's slice assignment is several times slower.
+    for k in range(src.shape[0]):
+        dst[k] = src[k]
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
 def _ref_code(ref, offset, clen, p):
     if p >= 0 and p < clen:
         return ref[offset + p]
@@ -202,9 +209,8 @@ def _copy_ref(ref, offset, clen, first, out, j, count, pos, want_pos):
     hi = max(min(clen - first, count), lo)
     for k in range(lo):
         out[j + k] = 4
-    src = offset + first
     if hi > lo:
-        out[j + lo : j + hi] = ref[src + lo : src + hi]
+        _copy(out[j + lo : j + hi], ref[offset + first + lo : offset + first + hi])
     for k in range(hi, count):
         out[j + k] = 4
     if want_pos:
@@ -352,43 +358,96 @@ def fill_codes(
             )  # fmt: skip
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _encode_pair(h0, h1, reverse, out_i):
+    # Two-hot of two haplotype code rows into out_i (4, length). One channel row at a
+    # time, in order (vectorises; N = code 4 -> zeros). Reverse complement: channel c goes
+    # to row 3 - c and positions run backwards.
+    length = h0.shape[0]
+    for c in range(4):
+        if reverse:
+            row = out_i[3 - c]
+            for j in range(length):
+                k = length - 1 - j
+                row[j] = np.uint8(h0[k] == c) + np.uint8(h1[k] == c)
+        else:
+            row = out_i[c]
+            for j in range(length):
+                row[j] = np.uint8(h0[j] == c) + np.uint8(h1[j] == c)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _encode_doubled(h, reverse, out_i):
+    # Two-hot of a homozygous window (both haplotypes = h) into out_i (4, length).
+    length = h.shape[0]
+    for c in range(4):
+        if reverse:
+            row = out_i[3 - c]
+            for j in range(length):
+                row[j] = np.uint8(h[length - 1 - j] == c) << 1
+        else:
+            row = out_i[c]
+            for j in range(length):
+                row[j] = np.uint8(h[j] == c) << 1
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _patch(S, c, start, length, v, bits, reverse, out_i):
+    # Move one count per carrying haplotype (bit 1: haplotype 0, bit 2: haplotype 1) from
+    # the reference base's channel to the ALT base's, for substitution v, in out_i (4,
+    # length) holding the reference's two-hot. Carried substitutions never overlap on one
+    # haplotype (the build resolves overlaps), so the counts stay exact.
+    ref, ref_offset, ref_length = S[0], S[1], S[2]
+    positions, ref_len, alt_offsets, alt_bases = S[6], S[7], S[8], S[9]
+    p = positions[v]
+    a0 = alt_offsets[v]
+    times = (bits & 1) + (bits >> 1)
+    for m in range(ref_len[v]):
+        j = p + m - start
+        if j < 0 or j >= length:
+            continue
+        old = _ref_code(ref, ref_offset[c], ref_length[c], p + m)
+        new = alt_bases[a0 + m]
+        if new == old:
+            continue
+        jj = length - 1 - j if reverse else j
+        if old < 4:
+            row = 3 - old if reverse else old
+            out_i[row, jj] -= times
+        if new < 4:
+            row = 3 - new if reverse else new
+            out_i[row, jj] += times
+
+
 @numba.njit(nogil=True, cache=True)
 def fill_two_hot(
     S, samples, contigs, starts, length, mode, use_variants, indels, reverse, lo, hi, out
 ):  # fmt: skip
     """Two-hot windows ``[lo, hi)`` into ``out (n, 4, length) uint8`` (every element written)."""
+    ref, ref_offset, ref_length = S[0], S[1], S[2]
     hap = np.empty((2, length), dtype=np.uint8)
     dummy = np.empty(1, dtype=np.int64)
     found = np.empty(256, dtype=np.int64)
     bits = np.empty(256, dtype=np.int64)
     want_pos = False
     for i in range(lo, hi):
+        c = contigs[i]
         n = 0
         if use_variants:
-            n = _substitutions(S, contigs[i], samples[i], starts[i], length, indels, found, bits)
-        if n >= 0:  # substitutions only: every anchor gives the same window
-            _substituted_pair(S, contigs[i], starts[i], length, n, found, bits, hap)
-        else:
-            for h in range(2):
-                _haplotype(
-                    S, contigs[i], 2 * samples[i] + h, starts[i], length, mode, use_variants,
-                    indels, hap[h], dummy, want_pos,
-                )  # fmt: skip
-        h0 = hap[0]
-        h1 = hap[1]
-        # One channel row at a time, in order (vectorises; N = code 4 -> zeros). Reverse
-        # complement: channel c goes to row 3 - c and positions run backwards.
-        if reverse:
-            for c in range(4):
-                row = out[i, 3 - c]
-                for j in range(length):
-                    k = length - 1 - j
-                    row[j] = np.uint8(h0[k] == c) + np.uint8(h1[k] == c)
-        else:
-            for c in range(4):
-                row = out[i, c]
-                for j in range(length):
-                    row[j] = np.uint8(h0[j] == c) + np.uint8(h1[j] == c)
+            n = _substitutions(S, c, samples[i], starts[i], length, indels, found, bits)
+        if n >= 0:  # substitutions only: the reference's two-hot, patched
+            _copy_ref(ref, ref_offset[c], ref_length[c], starts[i], hap[0], 0, length, dummy,
+                      want_pos)  # fmt: skip
+            _encode_doubled(hap[0], reverse, out[i])
+            for k in range(n):
+                _patch(S, c, starts[i], length, found[k], bits[k], reverse, out[i])
+            continue
+        for h in range(2):
+            _haplotype(
+                S, c, 2 * samples[i] + h, starts[i], length, mode, use_variants, indels,
+                hap[h], dummy, want_pos,
+            )  # fmt: skip
+        _encode_pair(hap[0], hap[1], reverse, out[i])
 
 
 @numba.njit(nogil=True, cache=True)
@@ -451,57 +510,95 @@ def fill_allele_context(S, samples, contigs, pos0, ref_len, half, width, lo, hi,
 
 
 @numba.njit(nogil=True, cache=True)
-def fill_two_hot_templated(
+def fill_two_hot_grouped(
     S, samples, contigs, starts, length, mode, use_variants, indels, reverse, template_of,
     templates, order, lo, hi, out,
 ):  # fmt: skip
-    """`fill_two_hot` for windows that repeat across samples: window ``order[t]`` for
-    ``t`` in ``[lo, hi)`` starts as a copy of its reference window
-    ``templates[template_of[i]]`` (``(k, 4, length) uint8``, already reverse complemented
-    with `reverse`; `order` groups the windows of one template, so the genotypes of its
-    variants stay in cache) and each carried substitution moves one count from REF's
-    channel to ALT's. A window with a carried length change near it is built base by
-    base instead."""
-    ref, ref_offset = S[0], S[1]
-    positions, ref_len, alt_offsets, alt_bases = S[6], S[7], S[8], S[9]
+    """`fill_two_hot` for windows that repeat across samples (bulk reads).
+
+    ``templates (k, 4, length) uint8`` are the reference's two-hot windows (reverse
+    complemented with `reverse`), ``template_of (n,) int64`` each request's template and
+    ``order (n,) int64`` the requests grouped by template; requests ``order[lo:hi]`` are
+    written. Each group's requests start as copies of their template; then every variant
+    near the window is read once for the whole group: a dense row bit by bit for the
+    group's samples, a carrier list by walking it (or, when the list is much longer than
+    the group, by a search per sample), and each carried substitution is patched in. A
+    request whose person carries a length change near the window (with `indels`), or
+    whose sample appears twice in the group, is built by `fill_two_hot` instead.
+    """
+    positions, ref_len, alt_offsets = S[6], S[7], S[8]
+    var_lo, var_hi, max_span = S[3], S[4], S[5]
+    gt_kind, gt_offsets, gt_haps = S[10], S[11], S[12]
+    n_samples = 0
+    for k in range(lo, hi):
+        n_samples = max(n_samples, samples[order[k]] + 1)
     flat = out.reshape(out.shape[0], 4 * length)
     flat_templates = templates.reshape(templates.shape[0], 4 * length)
-    patches = np.empty(256, dtype=np.int64)
-    bits = np.empty(256, dtype=np.int64)
-    for t in range(lo, hi):
-        i = order[t]
-        c = contigs[i]
-        start = starts[i]
-        flat[i, :] = flat_templates[template_of[i], :]
-        if not use_variants:
-            continue
-        n_patch = _substitutions(S, c, samples[i], start, length, indels, patches, bits)
-        if n_patch < 0:
-            fill_two_hot(
-                S, samples, contigs, starts, length, mode, use_variants, indels, reverse, i,
-                i + 1, out,
-            )  # fmt: skip
-            continue
-        for k in range(n_patch):
-            v = patches[k]
-            a0 = alt_offsets[v]
-            for m in range(ref_len[v]):
-                j = positions[v] + m - start
-                if j < 0 or j >= length:
+    slot = np.full(n_samples, -1, dtype=np.int64)
+    slow = np.zeros(hi - lo, dtype=np.bool_)
+    a = lo
+    while a < hi:
+        t = template_of[order[a]]
+        b = a + 1
+        while b < hi and template_of[order[b]] == t:
+            b += 1
+        first = order[a]
+        c = contigs[first]
+        start = starts[first]
+        for k in range(a, b):
+            _copy(flat[order[k]], flat_templates[t])
+            slow[k - lo] = False
+        if use_variants:
+            for k in range(a, b):
+                s = samples[order[k]]
+                if slot[s] >= 0:
+                    slow[k - lo] = True  # the same sample twice in the group
+                else:
+                    slot[s] = k
+            top = _first_at_or_after(positions, var_lo[c], var_hi[c], start + length)
+            v = _first_at_or_after(positions, var_lo[c], top, start - max_span[c] + 1)
+            while v < top:
+                length_change = ref_len[v] != alt_offsets[v + 1] - alt_offsets[v]
+                if length_change and not indels:
+                    v += 1
                     continue
-                old = ref[ref_offset[c] + positions[v] + m]
-                new = alt_bases[a0 + m]
-                if new == old:
-                    continue
-                for h in range(2):
-                    if not (bits[k] >> h) & 1:
-                        continue
-                    if reverse:
-                        out[i, 3 - old, length - 1 - j] -= 1
-                        out[i, 3 - new, length - 1 - j] += 1
-                    else:
-                        out[i, old, j] -= 1
-                        out[i, new, j] += 1
+                kind = gt_kind[v]
+                listed = gt_offsets[v + 1] - gt_offsets[v]
+                if kind == 0 and listed <= 8 * (b - a):
+                    for e in range(gt_offsets[v], gt_offsets[v + 1]):
+                        hap = np.int64(gt_haps[e])
+                        k = slot[hap >> 1]
+                        if k < 0 or slow[k - lo]:
+                            continue
+                        if length_change:
+                            slow[k - lo] = True
+                        else:
+                            _patch(S, c, start, length, v, 1 + (hap & 1), reverse,
+                                   out[order[k]])  # fmt: skip
+                else:
+                    for k in range(a, b):
+                        if slow[k - lo]:
+                            continue
+                        got = _carries_pair(S, v, samples[order[k]])
+                        if got == 0:
+                            continue
+                        if length_change:
+                            slow[k - lo] = True
+                        else:
+                            _patch(S, c, start, length, v, got, reverse, out[order[k]])
+                v += 1
+            for k in range(a, b):
+                s = samples[order[k]]
+                if slot[s] == k:
+                    slot[s] = -1
+        for k in range(a, b):
+            if slow[k - lo]:
+                i = order[k]
+                fill_two_hot(
+                    S, samples, contigs, starts, length, mode, use_variants, indels, reverse, i,
+                    i + 1, out,
+                )  # fmt: skip
+        a = b
 
 
 def fill_haplotype_codes(

@@ -302,18 +302,18 @@ class GenomeStore:
         mode = _mode(anchor)
         use = self._use_variants(reference_only)
         S = self._tuple
-        templated = _templates(S, contig_idx, start_arr, length, rc) if n >= 64 else None
+        grouped = _templates(S, contig_idx, start_arr, length, rc) if n >= 64 else None
 
         def work(lo: int, hi: int) -> None:
-            if templated is None:
+            if grouped is None:
                 _kernels.fill_two_hot(
                     S, sample_idx, contig_idx, start_arr, length, mode, use, indels, rc, lo, hi,
                     out,
                 )  # fmt: skip
             else:
-                _kernels.fill_two_hot_templated(
+                _kernels.fill_two_hot_grouped(
                     S, sample_idx, contig_idx, start_arr, length, mode, use, indels, rc,
-                    *templated, lo, hi, out,
+                    *grouped, lo, hi, out,
                 )  # fmt: skip
 
         run_sliced(work, n, 4 * length)
