@@ -13,6 +13,13 @@ samples, and all 2,548.
 - GenVarLoader: ``gvl_bench.py`` in its own environment (``--gvl-python``), haplotypes
   of the same windows, encoded two-hot with numpy inside the timed loop.
 
+Shuffled training batches (step ``shuffled``): ``--batches`` batches of 128 seeded random
+(window, sample) pairs over all 200 windows x 2,548 samples, the same pairs for the store
+and for GenVarLoader's per-batch indexing (``ds[regions, samples]``); GenVarLoader's
+buffered loader (``to_dataloader(batch_size=128, shuffle=True, mode="buffered")``) draws
+its own random pairs over the same dataset. Each batch is encoded two-hot in the timed
+loop (numpy for GenVarLoader); the first batches' windows are checked equal.
+
 Every engine is warmed up first (numba JIT compile excluded). Store and GenVarLoader run
 in alternating rounds (one process each per round, ``--repeats`` rounds) and the table
 reports medians. Outputs are checked equal across engines. The store is built from the
@@ -47,6 +54,7 @@ import synthref  # noqa: E402
 LENGTH = 1000
 N_WINDOWS = 200
 BATCH_SAMPLES = 100
+PAIRS_PER_BATCH = 128
 
 # IUPAC letter -> two-hot column, for the classic pipeline's numpy encoding.
 _IUPAC = {
@@ -192,6 +200,52 @@ def time_store(work: Path, threads: int, repeats: int, large: bool) -> None:
     )
 
 
+def shuffled_pairs(work: Path, n_batches: int, seed: int) -> np.ndarray:
+    """Seeded random (window, sample) pairs ``(n_batches, 128, 2) int64`` over all windows and
+    samples (sample indices in ``samples_all.txt`` order), written once for both engines."""
+    path = work / f"shuffled_{n_batches}_{seed}.npy"
+    if not path.is_file():
+        n_samples = len((work / "samples_all.txt").read_text().split())
+        rng = np.random.default_rng(seed + 1)
+        pairs = np.stack(
+            [rng.integers(0, N_WINDOWS, (n_batches, PAIRS_PER_BATCH)),
+             rng.integers(0, n_samples, (n_batches, PAIRS_PER_BATCH))], axis=-1,
+        )  # fmt: skip
+        np.save(path, pairs)
+    return np.load(path)
+
+
+def time_store_shuffled(work: Path, threads: int, n_batches: int, seed: int) -> None:
+    import numba
+
+    from varinterp.genome.store import GenomeStore
+
+    numba.set_num_threads(threads)
+    starts, names = _load(work, large=True)
+    store = GenomeStore.open(work / "store.vgs")
+    sample_idx = store.sample_indices(names)
+    pairs = shuffled_pairs(work, n_batches, seed)
+    out = np.empty((PAIRS_PER_BATCH, 4, LENGTH), dtype=np.uint8)
+
+    def batch(k: int) -> np.ndarray:
+        w, s = pairs[k, :, 0], pairs[k, :, 1]
+        return store.windows(sample_idx[s], "chr22", starts[w], LENGTH, out=out)
+
+    batch(0)  # warm-up: JIT compile / cache load, page cache
+    np.save(work / "store_shuffled_first.npy", np.stack([batch(k).copy() for k in range(4)]))
+    times = []
+    t_all = time.perf_counter()
+    for k in range(n_batches):
+        t0 = time.perf_counter()
+        batch(k)
+        times.append(time.perf_counter() - t0)
+    total = time.perf_counter() - t_all
+    _emit(work, {"engine": "store_shuffled", "threads": threads, "batches": n_batches,
+                 "windows_per_s": n_batches * PAIRS_PER_BATCH / total,
+                 "median_batch_ms": 1e3 * float(np.median(times)),
+                 "p95_batch_ms": 1e3 * float(np.quantile(times, 0.95))})  # fmt: skip
+
+
 # --------------------------------------------------------------------------- classic
 def _classic_sample(work: Path, sample: str, starts: np.ndarray) -> np.ndarray:
     import pyfaidx
@@ -258,6 +312,11 @@ def check(work: Path, n_classic: int) -> None:
         gvl = np.load(gvl_path, mmap_mode="r")
         result["gvl_equal"] = bool(np.array_equal(store, gvl))
         result["gvl_windows_compared"] = int(gvl.shape[0])
+    first = work / "store_shuffled_first.npy"
+    if first.is_file() and (work / "gvl_shuffled_first.npy").is_file():
+        result["gvl_shuffled_equal"] = bool(
+            np.array_equal(np.load(first), np.load(work / "gvl_shuffled_first.npy"))
+        )
     result["het_columns_in_store_windows"] = int((np.asarray(store) == 1).any(axis=1).sum())
     _emit(work, result)
 
@@ -298,6 +357,11 @@ def run_all(args) -> None:
                 if args.gvl_python:
                     gvl_step = [*gvl, "time", *common, *t, "--repeats", "1", *size]
                     _sub(gvl_step, threads, record=work)
+        shuffled = ["--batches", str(args.batches), "--seed", str(args.seed)]
+        for _ in range(args.repeats):  # interleaved: store, GenVarLoader (indexed, buffered)
+            _sub([*me, "shuffled", *common, *t, *shuffled], threads)
+            if args.gvl_python:
+                _sub([*gvl, "shuffled", *common, *t, *shuffled], threads, record=work)
         _sub([*me, "check", *common, "--classic-samples", str(args.classic_samples)], threads)
     table(work)
 
@@ -306,7 +370,7 @@ def table(work: Path) -> None:
     rows = [json.loads(line) for line in (work / "results.jsonl").read_text().splitlines()]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        if "windows_per_s" in r:
+        if "windows_per_s" in r and "n_samples" in r:
             groups.setdefault((r["engine"], r["threads"], r["n_samples"]), []).append(r)
     print("\n| engine | threads | samples x windows | runs | median s | two-hot windows/s "
           "| haplotypes/s |")  # fmt: skip
@@ -320,6 +384,19 @@ def table(work: Path) -> None:
             f"| {engine} | {threads} | {n} x {N_WINDOWS} | {len(rs)} | {sec:.4f} | "
             f"{n * N_WINDOWS / sec:,.0f} | {f'{np.median(haps):,.0f}' if haps else ''} |"
         )
+    shuffled: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if "median_batch_ms" in r:
+            shuffled.setdefault((r["engine"], r["threads"]), []).append(r)
+    if shuffled:
+        print("\n| engine (128-pair shuffled batches) | threads | runs | windows/s (median) "
+              "| median batch ms | 95th percentile batch ms |")  # fmt: skip
+        print("|---|---|---|---|---|---|")
+        for (engine, threads), rs in shuffled.items():
+            med = {k: float(np.median([r[k] for r in rs]))
+                   for k in ("windows_per_s", "median_batch_ms", "p95_batch_ms")}  # fmt: skip
+            print(f"| {engine} | {threads} | {len(rs)} | {med['windows_per_s']:,.0f} | "
+                  f"{med['median_batch_ms']:.3f} | {med['p95_batch_ms']:.3f} |")  # fmt: skip
     for r in rows:
         if "windows_per_s" not in r:
             print(json.dumps(r))
@@ -327,7 +404,8 @@ def table(work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["all", "prepare", "store", "classic", "check", "table"])
+    steps = ["all", "prepare", "store", "shuffled", "classic", "check", "table"]
+    parser.add_argument("step", choices=steps)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     parser.add_argument("--repeats", type=int, default=5)
@@ -335,6 +413,7 @@ def main() -> None:
     parser.add_argument("--classic-samples", type=int, default=4)
     parser.add_argument("--gvl-python", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batches", type=int, default=400, help="shuffled batches per run")
     args = parser.parse_args()
     threads = args.threads[0]
     if args.step == "all":
@@ -343,6 +422,8 @@ def main() -> None:
         prepare(args.workdir, args.seed)
     elif args.step == "store":
         time_store(args.workdir, threads, args.repeats, args.large)
+    elif args.step == "shuffled":
+        time_store_shuffled(args.workdir, threads, args.batches, args.seed)
     elif args.step == "classic":
         time_classic(args.workdir, threads, args.classic_samples)
     elif args.step == "check":
