@@ -22,6 +22,14 @@ window) pairs). Results go to ``<work>/chromosome.jsonl``.
 
     python benchmarks/genome/chromosome.py simulate --work /tmp/chr22sim
     python benchmarks/genome/chromosome.py measure --work /tmp/chr22sim --threads 1
+
+``gvl`` compares bulk reads with GenVarLoader on the same cohort (its ``gvl_bench.py`` in its
+own environment, ``--gvl-python``): 200 seeded 1-kb windows and 100 seeded samples, the
+dataset written once from the VCF.gz (timed), then ``--rounds`` alternating rounds of the
+store (``GenomeStore.windows``) and GenVarLoader (haplotypes encoded two-hot with numpy),
+each in a process of its own; windows compared.
+
+    python benchmarks/genome/chromosome.py gvl --work /tmp/chr22sim --gvl-python PY
 """
 
 from __future__ import annotations
@@ -208,17 +216,59 @@ def measure(work: Path, threads: int, seed: int) -> None:
     })  # fmt: skip
 
 
+def gvl_compare(work: Path, gvl_python: Path, threads: int, rounds: int, seed: int) -> None:
+    import os
+
+    here = Path(__file__).resolve().parent
+    rng = np.random.default_rng(seed + 7)
+    starts = np.sort(rng.choice(np.arange(0, LENGTH - 1000, 1000), 200, replace=False))
+    names = subprocess.run(["bcftools", "query", "-l", str(work / "cohort.bcf")], check=True,
+                           capture_output=True, text=True).stdout.split()  # fmt: skip
+    chosen = sorted(rng.choice(len(names), 100, replace=False))
+    (work / "windows.bed").write_text("".join(f"{CHROM}\t{s}\t{s + 1000}\n" for s in starts))
+    (work / "samples_100.txt").write_text("".join(f"{names[i]}\n" for i in chosen))
+    (work / "samples_all.txt").write_text("".join(f"{n}\n" for n in names))
+    if not (work / "store.vgs").exists():
+        (work / "store.vgs").symlink_to("cohort.vgs")
+    env = dict(os.environ)
+    for key in ("NUMBA_NUM_THREADS", "GVL_NUM_THREADS", "RAYON_NUM_THREADS", "OMP_NUM_THREADS"):
+        env[key] = str(threads)
+    gvl = [str(gvl_python), str(here / "gvl_bench.py")]
+    common = ["--workdir", str(work), "--threads", str(threads), "--repeats", "1"]
+    if not (work / "gvl.ds").is_dir():
+        t0 = time.perf_counter()
+        done = subprocess.run([*gvl, "write", "--workdir", str(work), "--vcf", "cohort.vcf.gz"],
+                              check=True, env=env, capture_output=True, text=True)  # fmt: skip
+        record = json.loads(next(x for x in done.stdout.splitlines() if x.startswith("{")))
+        _emit(work, {**record, "wall_seconds": time.perf_counter() - t0})
+    me = [sys.executable, str(here / "bench_windows.py"), "store", *common]
+    for _ in range(rounds):  # interleaved: store, GenVarLoader, store, ...
+        for cmd in (me, [*gvl, "time", *common]):
+            done = subprocess.run(cmd, check=True, env=env, capture_output=True, text=True)
+            for line in done.stdout.splitlines():
+                if line.startswith("{"):
+                    _emit(work, {**json.loads(line), "step": "gvl_compare"})
+    (work / "results.jsonl").unlink(missing_ok=True)  # bench_windows' own log of the rounds
+    store, theirs = (np.load(work / f"{k}_two_hot.npy", mmap_mode="r") for k in ("store", "gvl"))
+    same = np.all(store == theirs, axis=(1, 2))
+    _emit(work, {"step": "gvl_check", "windows": int(same.size), "identical": int(same.sum())})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["simulate", "measure"])
+    ap.add_argument("what", choices=["simulate", "measure", "gvl"])
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--samples", type=int, default=2_500)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=22)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--gvl-python", type=Path, default=None)
     args = ap.parse_args()
     if args.what == "simulate":
         simulate(args.work, args.variants, args.samples, args.seed)
+    elif args.what == "gvl":
+        gvl_compare(args.work, args.gvl_python, args.threads, args.rounds, args.seed)
     else:
         measure(args.work, args.threads, args.seed)
 

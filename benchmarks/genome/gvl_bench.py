@@ -48,7 +48,7 @@ def two_hot(haps: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _write(work: Path) -> None:
+def _write(work: Path, vcf_name: str) -> None:
     import genoray
     import genvarloader as gvl
 
@@ -56,12 +56,12 @@ def _write(work: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
     t0 = time.perf_counter()
-    gvl.write(path=target, bed=work / "windows.bed", variants=genoray.VCF(work / "snv.vcf.gz"))
+    gvl.write(path=target, bed=work / "windows.bed", variants=genoray.VCF(work / vcf_name))
     seconds = time.perf_counter() - t0
     ds = gvl.Dataset.open(target, reference=work / "chr22.fa")  # builds the reference cache
     del ds
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    index = sum(p.stat().st_size for p in work.glob("snv.vcf.gz.gvi*"))
+    index = sum(p.stat().st_size for p in work.glob(f"{vcf_name}.gvi*"))
     result = {
         "engine": "gvl_write",
         "seconds": seconds,
@@ -189,10 +189,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--large", action="store_true", help="all samples, not 100")
     parser.add_argument("--batches", type=int, default=400)
+    parser.add_argument("--vcf", default="snv.vcf.gz", help="VCF in the work folder (write)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.step == "write":
-        _write(args.workdir)
+        _write(args.workdir, args.vcf)
     elif args.step == "shuffled":
         _shuffled(args.workdir, args.threads, args.batches, args.seed)
     else:

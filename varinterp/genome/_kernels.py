@@ -567,6 +567,8 @@ def fill_two_hot_grouped(
                 if kind == 0 and listed <= 8 * (b - a):
                     for e in range(gt_offsets[v], gt_offsets[v + 1]):
                         hap = np.int64(gt_haps[e])
+                        if (hap >> 1) >= n_samples:  # a sample no request of the call names
+                            continue
                         k = slot[hap >> 1]
                         if k < 0 or slow[k - lo]:
                             continue
