@@ -3,9 +3,9 @@
 The previous release (format version 1: dense genotype bits, an OpenMP-parallel kernel)
 is taken from git (``--previous``, default the commit before indels) into the work
 folder; each release builds its store from the fixture's SNVs (the previous one skips
-indels). In one process, the previous release's window kernel (loaded from its source)
-reads its store and the current ``GenomeStore.windows`` reads the new one, alternating
-call by call, ``--rounds`` times:
+indels). In one process, the previous release's ``GenomeStore.windows`` (its package imported
+from its source as ``varinterp_previous``) reads its store and the current
+``GenomeStore.windows`` reads the new one, alternating call by call, ``--rounds`` times:
 
 - bulk: 100 samples x 200 windows (the fixture's dense blocks) into a reused buffer;
 - shuffled: 50 batches of 128 random (sample, window) pairs, the same for both
@@ -46,32 +46,28 @@ def _requests(seed: int, n_samples: int):
 
 
 def _previous_windows(work: Path, store_path: Path):
-    """The previous release's window kernel (loaded from its source) over its own store:
-    a function ``(samples, starts, out) -> out`` like ``GenomeStore.windows``."""
-    import importlib.util
+    """The previous release's public ``GenomeStore.windows`` over its own store: a function
+    ``(samples, starts, out) -> out``. Its package is imported as ``varinterp_previous``
+    (a copy of its source with the package's own imports renamed), so both releases live
+    in one process."""
+    pkg = work / "previous_pkg"
+    if not (pkg / "varinterp_previous").is_dir():
+        shutil.copytree(work / "previous" / "varinterp", pkg / "varinterp_previous", symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        for path in (pkg / "varinterp_previous").rglob("*.py"):
+            text = path.read_text()
+            text = text.replace("from varinterp.", "from varinterp_previous.")
+            text = text.replace("from varinterp import", "from varinterp_previous import")
+            text = text.replace("import varinterp.", "import varinterp_previous.")
+            text = text.replace('"varinterp.', '"varinterp_previous.')
+            path.write_text(text)
+    sys.path.insert(0, str(pkg))
+    from varinterp_previous.genome.store import GenomeStore as PreviousStore
 
-    spec = importlib.util.spec_from_file_location(
-        "previous_kernels", work / "previous" / "varinterp" / "genome" / "_kernels.py"
-    )
-    kernels = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = kernels  # numba's cache looks the module up
-    spec.loader.exec_module(kernels)
-    meta = json.loads((store_path / "meta.json").read_text())
-    c = meta["contigs"][0]
-    arrays = [np.load(store_path / f"{name}.npy", mmap_mode="r")
-              for name in ("reference", "positions", "alleles", "genotypes")]  # fmt: skip
-    ref, positions, alleles, genotypes = arrays
-    one = np.zeros(1, dtype=np.int64)
-    args = (ref, one + c["ref_offset"], one + c["length"], one + c["var_start"],
-            one + c["var_end"], positions, alleles, genotypes)  # fmt: skip
+    store = PreviousStore.open(store_path)
 
     def windows(samples, starts, out):
-        n = starts.size
-        use_variants, reverse = True, False
-        kernels.fill_two_hot(
-            *args, samples, np.zeros(n, np.int64), starts, use_variants, reverse, out
-        )
-        return out
+        return store.windows(samples, "chr22", starts, 1000, out=out)
 
     return windows
 

@@ -23,8 +23,9 @@ window) pairs). Results go to ``<work>/chromosome.jsonl``.
     python benchmarks/genome/chromosome.py simulate --work /tmp/chr22sim
     python benchmarks/genome/chromosome.py measure --work /tmp/chr22sim --threads 1
 
-``gvl`` compares bulk reads with GenVarLoader on the same cohort (its ``gvl_bench.py`` in its
-own environment, ``--gvl-python``): 200 seeded 1-kb windows and 100 seeded samples, the
+``read`` repeats the reads of ``measure`` on the store it built. ``gvl`` compares bulk
+reads with GenVarLoader on the same cohort (its ``gvl_bench.py`` in its own environment,
+``--gvl-python``): 200 seeded 1-kb windows and 100 seeded samples, the
 dataset written once from the VCF.gz (timed), then ``--rounds`` alternating rounds of the
 store (``GenomeStore.windows``) and GenVarLoader (haplotypes encoded two-hot with numpy),
 each in a process of its own; windows compared.
@@ -162,7 +163,6 @@ def measure(work: Path, threads: int, seed: int) -> None:
     import numba
 
     from varinterp.genome.build import build_store
-    from varinterp.genome.store import GenomeStore
 
     numba.set_num_threads(threads)
     bcf = work / "cohort.bcf"
@@ -185,7 +185,16 @@ def measure(work: Path, threads: int, seed: int) -> None:
         "store_bytes": summary.size_bytes, "cohort_bytes": summary.cohort_bytes,
         "bcf_bytes": bcf.stat().st_size, "vcf_gz_bytes": vcf_gz.stat().st_size, "parts": parts,
     })  # fmt: skip
-    gs = GenomeStore.open(store)
+    read(work, threads, seed)
+
+
+def read(work: Path, threads: int, seed: int) -> None:
+    import numba
+
+    from varinterp.genome.store import GenomeStore
+
+    numba.set_num_threads(threads)
+    gs = GenomeStore.open(work / "cohort.vgs")
     rng = np.random.default_rng(seed)
     starts = np.sort(rng.integers(0, LENGTH - 1000, 200))
     out = np.empty((100 * 200, 4, 1000), dtype=np.uint8)
@@ -256,7 +265,7 @@ def gvl_compare(work: Path, gvl_python: Path, threads: int, rounds: int, seed: i
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["simulate", "measure", "gvl"])
+    ap.add_argument("what", choices=["simulate", "measure", "read", "gvl"])
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--variants", type=int, default=1_000_000)
     ap.add_argument("--samples", type=int, default=2_500)
@@ -267,6 +276,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.what == "simulate":
         simulate(args.work, args.variants, args.samples, args.seed)
+    elif args.what == "read":  # the reads of `measure` alone, on the store it built
+        read(args.work, args.threads, args.seed)
     elif args.what == "gvl":
         gvl_compare(args.work, args.gvl_python, args.threads, args.rounds, args.seed)
     else:

@@ -16,7 +16,7 @@ import pytest
 
 from tests.genome._cohort import write_cohort
 from varinterp.genome.build import build_store
-from varinterp.genome.store import GenomeStore
+from varinterp.genome.store import GROUPED_MIN_REQUESTS, GenomeStore
 
 N_SAMPLES = 40
 LENGTH = 600
@@ -87,12 +87,13 @@ def _expected(store, samples, starts, *, rc, indels, anchor):
 @pytest.mark.parametrize("people", [np.arange(N_SAMPLES), np.arange(3, 14)])
 def test_bulk_and_single_reads_equal_the_haplotypes(store, rc, indels, anchor, people):
     rng = np.random.default_rng(11)
-    window_starts = np.array([-20, 0, 37, 120, 280, 295, 410, LENGTH - 30])
+    window_starts = np.r_[-20, 0, np.arange(7, LENGTH - 40, 9), LENGTH - 30]
     samples = np.repeat(people, window_starts.size)
     starts = np.tile(window_starts, people.size)
     # the same (sample, window) twice, and the requests shuffled
     samples = np.concatenate([samples, samples[:25]])
     starts = np.concatenate([starts, starts[:25]])
+    assert samples.size >= GROUPED_MIN_REQUESTS  # the grouped path is the one under test
     order = rng.permutation(samples.size)
     samples, starts = samples[order], starts[order]
     expected = _expected(store, samples, starts, rc=rc, indels=indels, anchor=anchor)

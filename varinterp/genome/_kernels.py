@@ -106,8 +106,10 @@ def _carries_pair(S, v, sample):
         return ((gt_dense[row, 0, byte] >> bit) & 1) | (((gt_dense[row, 1, byte] >> bit) & 1) << 1)
     lo = gt_offsets[v]
     end = gt_offsets[v + 1]
-    hi = end
     first = 2 * sample
+    if lo == end or gt_haps[end - 1] < first or gt_haps[lo] > first + 1:
+        return 3 if kind == 1 else 0  # outside the list's range: no entry for this sample
+    hi = end
     while hi - lo > 8:  # binary search down to a short run, then scan it
         mid = (lo + hi) >> 1
         if gt_haps[mid] < first:
@@ -133,10 +135,11 @@ def _substitutions(S, c, sample, start, length, indels, found, bits):
     # length change (with `indels`) needs the general path.
     positions, ref_len, alt_offsets = S[6], S[7], S[8]
     var_lo, var_hi, max_span = S[3], S[4], S[5]
-    hi = _first_at_or_after(positions, var_lo[c], var_hi[c], start + length)
-    v = _first_at_or_after(positions, var_lo[c], hi, start - max_span[c] + 1)
+    end = start + length
+    v = _first_at_or_after(positions, var_lo[c], var_hi[c], start - max_span[c] + 1)
+    top = var_hi[c]
     n = 0
-    while v < hi:
+    while v < top and positions[v] < end:
         b = _carries_pair(S, v, sample)
         if b:
             if ref_len[v] != alt_offsets[v + 1] - alt_offsets[v]:

@@ -24,7 +24,10 @@ from varinterp.genome.encoding import sequence_from_codes
 from varinterp.io.contigs import ContigMap
 from varinterp.io.readers import load_npy, read_json
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "GenomeStore", "StoreContig"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "GROUPED_MIN_REQUESTS", "GenomeStore", "StoreContig"]
+
+#: Requests from which a `GenomeStore.windows` call groups repeated windows (bulk reads).
+GROUPED_MIN_REQUESTS = 512
 
 FORMAT_NAME = "varinterp-genome-store"
 FORMAT_VERSION = 2
@@ -231,21 +234,20 @@ class GenomeStore:
 
     # ----------------------------------------------------------------- windows
     def _requests(self, samples, chroms, starts):
-        starts = np.atleast_1d(np.asarray(starts, dtype=np.int64))
-        sample_idx = self.sample_indices(samples) if len(self.samples) else None
+        starts = np.ascontiguousarray(np.atleast_1d(starts), dtype=np.int64)
+        sample_idx = self.sample_indices(samples) if len(self.samples) else np.zeros(1, np.int64)
         contig_idx = self.contig_indices(chroms)
-        n = max(starts.size, contig_idx.size, 1 if sample_idx is None else sample_idx.size)
-        if sample_idx is None:
-            sample_idx = np.zeros(1, dtype=np.int64)
-        try:
-            sample_idx, contig_idx, starts = (
-                np.ascontiguousarray(np.broadcast_to(a, (n,)))
-                for a in (sample_idx, contig_idx, starts)
-            )
-        except ValueError:
-            msg = "samples, chroms and starts must have the same length (or length 1)"
-            raise InputError(msg) from None
-        return sample_idx, contig_idx, starts
+        n = max(starts.size, contig_idx.size, sample_idx.size)
+        parts = []
+        for a in (sample_idx, contig_idx, starts):
+            if a.size == n:
+                parts.append(np.ascontiguousarray(a))
+            elif a.size == 1:
+                parts.append(np.full(n, a[0], dtype=np.int64))
+            else:
+                msg = "samples, chroms and starts must have the same length (or length 1)"
+                raise InputError(msg)
+        return tuple(parts)
 
     def _check_overlaps(self, contig_idx: np.ndarray, starts: np.ndarray, length: int) -> None:
         """`InputError` for a window that ends before its contig starts or starts a whole
@@ -302,7 +304,9 @@ class GenomeStore:
         mode = _mode(anchor)
         use = self._use_variants(reference_only)
         S = self._tuple
-        grouped = _templates(S, contig_idx, start_arr, length, rc) if n >= 64 else None
+        grouped = None
+        if n >= GROUPED_MIN_REQUESTS:
+            grouped = _templates(S, contig_idx, start_arr, length, rc)
 
         def work(lo: int, hi: int) -> None:
             if grouped is None:
