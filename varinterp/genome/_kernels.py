@@ -237,7 +237,7 @@ def _forward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
             p = positions[v]
             if p - cur >= n - j:
                 break
-            if not carries(S, v, hap):
+            if not (_carries_pair(S, v, hap >> 1) >> (hap & 1)) & 1:
                 v += 1
                 continue
             s, r, a0, a = _edit(S, v, _ref_code(ref, offset, clen, p))
@@ -286,7 +286,7 @@ def _backward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
             p = positions[v]
             if p + max_span[c] < cur - j:
                 break
-            if not carries(S, v, hap):
+            if not (_carries_pair(S, v, hap >> 1) >> (hap & 1)) & 1:
                 v -= 1
                 continue
             s, r, a0, a = _edit(S, v, _ref_code(ref, offset, clen, p))
@@ -333,6 +333,15 @@ def _haplotype(S, c, hap, start, length, mode, use_variants, indels, out, pos, w
             S, c, hap, centre, length - half, use_variants, indels,
             out[half:], pos[half:] if want_pos else pos, want_pos,
         )  # fmt: skip
+
+
+@numba.njit(nogil=True, cache=True)
+def _haplotype_pair(S, c, sample, start, length, mode, use_variants, indels, hap, dummy):
+    # Both haplotypes of `sample` base by base (the general path) into hap (2, length).
+    want_pos = False
+    for h in range(2):
+        _haplotype(S, c, 2 * sample + h, start, length, mode, use_variants, indels, hap[h], dummy,
+                   want_pos)  # fmt: skip
 
 
 @numba.njit(nogil=True, cache=True)
@@ -445,11 +454,8 @@ def fill_two_hot(
             for k in range(n):
                 _patch(S, c, starts[i], length, found[k], bits[k], reverse, out[i])
             continue
-        for h in range(2):
-            _haplotype(
-                S, c, 2 * samples[i] + h, starts[i], length, mode, use_variants, indels,
-                hap[h], dummy, want_pos,
-            )  # fmt: skip
+        _haplotype_pair(S, c, samples[i], starts[i], length, mode, use_variants, indels, hap,
+                        dummy)  # fmt: skip
         _encode_pair(hap[0], hap[1], reverse, out[i])
 
 
@@ -527,7 +533,7 @@ def fill_two_hot_grouped(
     group's samples, a carrier list by walking it (or, when the list is much longer than
     the group, by a search per sample), and each carried substitution is patched in. A
     request whose person carries a length change near the window (with `indels`), or
-    whose sample appears twice in the group, is built by `fill_two_hot` instead.
+    whose sample appears twice in the group, is built base by base instead.
     """
     positions, ref_len, alt_offsets = S[6], S[7], S[8]
     var_lo, var_hi, max_span = S[3], S[4], S[5]
@@ -539,6 +545,8 @@ def fill_two_hot_grouped(
     flat_templates = templates.reshape(templates.shape[0], 4 * length)
     slot = np.full(n_samples, -1, dtype=np.int64)
     slow = np.zeros(hi - lo, dtype=np.bool_)
+    pair = np.empty((2, length), dtype=np.uint8)
+    dummy = np.empty(1, dtype=np.int64)
     a = lo
     while a < hi:
         t = template_of[order[a]]
@@ -599,10 +607,9 @@ def fill_two_hot_grouped(
         for k in range(a, b):
             if slow[k - lo]:
                 i = order[k]
-                fill_two_hot(
-                    S, samples, contigs, starts, length, mode, use_variants, indels, reverse, i,
-                    i + 1, out,
-                )  # fmt: skip
+                _haplotype_pair(S, c, samples[i], start, length, mode, use_variants, indels, pair,
+                                dummy)  # fmt: skip
+                _encode_pair(pair[0], pair[1], reverse, out[i])
         a = b
 
 
