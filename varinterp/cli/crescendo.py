@@ -237,11 +237,17 @@ def train(
         Target,
         typer.Option("--target", help="pca (published: every cell's PCA coordinates) or gene."),
     ] = Target.pca,
-    no_resume: Annotated[bool, typer.Option("--no-resume", help="Ignore checkpoints.")] = False,
     seed: Seed = 0,
     device: Device = "auto",
     threads: Threads = 1,
-    overwrite: Overwrite = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            "--no-resume",
+            help="Start afresh, ignoring checkpoints, and replace a finished model.",
+        ),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -269,7 +275,7 @@ def train(
             out=out,
             settings=settings,
             device=device,
-            resume=not no_resume,
+            resume=not overwrite,
             overwrite=overwrite,
             on_progress=on_progress,
             on_epoch=None if quiet else _print_epoch,
@@ -316,7 +322,7 @@ def activity(
     store_dtype: Annotated[
         StoreDtype, typer.Option("--store-dtype", help="The dtype of the activity store.")
     ] = StoreDtype.float32,
-    device: Device = "cpu",
+    device: Device = "auto",
     threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
