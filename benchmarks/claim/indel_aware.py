@@ -24,7 +24,10 @@ Per seed (world, PRO-cap and training all use it):
    context, reverse-complement averaged; indels through its indel path); Pearson of the
    predicted log2 fold change of quantity with the simulator's exact ``log2fc_total``
    (reference background; per variant, the element it changes most) over the causal
-   indels and, beside them, the causal SNVs.
+   indels and, beside them, the causal SNVs; and Pearson of log10(L2 + 1e-3) of the
+   predicted ref-vs-alt profile change (``profile_l2``) with the true one (the L2, in
+   RPM, between the simulator's expected diploid tracks of the two homozygous
+   genotypes on the reference background, over the 500 bp centred on the variant).
 
 Usage::
 
@@ -55,6 +58,8 @@ METRICS = (
     "quantity_r_aware_view_indel",
     "log2fc_r_indel",
     "log2fc_r_snv",
+    "l2_r_indel",
+    "l2_r_snv",
 )
 
 
@@ -127,10 +132,47 @@ def evaluate_views(world, configs: dict, models: dict, rows: dict, batch_size: i
     return n_carrier
 
 
-def effect_agreement(models: dict, fasta: Path, effects: pd.DataFrame, test: str, rows: dict):
-    """Pearson of predicted vs true log2 fold change over causal indels and SNVs."""
+def true_l2(world, eff: pd.DataFrame, scale: float, out_len: int) -> np.ndarray:
+    """``(n,) float64``: L2 (RPM) between the expected diploid tracks of a homozygous ref
+    and a homozygous alt reference background, over the `out_len` bp centred on each
+    variant (``eff`` rows: ``variant_id``, ``element_id``), from the simulator's truth."""
+    from varinterp.simulate.procap_indels import PAD, element_signal
+    from varinterp.simulate.procap_model import element_models
+
+    cohort = world.cohort
+    models = {m.element.element_id: m for m in element_models(world)}
+    index = {v: i for i, v in enumerate(cohort.ids)}
+    ref_len = np.char.str_len(cohort.ref.astype(str))
+    out = np.full(len(eff), np.nan)
+    for i, (vid, eid) in enumerate(zip(eff["variant_id"], eff["element_id"], strict=True)):
+        m, v = models[eid], index[vid]
+        lo, hi = m.start - PAD, m.end + PAD
+        rows = np.flatnonzero(
+            (cohort.chrom == m.element.chrom) & (cohort.pos >= lo) & (cohort.pos + ref_len <= hi)
+        )
+        alleles = np.zeros((2, rows.size), np.int8)
+        alleles[1, np.flatnonzero(rows == v)] = 1
+        _, prof = element_signal(world, m, rows, alleles)
+        diff = 2.0 * scale * (prof[1] - prof[0])  # (2, pend - pstart)
+        start = int(cohort.pos[v]) - out_len // 2
+        keep = np.arange(m.pstart, m.pend)
+        keep = (keep >= start) & (keep < start + out_len)
+        out[i] = float(np.sqrt(np.sum(diff[:, keep] ** 2)))
+    return out
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     from scipy.stats import pearsonr
 
+    ok = np.isfinite(a) & np.isfinite(b)
+    return (float(pearsonr(a[ok], b[ok])[0]) if ok.sum() > 2 else float("nan")), int(ok.sum())
+
+
+def effect_agreement(
+    models: dict, fasta: Path, effects: pd.DataFrame, test: str, rows: dict, world, scale: float
+):
+    """Pearson of predicted vs true log2 fold change, and of log10(profile L2 + 1e-3),
+    over the causal indels and the causal SNVs of the held-out contig."""
     from varinterp.effects.frame import score_frame
 
     eff = effects[
@@ -142,21 +184,24 @@ def effect_agreement(models: dict, fasta: Path, effects: pd.DataFrame, test: str
     variants = eff[["chrom", "pos", "ref", "alt", "variant_id"]].rename(
         columns={"variant_id": "id"}
     )
+    eff["true_l2"] = true_l2(world, eff, scale, 500)
     table = {}
     for label, path in models.items():
         scored = score_frame(
             path, variants.reset_index(drop=True), fasta=fasta, device="cpu", bf16=False,
             batch_size=64,
         )  # fmt: skip
-        table[label] = pd.to_numeric(scored["log2fc"], errors="coerce").to_numpy(float)
+        fc = pd.to_numeric(scored["log2fc"], errors="coerce").to_numpy(float)
+        l2 = pd.to_numeric(scored["profile_l2"], errors="coerce").to_numpy(float)
+        table[f"pred_log2fc_{label}"], table[f"pred_l2_{label}"] = fc, l2
         for name, mask in (("indel", eff["indel"].to_numpy()), ("snv", ~eff["indel"].to_numpy())):
-            truth = eff["log2fc_total"].to_numpy()[mask]
-            pred = table[label][mask]
-            ok = np.isfinite(truth) & np.isfinite(pred)
-            r = pearsonr(truth[ok], pred[ok])[0] if ok.sum() > 2 else float("nan")
-            rows[label][f"log2fc_r_{name}"] = float(r)
-            rows[label][f"n_{name}_qtls"] = int(ok.sum())
-    return eff.assign(**{f"pred_log2fc_{k}": v for k, v in table.items()})
+            r, n = _pearson(eff["log2fc_total"].to_numpy()[mask], fc[mask])
+            rows[label][f"log2fc_r_{name}"], rows[label][f"n_{name}_qtls"] = r, n
+            r, _ = _pearson(
+                np.log10(eff["true_l2"].to_numpy()[mask] + 1e-3), np.log10(l2[mask] + 1e-3)
+            )
+            rows[label][f"l2_r_{name}"] = r
+    return eff.assign(**table)
 
 
 def run_seed(args: argparse.Namespace, seed: int, out: Path) -> pd.DataFrame:
@@ -227,13 +272,36 @@ def run_seed(args: argparse.Namespace, seed: int, out: Path) -> pd.DataFrame:
         _log(f"trained {label}: {rows[label]['epochs']} epochs in {rows[label]['train_s']} s", t0)
     evaluate_views(world, configs, models, rows, args.batch_size * 4)
     _log("evaluated both views", t0)
+    frame = score_effects(out, world, test, rows)
+    _log(f"seed {seed} done", t0)
+    return frame
+
+
+def score_effects(out: Path, world, test: str, rows: dict) -> pd.DataFrame:
+    """The effect part of a seed folder `out` (models trained) into `rows`; writes
+    ``effects_scored.tsv`` and ``indel.tsv`` and returns the seed's table."""
+    import json
+
+    models = {label: out / f"clipnet_{label}" for label in VIEWS}
     effects = pd.read_csv(out / "procap" / "variant_effects.tsv", sep="\t")
-    scored = effect_agreement(models, files.fasta, effects, test, rows)
+    scale = float(json.loads((out / "procap" / "procap.json").read_text())["rpm_scale"])
+    fasta = out / "world" / "reference.fa"
+    scored = effect_agreement(models, fasta, effects, test, rows, world, scale)
     scored.to_csv(out / "effects_scored.tsv", sep="\t", index=False, float_format="%.6g")
     frame = pd.DataFrame(list(rows.values()))
     frame.to_csv(out / "indel.tsv", sep="\t", index=False, float_format="%.6g")
-    _log(f"seed {seed} done", t0)
     return frame
+
+
+def rescore(out: Path) -> pd.DataFrame:
+    """Recompute the effect metrics of a finished seed folder (a seed written before
+    they existed), keeping its training and across-loci columns."""
+    from varinterp.simulate.store import load_world
+
+    old = pd.read_csv(out / "indel.tsv", sep="\t")
+    world = load_world(out / "world")
+    rows = {r["training"].removeprefix("indel_"): dict(r) for r in old.to_dict("records")}
+    return score_effects(out, world, world.reference.names[0], rows)
 
 
 def summarize(per_seed: pd.DataFrame) -> pd.DataFrame:
@@ -279,7 +347,10 @@ def main() -> None:
     for seed in args.seeds:
         done = args.out / f"seed_{seed}" / "indel.tsv"
         if done.is_file():
-            frames.append(pd.read_csv(done, sep="\t"))
+            frame = pd.read_csv(done, sep="\t")
+            if "l2_r_indel" not in frame.columns:
+                frame = rescore(done.parent)
+            frames.append(frame)
             _log(f"seed {seed}: already done ({done})", t0)
             continue
         frames.append(run_seed(args, seed, args.out / f"seed_{seed}"))
