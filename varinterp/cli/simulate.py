@@ -123,8 +123,9 @@ def world(
         console.print(
             f"wrote a {built.reference.size:,} bp world to {files.out_dir}: "
             f"{len(built.reference.names)} chromosomes, {n_prom} promoters, "
-            f"{len(built.elements) - n_prom} enhancers, {built.cohort.n_variants:,} SNPs "
-            f"in {built.cohort.n_samples} individuals ({causal} causal)"
+            f"{len(built.elements) - n_prom} enhancers, {built.cohort.n_variants:,} variants "
+            f"in {built.cohort.n_samples} individuals ({causal} causal"
+            + (f", {len(built.indels)} designed indels)" if built.indels else ")")
         )
 
 
