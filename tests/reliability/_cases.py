@@ -789,6 +789,7 @@ def _table() -> None:
     c = "simulate world"
     case(c, "--genome-size too small", setopt("--genome-size", "10"))
     case(c, "-n out of range", setopt("-n", "1"))
+    case(c, "--indel-density out of range", setopt("--indel-density", "0.5"))
     case(c, "existing --out", prefilled_out("--out", lambda p: p.mkdir(parents=True)))
     c = "simulate procap"
     for b in (missing, empty, in_copy("world.json", garbage), in_copy("reference.fa", truncated)):

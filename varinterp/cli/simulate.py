@@ -71,6 +71,20 @@ def world(
             "it (with --n-motif-variants) for many causal QTLs with both homozygous groups.",
         ),
     ] = 0.05,
+    n_indel_qtls: Annotated[
+        int,
+        typer.Option(
+            "--n-indel-qtls",
+            help="Designed indel QTLs (40% deletions breaking a motif, 30% insertions of an "
+            "activator motif, 30% insertions between a TATA box and its TSS); default none.",
+        ),
+    ] = 0,
+    indel_density: Annotated[
+        float,
+        typer.Option(
+            "--indel-density", help="Neutral background indels per bp (0-0.01); default none."
+        ),
+    ] = 0.0,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -98,6 +112,8 @@ def world(
             promoter_spacing=promoter_spacing,
             enhancer_spacing=enhancer_spacing,
             causal_min_maf=causal_min_maf,
+            n_indel_qtls=n_indel_qtls,
+            indel_density=indel_density,
             overwrite=overwrite,
             on_progress=on_progress,
         )
@@ -107,8 +123,9 @@ def world(
         console.print(
             f"wrote a {built.reference.size:,} bp world to {files.out_dir}: "
             f"{len(built.reference.names)} chromosomes, {n_prom} promoters, "
-            f"{len(built.elements) - n_prom} enhancers, {built.cohort.n_variants:,} SNPs "
-            f"in {built.cohort.n_samples} individuals ({causal} causal)"
+            f"{len(built.elements) - n_prom} enhancers, {built.cohort.n_variants:,} variants "
+            f"in {built.cohort.n_samples} individuals ({causal} causal"
+            + (f", {len(built.indels)} designed indels)" if built.indels else ")")
         )
 
 

@@ -1,8 +1,9 @@
-"""Exact effects of cohort SNPs on simulated PRO-cap, by toggling them in the grammar.
+"""Exact effects of cohort variants on simulated PRO-cap, by toggling them in the grammar.
 
 For every cohort variant inside the sequence window of an element model (the only
 variants that can change its initiation), the ground-truth function is evaluated with
-the alt and with the ref allele:
+the alt and with the ref allele (near an indel, in haplotype coordinates projected back
+to the reference, `procap_indels`):
 
 * on the **reference background** (every other base as in the reference): the
   ``log2fc_*``, ``delta_directionality``, ``profile_jsd`` and ``causal`` columns;
@@ -29,6 +30,7 @@ import pandas as pd
 
 from varinterp.progress import ProgressCallback, report
 from varinterp.simulate.procap_grammar import initiation
+from varinterp.simulate.procap_indels import element_signal, indel_rows
 from varinterp.simulate.procap_model import (
     ElementModel,
     ExpectedProcap,
@@ -126,6 +128,25 @@ def summarize_pair(
     }
 
 
+def _indel_batch(world, model, rows, idx, grammar):
+    """Rates and profiles of the same rows as the fixed-window batch of `variant_effects`
+    (reference; then per variant of `idx`: alt on the reference, every haplotype with the
+    variant set to ref, every haplotype with it set to alt), through `element_signal`."""
+    n_hap = 2 * world.cohort.n_samples
+    haps = world.cohort.haplotypes[rows].transpose(1, 2, 0).reshape(n_hap, rows.size)
+    col = {int(r): c for c, r in enumerate(rows)}
+    batch = [np.zeros((1, rows.size), np.int8)]
+    for v in idx:
+        c = col[int(v)]
+        alt_row = np.zeros((1, rows.size), np.int8)
+        alt_row[0, c] = 1
+        with_ref, with_alt = haps.copy(), haps.copy()
+        with_ref[:, c] = 0
+        with_alt[:, c] = 1
+        batch += [alt_row, with_ref, with_alt]
+    return element_signal(world, model, rows, np.vstack(batch), grammar=grammar)
+
+
 def variant_effects(
     world: World,
     expected: ExpectedProcap,
@@ -145,21 +166,26 @@ def variant_effects(
         report(on_progress, k + 1, len(expected.models))
         if idx.size == 0:
             continue
-        ref = reference_window(world, el.chrom, model.start, model.end)
-        haps = haplotype_windows(world, model).reshape(n_hap, model.width)
-        cols = cohort.pos[idx] - model.start
-        ref_c, alt_c = allele_codes(cohort.ref[idx]), allele_codes(cohort.alt[idx])
-        batch = [ref[None]]
-        for j in range(idx.size):
-            alt_row = ref.copy()
-            alt_row[cols[j]] = alt_c[j]
-            with_ref, with_alt = haps.copy(), haps.copy()
-            with_ref[:, cols[j]] = ref_c[j]
-            with_alt[:, cols[j]] = alt_c[j]
-            batch += [alt_row[None], with_ref, with_alt]
-        uniq, inverse = unique_rows(np.vstack(batch))
-        r_u, p_u = initiation(uniq, model.anchors, grammar=grammar)
-        p_u = p_u[:, :, model.profile_slice]
+        near = indel_rows(world, model)
+        if near is not None:
+            r_u, p_u = _indel_batch(world, model, near, idx, grammar)
+            inverse = np.arange(r_u.shape[0])
+        else:
+            ref = reference_window(world, el.chrom, model.start, model.end)
+            haps = haplotype_windows(world, model).reshape(n_hap, model.width)
+            cols = cohort.pos[idx] - model.start
+            ref_c, alt_c = allele_codes(cohort.ref[idx]), allele_codes(cohort.alt[idx])
+            batch = [ref[None]]
+            for j in range(idx.size):
+                alt_row = ref.copy()
+                alt_row[cols[j]] = alt_c[j]
+                with_ref, with_alt = haps.copy(), haps.copy()
+                with_ref[:, cols[j]] = ref_c[j]
+                with_alt[:, cols[j]] = alt_c[j]
+                batch += [alt_row[None], with_ref, with_alt]
+            uniq, inverse = unique_rows(np.vstack(batch))
+            r_u, p_u = initiation(uniq, model.anchors, grammar=grammar)
+            p_u = p_u[:, :, model.profile_slice]
         ref_i = inverse[0]
         for j, v in enumerate(idx):
             base = 1 + j * (1 + 2 * n_hap)

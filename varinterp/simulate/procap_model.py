@@ -10,8 +10,10 @@ so they initiate weakly and dispersed unless a chance Inr lies nearby.
 
 For each individual, both haplotypes' sequences over each element window are read from
 the reference and the phased cohort, passed through `procap_grammar.initiation`, and
-summed (diploid). Rates are turned into expected reads per million (RPM) with one
-world-wide factor: ``1e6 / (mean over individuals of the genome-wide diploid rate)``.
+summed (diploid); elements near an indel go through `procap_indels` (haplotype
+coordinates, projected back to the reference). Rates are turned into expected reads per
+million (RPM) with one world-wide factor: ``1e6 / (mean over individuals of the
+genome-wide diploid rate)``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from varinterp.progress import ProgressCallback, report
 from varinterp.simulate.elements import TSS, Element
 from varinterp.simulate.motifs import BASES
 from varinterp.simulate.procap_grammar import DEFAULT_GRAMMAR, Anchor, Grammar, initiation, reach
+from varinterp.simulate.procap_indels import element_signal, indel_rows
 from varinterp.simulate.world import World
 
 __all__ = [
@@ -142,7 +145,8 @@ def allele_codes(letters: np.ndarray) -> np.ndarray:
 
 def haplotype_windows(world: World, model: ElementModel) -> np.ndarray:
     """Both haplotypes of every individual over the model's sequence window:
-    ``(n_samples, 2, width) uint8`` codes (axis 1: first, second haplotype)."""
+    ``(n_samples, 2, width) uint8`` codes (axis 1: first, second haplotype). SNVs only:
+    an element near an indel needs `procap_indels.element_signal`."""
     el = model.element
     ref = reference_window(world, el.chrom, model.start, model.end)
     n = world.cohort.n_samples
@@ -205,6 +209,16 @@ def expected_procap(
     n = world.cohort.n_samples
     rates, profiles, ref_rates = [], [], []
     for k, model in enumerate(models):
+        rows = indel_rows(world, model)
+        if rows is not None:  # haplotypes of different lengths
+            alleles = world.cohort.haplotypes[rows].transpose(1, 2, 0).reshape(2 * n, -1)
+            alleles = np.vstack([np.zeros((1, rows.size), np.int8), alleles])
+            r_all, p_all = element_signal(world, model, rows, alleles, grammar=grammar)
+            rates.append(r_all[1:].reshape(n, 2, -1).sum(axis=1))
+            profiles.append(p_all[1:].reshape(n, 2, 2, -1).sum(axis=1))
+            ref_rates.append(2.0 * r_all[0])
+            report(on_progress, k + 1, len(models))
+            continue
         haps = haplotype_windows(world, model).reshape(2 * n, model.width)
         ref = reference_window(world, model.element.chrom, model.start, model.end)
         uniq, inverse = unique_rows(np.vstack([ref[None], haps]))

@@ -31,6 +31,8 @@ def simulate_world(
     promoter_spacing: int = 25_000,
     enhancer_spacing: int = 12_000,
     causal_min_maf: float = 0.05,
+    n_indel_qtls: int = 0,
+    indel_density: float = 0.0,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> tuple[World, WorldFiles]:
@@ -38,7 +40,9 @@ def simulate_world(
 
     `causal_min_maf` is the smallest minor-allele frequency of a designed motif SNP;
     raise it (with `n_motif_variants`) for a world with many causal QTLs that have
-    carriers of both homozygous genotypes. Raises `InputError` for parameters out of
+    carriers of both homozygous genotypes. `n_indel_qtls` designed indel QTLs and
+    background indels at `indel_density` per bp (`varinterp.simulate.indels`; both off by
+    default) put insertions and deletions into the cohort. Raises `InputError` for parameters out of
     range, or when `out` exists and not `overwrite` (checked before any work).
     """
     check_output(out)
@@ -58,6 +62,8 @@ def simulate_world(
         promoter_spacing=promoter_spacing,
         enhancer_spacing=enhancer_spacing,
         causal_min_maf=causal_min_maf,
+        n_indel_qtls=n_indel_qtls,
+        indel_density=indel_density,
     ).validate()
 
     def build_progress(done: int, total: int | None) -> None:

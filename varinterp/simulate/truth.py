@@ -7,9 +7,11 @@ Columns (TSV header, in this order):
 ``ref``, ``alt``    plus-strand alleles; ``ref`` equals the FASTA base
 ``alt_count``       alt alleles among the ``2 * n_samples`` haplotypes
 ``alt_freq``        ``alt_count / (2 * n_samples)``
-``class``           ``motif_break``, ``motif_gain``, ``motif_neutral``, ``element``
-                    (inside an element, outside its motif sites) or ``background``
-``causal``          ``true`` for ``motif_break`` and ``motif_gain``, else ``false``
+``class``           ``motif_break``, ``motif_gain``, ``motif_neutral``, the designed
+                    indels' ``indel_break``, ``indel_gain``, ``indel_shift``
+                    (`varinterp.simulate.indels`), ``element`` (inside an element,
+                    outside its motif sites) or ``background``
+``causal``          ``true`` for the designed breaks, gains and shifts, else ``false``
 ``direction``       expected effect of the alt allele on the element: ``down``, ``up``
                     or ``none``
 ``element_id``      the element it falls in, or ``.``
@@ -18,8 +20,8 @@ Columns (TSV header, in this order):
 ``site_id``         the motif site (as in ``motifs.bed``), or ``.``
 ``motif``           motif name, or ``.``
 ``motif_strand``    strand the motif reads on, or ``.``
-``motif_offset``    0-based position of the SNP within the motif read in its own
-                    orientation, or -1
+``motif_offset``    0-based position of the SNP (an indel: its first deleted base)
+                    within the motif read in its own orientation, or -1
 """
 
 from __future__ import annotations
@@ -75,7 +77,10 @@ def _element_of(cohort: Cohort, elements: tuple[Element, ...]) -> np.ndarray:
 def make_truth(
     *, cohort: Cohort, elements: tuple[Element, ...], planted: tuple[PlantedVariant, ...]
 ) -> pd.DataFrame:
-    """Build the truth table (columns `TRUTH_COLUMNS`, one row per variant, VCF order)."""
+    """Build the truth table (columns `TRUTH_COLUMNS`, one row per variant, VCF order).
+
+    `planted` may hold `varinterp.simulate.indels.PlantedIndel` records too (same fields).
+    """
     n_hap = 2 * cohort.n_samples
     counts = cohort.alt_counts()
     in_element = _element_of(cohort, elements)

@@ -23,6 +23,7 @@ from varinterp.errors import InputError
 from varinterp.progress import ProgressCallback, report
 from varinterp.simulate.cohort import Cohort, make_cohort
 from varinterp.simulate.elements import Element, MotifSite, plant_elements
+from varinterp.simulate.indels import PlantedIndel, add_indels, background_indels, plant_indels
 from varinterp.simulate.reference import Reference, make_reference
 from varinterp.simulate.truth import make_truth
 from varinterp.simulate.variants import PlantedVariant, plant_motif_variants
@@ -54,6 +55,8 @@ class WorldParams:
     cpg_oe: float = 0.25
     promoter_spacing: int = 25_000  # one promoter per this many bp of each chromosome
     enhancer_spacing: int = 12_000  # one enhancer per this many bp
+    n_indel_qtls: int = 0  # designed indels (`simulate.indels`); 0: none
+    indel_density: float = 0.0  # background indels per bp; 0: none
 
     def motif_variant_count(self) -> int:
         if self.n_motif_variants is not None:
@@ -80,6 +83,12 @@ class WorldParams:
         if not 0 < self.snp_density <= 0.05:
             msg = f"snp density must be in (0, 0.05], got {self.snp_density}"
             raise InputError(msg)
+        if self.n_indel_qtls < 0 or not 0 <= self.indel_density <= 0.01:
+            msg = (
+                f"--n-indel-qtls must be >= 0 and --indel-density in [0, 0.01], got "
+                f"{self.n_indel_qtls}, {self.indel_density}"
+            )
+            raise InputError(msg)
         if self.n_motif_variants is not None and self.n_motif_variants < 0:
             msg = f"--n-motif-variants must be >= 0, got {self.n_motif_variants}"
             raise InputError(msg)
@@ -104,7 +113,8 @@ class World:
     ``reference``: the genome with elements planted (and motif-gain sites broken);
     ``elements``: promoters and enhancers with TSSs and motif sites;
     ``planted``: the designed motif SNPs; ``cohort``: all SNPs and phased haplotypes;
-    ``truth``: one row per cohort variant (see `varinterp.simulate.truth`).
+    ``truth``: one row per cohort variant (see `varinterp.simulate.truth`);
+    ``indels``: the designed indel QTLs (empty unless `WorldParams.n_indel_qtls`).
     """
 
     params: WorldParams
@@ -113,6 +123,7 @@ class World:
     planted: tuple[PlantedVariant, ...]
     cohort: Cohort
     truth: pd.DataFrame
+    indels: tuple[PlantedIndel, ...] = ()
 
     def element(self, element_id: str) -> Element:
         """The element called `element_id` (KeyError when absent)."""
@@ -142,7 +153,8 @@ def make_world(
     params: WorldParams | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> World:
-    """Build a world: reference -> elements -> designed motif SNPs -> cohort -> truth.
+    """Build a world: reference -> elements -> designed motif SNPs -> cohort -> (indels,
+    when `WorldParams` asks for them) -> truth.
 
     Pass either the common knobs or a full `params` (which then wins). Raises
     `InputError` for parameters out of range.
@@ -191,8 +203,22 @@ def make_world(
         switch_length=params.switch_length,
         causal_min_maf=params.causal_min_maf,
     )
+    indels: tuple[PlantedIndel, ...] = ()
+    if params.n_indel_qtls or params.indel_density:
+        indels = plant_indels(
+            rng=stream(params.seed, "indels"), reference=reference, elements=elements,
+            planted=planted, n_indels=params.n_indel_qtls,
+        )  # fmt: skip
+        background = background_indels(
+            rng=stream(params.seed, "indels.background"), reference=reference,
+            elements=elements, planted=planted, indels=indels, density=params.indel_density,
+        )  # fmt: skip
+        cohort = add_indels(
+            rng=stream(params.seed, "indels.cohort"), cohort=cohort, reference=reference,
+            indels=indels, background=background, causal_min_maf=params.causal_min_maf,
+        )  # fmt: skip
     report(on_progress, 4, total)
-    truth = make_truth(cohort=cohort, elements=elements, planted=planted)
+    truth = make_truth(cohort=cohort, elements=elements, planted=(*planted, *indels))
     report(on_progress, 5, total)
     return World(
         params=params,
@@ -201,6 +227,7 @@ def make_world(
         planted=planted,
         cohort=cohort,
         truth=truth,
+        indels=indels,
     )
 
 

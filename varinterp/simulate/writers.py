@@ -180,6 +180,16 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
+def _params(world: World) -> dict:
+    """The world's parameters, leaving out the indel knobs while they are off (so that a
+    world without indels keeps the manifest it always had)."""
+    params = asdict(world.params)
+    for name in ("n_indel_qtls", "indel_density"):
+        if not params[name]:
+            del params[name]
+    return params
+
+
 def _write_manifest(world: World, files: WorldFiles) -> None:
     from varinterp import __version__
 
@@ -188,7 +198,7 @@ def _write_manifest(world: World, files: WorldFiles) -> None:
         "format": "varinterp-simulated-world",
         "varinterp_version": __version__,
         "coordinates": "BED files 0-based half-open; VCF and truth.tsv positions 1-based",
-        "params": asdict(world.params),
+        "params": _params(world),
         "chromosomes": world.reference.lengths,
         "counts": {
             "samples": world.cohort.n_samples,
