@@ -169,7 +169,8 @@ def _one_locus(task: dict) -> dict:
     plot_cache: dict = {}
     with threadpool_limits(limits=1):
         try:
-            prepared = prepare_locus(sumstats=task["sumstats"], region=region, **prep)
+            panel = _panel(prep)
+            prepared = prepare_locus(sumstats=task["sumstats"], region=region, panel=panel, **prep)
         except InputError as exc:
             prepared = None
             results = {m: str(exc) for m in todo}
@@ -180,6 +181,20 @@ def _one_locus(task: dict) -> dict:
             except InputError as exc:
                 results[method] = str(exc)
     return {"locus_id": locus["locus_id"], "errors": results, "seconds": time.perf_counter() - t0}
+
+
+_PANELS: dict = {}
+
+
+def _panel(prep: dict):
+    """The LD panel of `prep`, opened once per process (its variants table is read once)."""
+    from varinterp.finemap.ld import open_ld
+
+    key = (prep.get("plink"), prep.get("ld_matrix"), prep.get("ld_variants"))
+    if key not in _PANELS:
+        _PANELS.clear()
+        _PANELS[key] = open_ld(plink=key[0], matrix=key[1], variants=key[2])
+    return _PANELS[key]
 
 
 def _summary_row(out: Path, locus: dict, seconds: float | None) -> dict:
@@ -303,14 +318,18 @@ def finemap_genome_wide(
         if on_locus is not None:
             on_locus(_summary_row(out, by_id[res["locus_id"]], res["seconds"]))
 
-    if threads == 1 or len(tasks) <= 1:
-        for task in tasks:
-            finished(_one_locus(task))
-    else:
-        with ProcessPoolExecutor(max_workers=min(threads, len(tasks))) as pool:
-            futures = [pool.submit(_one_locus, t) for t in tasks]
-            for fut in as_completed(futures):
-                finished(fut.result())
+    _PANELS.clear()  # a panel rewritten since the last call is read again
+    try:
+        if threads == 1 or len(tasks) <= 1:
+            for task in tasks:
+                finished(_one_locus(task))
+        else:
+            with ProcessPoolExecutor(max_workers=min(threads, len(tasks))) as pool:
+                futures = [pool.submit(_one_locus, t) for t in tasks]
+                for fut in as_completed(futures):
+                    finished(fut.result())
+    finally:
+        _PANELS.clear()
     rows = [_summary_row(out, r, seconds.get(r["locus_id"])) for r in records]
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     atomic_write_text(

@@ -21,7 +21,7 @@ import pandas as pd
 from varinterp.errors import InputError
 from varinterp.finemap.align import align_to_panel
 from varinterp.finemap.diagnostics import LdDiagnostics, ld_diagnostics
-from varinterp.finemap.ld import check_ld, open_ld
+from varinterp.finemap.ld import MatrixLd, PlinkLd, check_ld, open_ld
 from varinterp.finemap.sumstats import read_sumstats
 
 __all__ = ["PreparedLocus", "check_options", "diagnostics_table", "in_region", "prepare_locus"]
@@ -64,10 +64,13 @@ def prepare_locus(
     ld_fix: str = "refuse",
     ld_check: bool = True,
     drop_ld_outliers: bool = False,
+    panel: PlinkLd | MatrixLd | None = None,
 ) -> PreparedLocus:
     """Read, align, compute and check LD for one locus (module docstring).
 
-    Arguments as for `varinterp.finemap.run.finemap`.
+    Arguments as for `varinterp.finemap.run.finemap`; `panel`, an LD panel already opened
+    by `open_ld` (used instead of `plink`/`ld_matrix`), spares reading its variants table
+    again for every locus of a genome-wide run.
     """
     check_options(unmatched=unmatched, ambiguous=ambiguous, ld_fix=ld_fix)
     if isinstance(sumstats, pd.DataFrame):
@@ -83,16 +86,24 @@ def prepare_locus(
     R = None
     sign = np.ones(len(ss))
     dropped = ss.iloc[0:0].assign(reason=pd.Series(dtype=str))
-    if plink is not None or ld_matrix is not None:
-        panel = open_ld(plink=plink, matrix=ld_matrix, variants=ld_variants)
-        al = align_to_panel(ss, panel.variants, unmatched=unmatched, ambiguous=ambiguous)
+    if panel is not None or plink is not None or ld_matrix is not None:
+        if panel is None:
+            panel = open_ld(plink=plink, matrix=ld_matrix, variants=ld_variants)
+        # only panel rows at a position of the locus can match: align against those
+        near = np.flatnonzero(np.isin(panel.variants["pos"].to_numpy(), ss["pos"].to_numpy()))
+        al = align_to_panel(
+            ss,
+            panel.variants.iloc[near].reset_index(drop=True),
+            unmatched=unmatched,
+            ambiguous=ambiguous,
+        )
         ss, dropped = al.kept, al.dropped
         if ss.empty:
             raise InputError(
                 f"none of the {n_input} variants matched the LD panel; check contig names, "
                 "positions (1-based) and the genome build"
             )
-        R, poly = panel.matrix(al.panel_index)
+        R, poly = panel.matrix(near[al.panel_index])
         if not poly.all():
             mono = ss.loc[~poly].assign(reason="monomorphic_in_ld_panel")
             dropped = pd.concat([dropped, mono])
