@@ -19,7 +19,7 @@ files are there, the loci already fine-mapped and the loci already compared) and
 summary. ``--skip-susier`` leaves step 2's R side out; ``--susier-loci K`` runs susieR on
 a seeded random subset of K loci only.
 
-    python benchmarks/finemap/genome_wide.py --out /tmp/gw_bench --loci 100 --threads 1
+    python benchmarks/finemap/genome_wide.py --out gw_bench --loci 100 --threads 1
 """
 
 from __future__ import annotations
