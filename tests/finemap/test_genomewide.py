@@ -155,3 +155,64 @@ def test_cli_genome_wide(tmp_path):
     assert "3 loci" in res.output
     bad = CliRunner().invoke(app, [*args[:-2], "--out", str(tmp_path / "gw2"), "--threads", "0"])
     assert bad.exit_code == 2
+
+
+def test_a_locus_reads_ld_and_checks_it_once_for_both_methods(tmp_path, monkeypatch):
+    """Both methods of a locus come from one LD computation, one PSD check and one LD
+    check, and write what `finemap` writes for each method on its own."""
+    import varinterp.finemap.locus as locus_mod
+    from varinterp.finemap.ld import PlinkLd
+    from varinterp.finemap.run import finemap
+
+    ss, prefix, _ = _genome(tmp_path)
+    calls = {"matrix": 0, "check_ld": 0, "ld_diagnostics": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(PlinkLd, "matrix", counted("matrix", PlinkLd.matrix))
+    monkeypatch.setattr(locus_mod, "check_ld", counted("check_ld", locus_mod.check_ld))
+    monkeypatch.setattr(
+        locus_mod, "ld_diagnostics", counted("ld_diagnostics", locus_mod.ld_diagnostics)
+    )
+    res = finemap_genome_wide(sumstats=ss, plink=prefix, out=tmp_path / "gw", L=3, window=50_000)
+    assert (res.summary["status"] == "ok").all()
+    assert calls == {"matrix": 3, "check_ld": 3, "ld_diagnostics": 3}  # one each per locus
+
+    files = ["variants.tsv", "credible_sets.tsv", "dropped.tsv", "run.json",
+             "ld_diagnostics.tsv", "ld_diagnostics.png"]  # fmt: skip
+    for row in res.loci.itertuples():
+        region = f"{row.chrom}:{row.start}-{row.end}"
+        for method in ("susie", "abf"):
+            alone = tmp_path / "alone" / row.locus_id / method
+            finemap(sumstats=ss, plink=prefix, out=alone, method=method, region=region, L=3)
+            gw = tmp_path / "gw" / "loci" / row.locus_id / method
+            for name in files:
+                assert (gw / name).read_bytes() == (alone / name).read_bytes(), (method, name)
+    # the per-method path computes LD once per method: 3 loci x 2 methods more
+    assert calls["matrix"] == 3 + 6
+
+
+def test_resume_fits_only_the_missing_method(tmp_path):
+    """A locus whose SuSiE folder was written but not its ABF folder (a kill in between)
+    gets its ABF folder on resume, and the SuSiE folder is left as it was."""
+    import shutil
+
+    ss, prefix, _ = _genome(tmp_path)
+    out = tmp_path / "gw"
+    first = finemap_genome_wide(sumstats=ss, plink=prefix, out=out, L=3, window=50_000)
+    locus_id = first.loci["locus_id"].iloc[1]
+    susie = out / "loci" / locus_id / "susie" / "run.json"
+    before = susie.stat().st_mtime_ns
+    abf = out / "loci" / locus_id / "abf"
+    kept = (abf / "variants.tsv").read_bytes()
+    shutil.rmtree(abf)
+    (out / "summary.tsv").unlink()
+    again = finemap_genome_wide(sumstats=ss, plink=prefix, out=out, L=3, window=50_000)
+    assert again.n_resumed == 2
+    assert (abf / "variants.tsv").read_bytes() == kept
+    assert susie.stat().st_mtime_ns == before

@@ -3,8 +3,10 @@
 Modules: `sumstats` (reading summary statistics), `ld` (LD from PLINK genotypes or a
 matrix file; PSD checks), `align` (matching alleles to the LD panel), `susie` (SuSiE-RSS
 by IBSS, numpy), `abf` (Wakefield approximate Bayes factors), `credsets` (credible sets and
-purity), `run` (the `varinterp finemap` command as a function), `simulate` (loci with
-known causal variants for tests and benchmarks).
+purity), `diagnostics` (the LD check), `locus` (a locus read, aligned, its LD computed
+and checked once), `run` (the `varinterp finemap` command as a function: fit and write a
+prepared locus), `genomewide` (every locus of a GWAS), `simulate` (loci with known causal
+variants for tests and benchmarks).
 """
 
 from __future__ import annotations

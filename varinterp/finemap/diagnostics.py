@@ -132,9 +132,9 @@ def expected_z(
     with np.errstate(divide="ignore"):
         dinv = 1.0 / ((1 - s) * d + s)
     dinv[~np.isfinite(dinv)] = 0.0
-    precision = (vectors * dinv) @ vectors.T
-    diag = np.diag(precision)
-    pz = precision @ zt
+    # diag(P) and P z straight from the eigenvectors: O(p^2), P itself is never formed
+    diag = (vectors * vectors) @ dinv
+    pz = vectors @ (dinv * (vectors.T @ zt))
     condmean = zt - pz / diag
     condvar = 1.0 / diag
     z_std_diff = (zt - condmean) / np.sqrt(condvar)

@@ -5,8 +5,10 @@
    a lead (distance clumping: the leads are independent by distance, not by LD).
 2. **Loci**: each lead +- `window` (500 kb), clipped at position 1; loci that overlap on a
    chromosome are merged (the merged locus keeps its strongest lead and lists all).
-3. **Fine-mapping** (`finemap_genome_wide`): each locus with SuSiE-RSS and with ABF
-   (`varinterp.finemap.run.finemap`, the LD check included), into
+3. **Fine-mapping** (`finemap_genome_wide`): each locus is read, aligned to the panel, its
+   LD matrix computed and checked once (`varinterp.finemap.locus.prepare_locus`, the LD
+   check included), then fitted with SuSiE-RSS and with ABF from the same z and R
+   (`varinterp.finemap.run.fit_locus`), into
    ``loci/<locus_id>/susie/`` and ``loci/<locus_id>/abf/``, in parallel over `threads`
    worker processes (one BLAS thread each).
 4. **Summary**: ``summary.tsv`` (one row per locus) and ``loci.tsv`` (the loci).
@@ -135,29 +137,64 @@ def find_loci(
     )  # fmt: skip
 
 
+_PREPARE_OPTIONS = (
+    "plink", "ld_matrix", "ld_variants", "n", "prior_weight_column", "unmatched", "ambiguous",
+    "ld_fix", "ld_check", "drop_ld_outliers",
+)  # fmt: skip
+
+
 def _one_locus(task: dict) -> dict:
-    """Fine-map one locus with every method (runs in a worker process)."""
+    """Fine-map one locus with every method (runs in a worker process).
+
+    The locus is read, aligned, its LD computed and checked once (`prepare_locus`); each
+    method not written yet is then fitted from the same z and R and written atomically.
+    """
     import time
 
     from threadpoolctl import threadpool_limits
 
-    from varinterp.finemap.run import finemap
+    from varinterp.finemap.locus import prepare_locus
+    from varinterp.finemap.run import fit_locus, write_locus
 
     t0 = time.perf_counter()
     locus = task["locus"]
     region = f"{locus['chrom']}:{locus['start']}-{locus['end']}"
-    results = {}
+    base = Path(task["out"]) / "loci" / locus["locus_id"]
+    todo = [m for m in _METHODS if not (base / m / "run.json").is_file()]
+    options = task["options"]
+    prep = {k: v for k, v in options.items() if k in _PREPARE_OPTIONS}
+    fit = {k: v for k, v in options.items() if k not in _PREPARE_OPTIONS}
+    fit["prior_weights"] = options.get("prior_weight_column") is not None
+    results: dict[str, str] = {}
+    plot_cache: dict = {}
     with threadpool_limits(limits=1):
-        for method in _METHODS:
-            folder = Path(task["out"]) / "loci" / locus["locus_id"] / method
-            if (folder / "run.json").is_file():
-                continue
+        try:
+            panel = _panel(prep)
+            prepared = prepare_locus(sumstats=task["sumstats"], region=region, panel=panel, **prep)
+        except InputError as exc:
+            prepared = None
+            results = {m: str(exc) for m in todo}
+        for method in todo if prepared is not None else ():
             try:
-                finemap(sumstats=task["sumstats"], out=folder, method=method, region=region,
-                        overwrite=True, **task["options"])  # fmt: skip
+                res = fit_locus(prepared, out=base / method, method=method, **fit)
+                write_locus(res, prepared, overwrite=True, plot_cache=plot_cache)
             except InputError as exc:
                 results[method] = str(exc)
     return {"locus_id": locus["locus_id"], "errors": results, "seconds": time.perf_counter() - t0}
+
+
+_PANELS: dict = {}
+
+
+def _panel(prep: dict):
+    """The LD panel of `prep`, opened once per process (its variants table is read once)."""
+    from varinterp.finemap.ld import open_ld
+
+    key = (prep.get("plink"), prep.get("ld_matrix"), prep.get("ld_variants"))
+    if key not in _PANELS:
+        _PANELS.clear()
+        _PANELS[key] = open_ld(plink=key[0], matrix=key[1], variants=key[2])
+    return _PANELS[key]
 
 
 def _summary_row(out: Path, locus: dict, seconds: float | None) -> dict:
@@ -281,14 +318,18 @@ def finemap_genome_wide(
         if on_locus is not None:
             on_locus(_summary_row(out, by_id[res["locus_id"]], res["seconds"]))
 
-    if threads == 1 or len(tasks) <= 1:
-        for task in tasks:
-            finished(_one_locus(task))
-    else:
-        with ProcessPoolExecutor(max_workers=min(threads, len(tasks))) as pool:
-            futures = [pool.submit(_one_locus, t) for t in tasks]
-            for fut in as_completed(futures):
-                finished(fut.result())
+    _PANELS.clear()  # a panel rewritten since the last call is read again
+    try:
+        if threads == 1 or len(tasks) <= 1:
+            for task in tasks:
+                finished(_one_locus(task))
+        else:
+            with ProcessPoolExecutor(max_workers=min(threads, len(tasks))) as pool:
+                futures = [pool.submit(_one_locus, t) for t in tasks]
+                for fut in as_completed(futures):
+                    finished(fut.result())
+    finally:
+        _PANELS.clear()
     rows = [_summary_row(out, r, seconds.get(r["locus_id"])) for r in records]
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     atomic_write_text(

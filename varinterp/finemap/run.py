@@ -22,16 +22,14 @@ import pandas as pd
 
 from varinterp.errors import InputError
 from varinterp.finemap.abf import wakefield_abf
-from varinterp.finemap.align import align_to_panel
 from varinterp.finemap.credsets import CredibleSet, credible_sets
-from varinterp.finemap.diagnostics import LdDiagnostics, ld_diagnostics, plot_ld_diagnostics
-from varinterp.finemap.ld import check_ld, open_ld
-from varinterp.finemap.sumstats import read_sumstats
+from varinterp.finemap.diagnostics import plot_ld_diagnostics
+from varinterp.finemap.locus import PreparedLocus, check_options, prepare_locus
 from varinterp.finemap.susie import susie_rss
 from varinterp.io.atomic import atomic_dir, check_output
 from varinterp.progress import ProgressCallback
 
-__all__ = ["FinemapResult", "finemap"]
+__all__ = ["FinemapResult", "finemap", "fit_locus", "write_locus"]
 
 VARIANT_COLUMNS = [
     "chrom",
@@ -148,79 +146,76 @@ def finemap(
     `varinterp.finemap.sumstats.read_sumstats`. With LD, `ld_check` compares every z
     with its expectation from the LD panel first (`ld_diagnostics`); `drop_ld_outliers`
     then leaves the flagged variants out (reason ``ld_outlier`` in ``dropped.tsv``).
+    The steps are `varinterp.finemap.locus.prepare_locus`, `fit_locus` and `write_locus`.
     """
     check_output(out)
-    if method not in ("susie", "abf"):
-        raise InputError(f"method must be 'susie' or 'abf', got {method!r}")
-    for name, value, allowed in (
-        ("unmatched", unmatched, ("drop", "error")),
-        ("ambiguous", ambiguous, ("drop", "error")),
-        ("ld_fix", ld_fix, ("refuse", "regularise")),
-    ):
-        if value not in allowed:
-            raise InputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    _check_method(method)
+    check_options(unmatched=unmatched, ambiguous=ambiguous, ld_fix=ld_fix)
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError(f"output {out} already exists; remove it or pass --overwrite")
-    if isinstance(sumstats, pd.DataFrame):
-        ss = _in_region(sumstats, region)
-    else:
-        ss = read_sumstats(
-            sumstats, region=region, columns=columns, prior_weight_column=prior_weight_column
-        )
-    n_input = len(ss)
-    if n is None and ss["n"].notna().any():
-        n = float(np.nanmedian(ss["n"].to_numpy()))
-    info: dict = {"method": method, "region": region, "n": n, "n_input_variants": n_input}
-    has_ld = plink is not None or ld_matrix is not None
-    if method == "susie" and not has_ld:
+    locus = prepare_locus(
+        sumstats=sumstats,
+        plink=plink,
+        ld_matrix=ld_matrix,
+        ld_variants=ld_variants,
+        region=region,
+        n=n,
+        prior_weight_column=prior_weight_column,
+        columns=columns,
+        unmatched=unmatched,
+        ambiguous=ambiguous,
+        ld_fix=ld_fix,
+        ld_check=ld_check,
+        drop_ld_outliers=drop_ld_outliers,
+    )
+    res = fit_locus(
+        locus,
+        out=out,
+        method=method,
+        L=L,
+        prior_weights=prior_weight_column is not None,
+        min_abs_corr=min_abs_corr,
+        estimate_residual_variance=estimate_residual_variance,
+        abf_prior_sd=abf_prior_sd,
+        max_iter=max_iter,
+        on_progress=on_progress,
+    )
+    write_locus(res, locus, overwrite=overwrite)
+    return res
+
+
+def _check_method(method: str) -> None:
+    if method not in ("susie", "abf"):
+        raise InputError(f"method must be 'susie' or 'abf', got {method!r}")
+
+
+def fit_locus(
+    locus: PreparedLocus,
+    *,
+    out: str | Path,
+    method: str = "susie",
+    L: int = 10,
+    prior_weights: bool = False,
+    min_abs_corr: float = 0.5,
+    estimate_residual_variance: bool = False,
+    abf_prior_sd: float = 0.15,
+    max_iter: int = 100,
+    on_progress: ProgressCallback | None = None,
+) -> FinemapResult:
+    """Fit `method` to a `PreparedLocus`; -> the tables `write_locus` writes to `out`.
+
+    `prior_weights` uses the locus's ``prior_weight`` column. Nothing is written here, so
+    one prepared locus can be fitted by several methods without reading or checking its
+    LD again.
+    """
+    _check_method(method)
+    ss, R, sign, n = locus.ss, locus.R, locus.sign, locus.n
+    if method == "susie" and R is None:
         raise InputError("SuSiE needs LD: pass --plink PREFIX or --ld-matrix with --ld-variants")
-    R = None
-    sign = np.ones(len(ss))
-    dropped = ss.iloc[0:0].assign(reason=pd.Series(dtype=str))
-    if has_ld:
-        panel = open_ld(plink=plink, matrix=ld_matrix, variants=ld_variants)
-        al = align_to_panel(ss, panel.variants, unmatched=unmatched, ambiguous=ambiguous)
-        ss, dropped = al.kept, al.dropped
-        if ss.empty:
-            raise InputError(
-                f"none of the {n_input} variants matched the LD panel; check contig names, "
-                "positions (1-based) and the genome build"
-            )
-        R, poly = panel.matrix(al.panel_index)
-        if not poly.all():
-            mono = ss.loc[~poly].assign(reason="monomorphic_in_ld_panel")
-            dropped = pd.concat([dropped, mono])
-            ss = ss.loc[poly].reset_index(drop=True)
-            R = R[np.ix_(poly, poly)]
-        R, chk = check_ld(R, fix=ld_fix, source=f"LD from {panel.path}")
-        lam = chk.min_eigenvalue
-        info["ld_min_eigenvalue"] = None if np.isnan(lam) else lam
-        info["ld_shrinkage"] = chk.shrinkage
-        sign = np.where(ss["ld_flipped"].to_numpy(), -1.0, 1.0)
-    else:
-        ss = ss.assign(ld_flipped=False)
-    diag: LdDiagnostics | None = None
-    diag_table = None
-    if R is not None and ld_check and len(ss) >= 2:
-        diag = ld_diagnostics(ss["z"].to_numpy(), R, n)
-        diag_table = _diagnostics_table(ss, sign, diag)
-        info["ld_s"] = diag.s
-        info["n_ld_outliers"] = diag.n_outliers
-        info["ld_outliers_dropped"] = bool(drop_ld_outliers and diag.n_outliers)
-        if drop_ld_outliers and diag.n_outliers:
-            flag = diag.table["outlier"].to_numpy()
-            if flag.all():
-                raise InputError("every variant is an LD outlier; check the panel and alleles")
-            dropped = pd.concat([dropped, ss.loc[flag].assign(reason="ld_outlier")])
-            ss = ss.loc[~flag].reset_index(drop=True)
-            R = R[np.ix_(~flag, ~flag)]
-            sign = sign[~flag]
-    info["n_dropped"] = len(dropped)
-    info["n_finemapped"] = len(ss)
-    info["n_flipped"] = int(ss["ld_flipped"].sum())
+    info: dict = {"method": method, **locus.info}
     p = len(ss)
-    weights = ss["prior_weight"].to_numpy() if prior_weight_column else None
+    weights = ss["prior_weight"].to_numpy() if prior_weights else None
     z = ss["z"].to_numpy()
 
     if method == "susie":
@@ -319,57 +314,42 @@ def finemap(
     )[VARIANT_COLUMNS]
     cs_rows = _cs_table(sets[0.95], ss) + _cs_table(sets[0.99], ss)
     cs_tab = pd.DataFrame(cs_rows, columns=CS_COLUMNS)
-    drop_tab = dropped[["chrom", "pos", "ref", "alt", "variant_id", "z", "reason"]]
-    with atomic_dir(out, overwrite=overwrite) as tmp:
-        var.to_csv(tmp / "variants.tsv", sep="\t", index=False, float_format="%.6g")
-        cs_tab.to_csv(tmp / "credible_sets.tsv", sep="\t", index=False, float_format="%.6g")
-        drop_tab.to_csv(tmp / "dropped.tsv", sep="\t", index=False, float_format="%.6g")
-        (tmp / "run.json").write_text(json.dumps(info, indent=2, default=_jsonable) + "\n")
-        if diag is not None:
-            diag_table.to_csv(
-                tmp / "ld_diagnostics.tsv", sep="\t", index=False, float_format="%.6g"
-            )
-            plot_ld_diagnostics(
-                diag, tmp / "ld_diagnostics.png", labels=diag_table["variant_id"].tolist()
-            )
-    return FinemapResult(out=out, variants=var, credible_sets=cs_tab, dropped=drop_tab, info=info)
-
-
-def _in_region(ss: pd.DataFrame, region: str | None) -> pd.DataFrame:
-    """Rows of a `read_sumstats` table inside `region` (all when None)."""
-    if region is None:
-        return ss.reset_index(drop=True)
-    from varinterp.finemap.sumstats import parse_region
-    from varinterp.io.contigs import spellings
-
-    chrom, start0, end0 = parse_region(region)
-    keep = ss["chrom"].isin(set(spellings(chrom))) & (ss["pos0"] >= start0) & (ss["pos0"] < end0)
-    if not keep.any():
-        raise InputError(f"no summary statistics in region {region}")
-    return ss.loc[keep].reset_index(drop=True)
-
-
-def _diagnostics_table(ss: pd.DataFrame, sign: np.ndarray, diag: LdDiagnostics) -> pd.DataFrame:
-    """``ld_diagnostics.tsv``: the variant, its input z, then the checks in the panel's
-    allele orientation (``z_panel`` adjusted for n, ``expected_z``, ...)."""
-    t = diag.table
-    return pd.DataFrame(
-        {
-            "chrom": ss["chrom"].to_numpy(),
-            "pos": ss["pos"].to_numpy(),
-            "ref": ss["ref"].to_numpy(),
-            "alt": ss["alt"].to_numpy(),
-            "variant_id": ss["variant_id"].to_numpy(),
-            "z": ss["z"].to_numpy() * sign,
-            "ld_flipped": ss["ld_flipped"].astype(bool).to_numpy(),
-            "z_panel": t["z"].to_numpy(),
-            "expected_z": t["condmean"].to_numpy(),
-            "expected_var": t["condvar"].to_numpy(),
-            "z_std_diff": t["z_std_diff"].to_numpy(),
-            "logLR_flip": t["logLR"].to_numpy(),
-            "outlier": t["outlier"].to_numpy(),
-        }
+    drop_tab = locus.dropped[["chrom", "pos", "ref", "alt", "variant_id", "z", "reason"]]
+    return FinemapResult(
+        out=Path(out), variants=var, credible_sets=cs_tab, dropped=drop_tab, info=info
     )
+
+
+def write_locus(
+    res: FinemapResult,
+    locus: PreparedLocus,
+    *,
+    overwrite: bool = False,
+    plot_cache: dict | None = None,
+) -> Path:
+    """Write a `fit_locus` result to ``res.out`` in one atomic step (module docstring).
+
+    `plot_cache`, one dict kept across the methods of a locus, holds the LD check's PNG
+    once drawn, so that it is drawn once per locus.
+    """
+    with atomic_dir(res.out, overwrite=overwrite) as tmp:
+        res.variants.to_csv(tmp / "variants.tsv", sep="\t", index=False, float_format="%.6g")
+        res.credible_sets.to_csv(
+            tmp / "credible_sets.tsv", sep="\t", index=False, float_format="%.6g"
+        )
+        res.dropped.to_csv(tmp / "dropped.tsv", sep="\t", index=False, float_format="%.6g")
+        (tmp / "run.json").write_text(json.dumps(res.info, indent=2, default=_jsonable) + "\n")
+        diag, table = locus.diagnostics, locus.diagnostics_table
+        if diag is not None:
+            table.to_csv(tmp / "ld_diagnostics.tsv", sep="\t", index=False, float_format="%.6g")
+            png = tmp / "ld_diagnostics.png"
+            cache = {} if plot_cache is None else plot_cache
+            if "png" in cache:
+                png.write_bytes(cache["png"])
+            else:
+                plot_ld_diagnostics(diag, png, labels=table["variant_id"].tolist())
+                cache["png"] = png.read_bytes()
+    return res.out
 
 
 def _jsonable(x):
