@@ -11,8 +11,15 @@ Mixtures over the predicted centre of every window:
 
 For each mixture: Lin's CCC of log counts per window within each cell type
 (`varinterp.deconv.metrics`) for the proportional split and NNLS and, with ``--train``,
-the fused model trained with the settings given (export rescaled to the bulk counts).
-With ``--official PYTHON`` the official ``deepdetails`` package (its own environment)
+the fused model trained with the settings given (the documented CPU settings by
+default: filters 8, profile shrinkage 4, one GRU layer, batch 8, lr 3e-3 x 0.7 per
+epoch), its predictions scored three ways: rescaled to the bulk counts (``model``, the
+default export), rescaled per base (``model[per-bp]``) and as predicted
+(``model[none]``). ``--train-only`` restricts training to some mixtures (by name);
+``--alpha``, ``--no-redundancy-gradient`` and ``--count-scale`` are the ablations.
+``--oracles`` adds splits that know the truth (`oracle_splits`): what is possible, not
+a method.
+With ``--official CLI`` the official ``deepdetails`` package (its own environment)
 is run on the same windows with the same budget (`write_official_dataset` writes its
 ``data.h5``), and its predictions scored the same way.
 
@@ -25,6 +32,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -54,6 +62,20 @@ def ccc_table(data, predictions: dict[str, np.ndarray]) -> pd.DataFrame:
     return table[table["metric"] == "ccc_within"].pivot(
         index="unit", columns="method", values="value"
     )
+
+
+def oracle_splits(data, proportions, powers=(0.75, 1.25, 1.5, 2.0)) -> dict[str, np.ndarray]:
+    """Splits that use what only the truth knows, to show what is possible: the bulk split
+    in proportion to ``load(k, r)^g x p_k`` (p: the mixing proportions; g = 1 and each of
+    `powers`). Tracks ``(n, K, S, L) float32`` by name."""
+    from varinterp.deconv.baselines import proportional_split
+
+    load, bulk = data.load(), data.target_bulk()
+    p = np.asarray(proportions, float)[None, :]
+    out = {"oracle: split x p": proportional_split(bulk, load * p)}
+    for g in powers:
+        out[f"oracle: split^{g} x p"] = proportional_split(bulk, load**g * p)
+    return out
 
 
 def write_official_dataset(data, folder: Path) -> Path:
@@ -105,7 +127,16 @@ def main() -> None:
     ap.add_argument("--proportions", nargs="*", default=["0.6,0.3,0.1", "0.1,0.3,0.6"])
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     ap.add_argument("--train", action="store_true", help="also train the fused model")
+    ap.add_argument("--train-only", nargs="*", default=None, help="mixture names to train on")
     ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--train-seed", type=int, default=0)
+    ap.add_argument("--alpha", type=float, default=1.0)
+    ap.add_argument("--redundancy-gradient", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--count-scale", type=float, default=None, help="1 = plain softplus")
+    ap.add_argument("--official", default=None, help="the official package's deepdetails CLI")
+    ap.add_argument("--official-only", nargs="*", default=None, help="mixture names for it")
+    ap.add_argument("--stub-path", default=None, help="folder with a bedGraphToBigWig stand-in")
+    ap.add_argument("--oracles", action="store_true", help="also score the oracle splits")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
 
@@ -131,16 +162,27 @@ def main() -> None:
         )  # fmt: skip
         save_data(data, args.out / "data.h5")
     mixtures = {"equal": data}
+    weights = {"equal": np.ones(len(data.cell_types))}
     for spec in args.proportions:
         props = [float(x) for x in spec.split(",")]
         for seed in args.seeds:
             mixtures[f"thin-{spec.replace(',', '-')}-s{seed}"] = thin(data, props, seed)
+            weights[f"thin-{spec.replace(',', '-')}-s{seed}"] = np.asarray(props)
     rows = []
     for name, mix in mixtures.items():
         preds = {}
         t0 = time.time()
-        if args.train:
-            preds["model"] = _train(mix, args, args.out / name)
+        if args.train and (args.train_only is None or name in args.train_only):
+            preds.update(_train(mix, args, args.out / name))
+        if args.oracles:
+            preds.update(oracle_splits(mix, weights[name]))
+        if args.official and (args.official_only is None or name in args.official_only):
+            theirs, seconds = run_official(
+                args.official, mix, args.out / name, epochs=args.epochs, stub_path=args.stub_path
+            )
+            print(f"official: {seconds:.0f} s", flush=True)
+            if theirs is not None:
+                preds["official"] = theirs
         ccc = ccc_table(mix, preds)
         for method in ccc.columns:
             for ct in ccc.index:
@@ -152,27 +194,73 @@ def main() -> None:
     (args.out / "args.json").write_text(json.dumps({k: str(v) for k, v in vars(args).items()}))
 
 
-def _train(data, args, out: Path) -> np.ndarray:
-    from varinterp.deconv.predict import predict_tracks
+def _train(data, args, out: Path) -> dict[str, np.ndarray]:
+    from varinterp.deconv.predict import predict_tracks, rescale_to_bulk
     from varinterp.models.deepdetails.files import load_model
     from varinterp.models.deepdetails.network import DeepDetailsConfig
     from varinterp.models.deepdetails.train import TrainSettings, train_deconv
 
     cfg = DeepDetailsConfig(n_cell_types=3, filters=8, profile_shrinkage=4, gru_layers=1)
-    settings = TrainSettings(epochs=args.epochs, batch_size=8, lr=3e-3, lr_decay=0.7, seed=0)
+    settings = TrainSettings(
+        epochs=args.epochs, batch_size=8, lr=3e-3, lr_decay=0.7, seed=args.train_seed,
+        alpha=args.alpha, redundancy=args.redundancy_gradient, count_scale=args.count_scale,
+    )  # fmt: skip
+    t0 = time.time()
     res = train_deconv(data, config=cfg, out=out, settings=settings)
-    return predict_tracks(load_model(res.model_dir), data, rescale="counts")
+    t1 = time.time()
+    raw = predict_tracks(load_model(res.model_dir), data, rescale="none")
+    bulk = data.target_bulk()
+    info = {
+        "train_s": t1 - t0, "predict_s": time.time() - t1, "epochs": res.epochs,
+        "best_epoch": res.best_epoch, "attempts": res.attempts,
+        "raw_over_bulk": float(raw.sum() / np.abs(bulk).sum()),
+        "raw_share": (raw.sum(axis=(0, 2, 3)) / raw.sum()).round(4).tolist(),
+        "true_share": (data.truth.sum(axis=(0, 2, 3)) / data.truth.sum()).round(4).tolist(),
+    }  # fmt: skip
+    (out / "run.json").write_text(json.dumps(info, indent=1))
+    print(json.dumps(info), flush=True)
+    return {
+        "model": rescale_to_bulk(raw, bulk, mode="counts"),
+        "model[per-bp]": rescale_to_bulk(raw, bulk, mode="per-bp"),
+        "model[none]": raw,
+    }
 
 
-def run_official(python: str, dataset: Path, out: Path, *, epochs: int) -> None:
-    """Train the official package on `dataset` on the CPU (narrow model, as ours)."""
+def run_official(
+    cli: str, data, out: Path, *, epochs: int, stub_path: str | None = None
+) -> tuple[np.ndarray | None, float]:
+    """Train the official package on `data` on the CPU with the mixtures' budget (narrow
+    fused model, batch 8, lr 3e-3 x 0.7 per epoch, `epochs` epochs, one retry) and read
+    its predictions back: ``(n, K, S, L) float32`` (None when it wrote none) and the
+    command's wall time in seconds. `cli` is its ``deepdetails`` command; `stub_path` a
+    folder put first on the PATH with a stand-in for UCSC's ``bedGraphToBigWig``, which
+    the command checks for although ``deconv`` never runs it."""
+    import h5py
+
+    dataset = write_official_dataset(data, out / "official_dataset")
+    save_to = out / "official"
+    save_to.mkdir(parents=True, exist_ok=True)
     cmd = [
-        python, "-m", "deepdetails.cli", "deconv", "--dataset", str(dataset), "--save-to",
-        str(out), "--accelerator", "cpu", "--devices", "1", "--max-epochs", str(epochs),
-        "--batch-size", "8", "--filters", "8", "--profile-shrinkage", "4", "--gru-layers", "1",
-        "--learning-rate", "3e-3", "--all-regions", "--hide-progress-bar", "--num-workers", "0",
+        cli, "deconv", "--dataset", str(dataset), "--save-to", str(save_to),
+        "--study-name", "", "--accelerator", "cpu", "--devices", "1", "--max-epochs",
+        str(epochs), "--batch-size", "8", "--filters", "8", "--profile-shrinkage", "4",
+        "--gru-layers", "1", "--head-mlp-layers", "3", "--learning-rate", "3e-3",
+        "--lr-step-size", "1", "--lr-gamma", "0.7", "--earlystop-patience", str(epochs),
+        "--max-retry", "1", "--hide-progress-bar", "--num-workers", "0",
     ]  # fmt: skip
-    subprocess.run(cmd, check=True)
+    env = dict(os.environ, WANDB_MODE="offline")
+    if stub_path:
+        env["PATH"] = f"{stub_path}{os.pathsep}{env['PATH']}"
+    t0 = time.time()
+    log = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    seconds = time.time() - t0
+    (out / "official.log").write_text(log.stdout + log.stderr)
+    found = sorted(save_to.rglob("*predictions.h5"))
+    if not found:
+        print(f"the official run wrote no predictions (exit {log.returncode}); see official.log")
+        return None, seconds
+    with h5py.File(found[0], "r") as h5:
+        return np.transpose(h5["preds"][:], (1, 0, 2, 3)).astype(np.float32), seconds
 
 
 if __name__ == "__main__":
