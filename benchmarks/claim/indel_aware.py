@@ -40,11 +40,15 @@ Writes ``seed_<k>/indel.tsv`` as each seed finishes (a rerun skips finished seed
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from claim_world import log, prepare_seed
 
 VIEWS = ("blind", "aware")
 METRICS = (
@@ -61,10 +65,6 @@ METRICS = (
     "l2_r_indel",
     "l2_r_snv",
 )
-
-
-def _log(msg: str, t0: float) -> None:
-    print(f"[{time.time() - t0:7.1f} s] {msg}", flush=True)
 
 
 def _indel_carriers(world, data, examples) -> np.ndarray:
@@ -206,56 +206,18 @@ def effect_agreement(
 
 def run_seed(args: argparse.Namespace, seed: int, out: Path) -> pd.DataFrame:
     """One seed of the benchmark (module docstring) into `out`; one row per model."""
-    from varinterp.demo.clipnet import (
-        DEMO_DATA,
-        DEMO_TRAINING,
-        demo_sample_sheet,
-        train_small,
-        write_run_config,
-    )
-    from varinterp.genome.build import build_store
-    from varinterp.simulate.procap import simulate_procap
-    from varinterp.simulate.store import simulate_world
+    from varinterp.demo.clipnet import DEMO_DATA, train_small, write_run_config
 
     t0 = time.time()
-    out.mkdir(parents=True, exist_ok=True)
-    world, files = simulate_world(
-        out=out / "world", seed=seed, n_individuals=args.individuals,
-        genome_size=args.genome_size, n_chromosomes=args.chromosomes,
-        promoter_spacing=args.promoter_spacing, enhancer_spacing=args.enhancer_spacing,
-        n_motif_variants=args.n_motif_variants, causal_min_maf=args.causal_min_maf,
-        n_indel_qtls=args.n_indel_qtls, indel_density=args.indel_density, overwrite=True,
-    )  # fmt: skip
-    n_indel = int((world.truth["ref"].str.len() != world.truth["alt"].str.len()).sum())
-    _log(
-        f"seed {seed} world: {world.reference.size:,} bp, {world.cohort.n_variants:,} "
-        f"variants ({n_indel} indels, {len(world.indels)} designed)",
-        t0,
-    )
-    procap = simulate_procap(
-        world_dir=out / "world", out=out / "procap", seed=seed, world=world, overwrite=True
-    )
-    _log(f"procap: {procap.n_libraries} libraries, {procap.n_peaks} peaks", t0)
-    build_store(vcf=files.vcf, fasta=files.fasta, out=out / "cohort.vgs", overwrite=True)
-    sheet = demo_sample_sheet(procap.sample_sheet, out / "samples.tsv")
-    contigs = list(world.reference.names)  # longest first
-    test, val, train = contigs[0], contigs[-1], contigs[1:-1]
-    table = {test: 1, val: 2, **{c: 3 + i for i, c in enumerate(train)}}
-    training = {
-        **DEMO_TRAINING,
-        "seed": seed,
-        "max_epochs": args.epochs,
-        "max_batches_per_epoch": args.batches,
-        "batch_size": args.batch_size,
-        "patience": args.patience,
-        "lr": args.lr,
-        "quantity_weight": args.quantity_weight,
-    }
+    sw = prepare_seed(args, seed, out, t0, n_indel_qtls=args.n_indel_qtls,
+                      indel_density=args.indel_density)  # fmt: skip
+    world, sheet, test = sw.world, sw.sheet, sw.test
+    log(f"designed indels: {len(world.indels)}", t0)
     configs, models, rows = {}, {}, {}
     for label in VIEWS:
         configs[label] = write_run_config(
-            out / f"run_{label}.toml", store=out / "cohort.vgs", sample_sheet=sheet,
-            peaks=out / "procap" / "peaks.bed", folds=table, training=training,
+            out / f"run_{label}.toml", store=sw.store, sample_sheet=sheet,
+            peaks=out / "procap" / "peaks.bed", folds=sw.folds, training=sw.training,
             data={**DEMO_DATA, "indel_aware": label == "aware"},
         )  # fmt: skip
     for label in VIEWS:
@@ -269,11 +231,11 @@ def run_seed(args: argparse.Namespace, seed: int, out: Path) -> pd.DataFrame:
             "best_epoch": int(res.summaries[1]["best_epoch"]),
             "train_s": round(time.time() - t1, 1),
         }
-        _log(f"trained {label}: {rows[label]['epochs']} epochs in {rows[label]['train_s']} s", t0)
+        log(f"trained {label}: {rows[label]['epochs']} epochs in {rows[label]['train_s']} s", t0)
     evaluate_views(world, configs, models, rows, args.batch_size * 4)
-    _log("evaluated both views", t0)
+    log("evaluated both views", t0)
     frame = score_effects(out, world, test, rows)
-    _log(f"seed {seed} done", t0)
+    log(f"seed {seed} done", t0)
     return frame
 
 
@@ -351,7 +313,7 @@ def main() -> None:
             if "l2_r_indel" not in frame.columns:
                 frame = rescore(done.parent)
             frames.append(frame)
-            _log(f"seed {seed}: already done ({done})", t0)
+            log(f"seed {seed}: already done ({done})", t0)
             continue
         frames.append(run_seed(args, seed, args.out / f"seed_{seed}"))
         print(frames[-1].T.to_string(float_format=lambda v: f"{v:.3f}"), flush=True)
@@ -362,7 +324,7 @@ def main() -> None:
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(per_seed.T.to_string(float_format=lambda v: f"{v:.3f}"))
         print(summary.T.to_string(float_format=lambda v: f"{v:.3f}"))
-    _log("all seeds done", t0)
+    log("all seeds done", t0)
 
 
 if __name__ == "__main__":

@@ -34,11 +34,15 @@ over seeds) under ``--out``, and prints both.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from claim_world import log, prepare_seed
 
 METRICS = (
     "median_profile_pearson",
@@ -52,60 +56,20 @@ METRICS = (
 )
 
 
-def _log(msg: str, t0: float) -> None:
-    print(f"[{time.time() - t0:7.1f} s] {msg}", flush=True)
-
-
 def run_seed(args: argparse.Namespace, seed: int, out: Path) -> pd.DataFrame:
     """One seed of the benchmark (module docstring) into `out`; one row per model."""
-    from varinterp.demo.clipnet import (
-        DEMO_DATA,
-        DEMO_TRAINING,
-        demo_sample_sheet,
-        held_out_metrics,
-        train_small,
-        write_run_config,
-    )
+    from varinterp.demo.clipnet import DEMO_DATA, held_out_metrics, train_small, write_run_config
     from varinterp.effects.qtl import log_l2_pearson, qtl_benchmark
-    from varinterp.genome.build import build_store
     from varinterp.models.clipnet.evaluate import evaluate_clipnet
-    from varinterp.simulate.procap import simulate_procap
     from varinterp.simulate.procap_model import expected_procap
     from varinterp.simulate.qtl_truth import true_group_l2, true_qtl_sets
-    from varinterp.simulate.store import simulate_world
 
     t0 = time.time()
-    out.mkdir(parents=True, exist_ok=True)
-    world, files = simulate_world(
-        out=out / "world", seed=seed, n_individuals=args.individuals,
-        genome_size=args.genome_size, n_chromosomes=args.chromosomes,
-        promoter_spacing=args.promoter_spacing, enhancer_spacing=args.enhancer_spacing,
-        n_motif_variants=args.n_motif_variants, causal_min_maf=args.causal_min_maf,
-        overwrite=True,
-    )  # fmt: skip
-    _log(f"seed {seed} world: {world.reference.size:,} bp, {world.cohort.n_variants:,} SNPs", t0)
-    procap = simulate_procap(
-        world_dir=out / "world", out=out / "procap", seed=seed, world=world, overwrite=True
-    )
-    _log(f"procap: {procap.n_libraries} libraries, {procap.n_peaks} peaks", t0)
-    build_store(vcf=files.vcf, fasta=files.fasta, out=out / "cohort.vgs", overwrite=True)
-    sheet = demo_sample_sheet(procap.sample_sheet, out / "samples.tsv")
-    contigs = list(world.reference.names)  # longest first
-    test, val, train = contigs[0], contigs[-1], contigs[1:-1]
-    table = {test: 1, val: 2, **{c: 3 + i for i, c in enumerate(train)}}
-    training = {
-        **DEMO_TRAINING,
-        "seed": seed,
-        "max_epochs": args.epochs,
-        "max_batches_per_epoch": args.batches,
-        "batch_size": args.batch_size,
-        "patience": args.patience,
-        "lr": args.lr,
-        "quantity_weight": args.quantity_weight,
-    }
+    sw = prepare_seed(args, seed, out, t0)
+    world, sheet, test = sw.world, sw.sheet, sw.test
     config = write_run_config(
-        out / "run.toml", store=out / "cohort.vgs", sample_sheet=sheet,
-        peaks=out / "procap" / "peaks.bed", folds=table, training=training, data=DEMO_DATA,
+        out / "run.toml", store=sw.store, sample_sheet=sheet,
+        peaks=out / "procap" / "peaks.bed", folds=sw.folds, training=sw.training, data=DEMO_DATA,
     )  # fmt: skip
     models = {}
     rows = []
@@ -116,7 +80,7 @@ def run_seed(args: argparse.Namespace, seed: int, out: Path) -> pd.DataFrame:
         )
         epochs = res.summaries[1]["epochs_run"]
         models[label] = out / f"clipnet_{label}"
-        _log(f"trained {label}: {epochs} epochs in {time.time() - t1:.0f} s", t0)
+        log(f"trained {label}: {epochs} epochs in {time.time() - t1:.0f} s", t0)
         ev = evaluate_clipnet(
             model=models[label], config=config, out=out / f"eval_{label}", device="cpu",
             overwrite=True,
@@ -176,7 +140,7 @@ def run_seed(args: argparse.Namespace, seed: int, out: Path) -> pd.DataFrame:
         row["noise_ceiling_all"] = noise[0]
     frame = pd.DataFrame(rows)
     frame.to_csv(out / "claim.tsv", sep="\t", index=False, float_format="%.6g")
-    _log(f"seed {seed} done", t0)
+    log(f"seed {seed} done", t0)
     return frame
 
 
@@ -224,7 +188,7 @@ def main() -> None:
         done = args.out / f"seed_{seed}" / "claim.tsv"
         if done.is_file():
             frames.append(pd.read_csv(done, sep="\t"))
-            _log(f"seed {seed}: already done ({done})", t0)
+            log(f"seed {seed}: already done ({done})", t0)
             continue
         frames.append(run_seed(args, seed, args.out / f"seed_{seed}"))
         print(frames[-1].to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
@@ -235,7 +199,7 @@ def main() -> None:
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(per_seed.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print(summary.T.to_string(float_format=lambda v: f"{v:.3f}"))
-    _log("all seeds done", t0)
+    log("all seeds done", t0)
 
 
 if __name__ == "__main__":
