@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SeedWorld", "log", "prepare_seed"]
+import pandas as pd
+
+__all__ = ["SeedWorld", "add_world_arguments", "log", "prepare_seed", "summarize_seeds"]
 
 
 def log(msg: str, t0: float) -> None:
@@ -71,3 +73,38 @@ def prepare_seed(
         "quantity_weight": args.quantity_weight,
     }
     return SeedWorld(world, procap, sheet, out / "cohort.vgs", folds, training, test)
+
+
+def add_world_arguments(
+    ap: argparse.ArgumentParser, *, seeds: list[int], genome_size: int, n_motif_variants: int,
+    epochs: int, batches: int, patience: int,
+) -> None:  # fmt: skip
+    """The world and training options both claim scripts take (their defaults differ)."""
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    ap.add_argument("--individuals", type=int, default=60)
+    ap.add_argument("--genome-size", type=int, default=genome_size)
+    ap.add_argument("--chromosomes", type=int, default=6)
+    ap.add_argument("--promoter-spacing", type=int, default=5_000, help="as the demo world")
+    ap.add_argument("--enhancer-spacing", type=int, default=6_000, help="as the demo world")
+    ap.add_argument("--n-motif-variants", type=int, default=n_motif_variants)
+    ap.add_argument("--causal-min-maf", type=float, default=0.2)
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--batches", type=int, default=batches, help="batches per epoch")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-2)
+    ap.add_argument("--quantity-weight", type=float, default=0.05, help="published: 1/500")
+    ap.add_argument("--patience", type=int, default=patience)
+    ap.add_argument("--threads", type=int, default=1)
+
+
+def summarize_seeds(per_seed: pd.DataFrame, by: str, metrics) -> pd.DataFrame:
+    """Mean and sd over seeds of every metric, per value of column `by` -> one row each."""
+    rows = []
+    for key, grp in per_seed.groupby(by, sort=False):
+        row: dict[str, object] = {by: key, "seeds": len(grp)}
+        for m in metrics:
+            row[f"{m}_mean"] = float(grp[m].mean())
+            row[f"{m}_sd"] = float(grp[m].std(ddof=1)) if len(grp) > 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)

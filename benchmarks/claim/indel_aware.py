@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from claim_world import log, prepare_seed
+from claim_world import add_world_arguments, log, prepare_seed, summarize_seeds
 
 VIEWS = ("blind", "aware")
 METRICS = (
@@ -266,38 +266,12 @@ def rescore(out: Path) -> pd.DataFrame:
     return score_effects(out, world, world.reference.names[0], rows)
 
 
-def summarize(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sd over seeds of every metric, per training mode -> one row per mode."""
-    rows = []
-    for mode, grp in per_seed.groupby("training", sort=False):
-        row: dict[str, object] = {"training": mode, "seeds": len(grp)}
-        for m in METRICS:
-            row[f"{m}_mean"] = float(grp[m].mean())
-            row[f"{m}_sd"] = float(grp[m].std(ddof=1)) if len(grp) > 1 else float("nan")
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    ap.add_argument("--individuals", type=int, default=60)
-    ap.add_argument("--genome-size", type=int, default=2_400_000)
-    ap.add_argument("--chromosomes", type=int, default=6)
-    ap.add_argument("--promoter-spacing", type=int, default=5_000, help="as the demo world")
-    ap.add_argument("--enhancer-spacing", type=int, default=6_000, help="as the demo world")
-    ap.add_argument("--n-motif-variants", type=int, default=360)
+    add_world_arguments(ap, seeds=[1, 2, 3], genome_size=2_400_000, n_motif_variants=360,
+                        epochs=10, batches=30, patience=4)  # fmt: skip
     ap.add_argument("--n-indel-qtls", type=int, default=360)
     ap.add_argument("--indel-density", type=float, default=1 / 2000)
-    ap.add_argument("--causal-min-maf", type=float, default=0.2)
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--batches", type=int, default=30, help="batches per epoch")
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=1e-2)
-    ap.add_argument("--quantity-weight", type=float, default=0.05)
-    ap.add_argument("--patience", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
 
     import torch
@@ -319,7 +293,7 @@ def main() -> None:
         print(frames[-1].T.to_string(float_format=lambda v: f"{v:.3f}"), flush=True)
     per_seed = pd.concat(frames, ignore_index=True)
     per_seed.to_csv(args.out / "indel_seeds.tsv", sep="\t", index=False, float_format="%.6g")
-    summary = summarize(per_seed)
+    summary = summarize_seeds(per_seed, "training", METRICS)
     summary.to_csv(args.out / "indel_summary.tsv", sep="\t", index=False, float_format="%.6g")
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(per_seed.T.to_string(float_format=lambda v: f"{v:.3f}"))

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from claim_world import log, prepare_seed
+from claim_world import add_world_arguments, log, prepare_seed, summarize_seeds
 
 METRICS = (
     "median_profile_pearson",
@@ -144,38 +144,12 @@ def run_seed(args: argparse.Namespace, seed: int, out: Path) -> pd.DataFrame:
     return frame
 
 
-def summarize(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sd over seeds of every metric, per model -> one row per model."""
-    rows = []
-    for model, grp in per_seed.groupby("model", sort=False):
-        row: dict[str, object] = {"model": model, "seeds": len(grp)}
-        for m in METRICS:
-            row[f"{m}_mean"] = float(grp[m].mean())
-            row[f"{m}_sd"] = float(grp[m].std(ddof=1)) if len(grp) > 1 else float("nan")
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    ap.add_argument("--individuals", type=int, default=60)
-    ap.add_argument("--genome-size", type=int, default=4_000_000)
-    ap.add_argument("--chromosomes", type=int, default=6)
-    ap.add_argument("--promoter-spacing", type=int, default=5_000, help="as the demo world")
-    ap.add_argument("--enhancer-spacing", type=int, default=6_000, help="as the demo world")
-    ap.add_argument("--n-motif-variants", type=int, default=600)
-    ap.add_argument("--causal-min-maf", type=float, default=0.2)
+    add_world_arguments(ap, seeds=[1, 2, 3, 4, 5], genome_size=4_000_000, n_motif_variants=600,
+                        epochs=20, batches=40, patience=5)  # fmt: skip
     ap.add_argument("--min-log2fc", type=float, default=0.1, help="true tiQTL threshold")
     ap.add_argument("--min-ddir", type=float, default=0.1, help="true diQTL threshold")
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--batches", type=int, default=40, help="batches per epoch")
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=1e-2)
-    ap.add_argument("--quantity-weight", type=float, default=0.05, help="published: 1/500")
-    ap.add_argument("--patience", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
 
     import torch
@@ -194,7 +168,7 @@ def main() -> None:
         print(frames[-1].to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
     per_seed = pd.concat(frames, ignore_index=True)
     per_seed.to_csv(args.out / "claim_seeds.tsv", sep="\t", index=False, float_format="%.6g")
-    summary = summarize(per_seed)
+    summary = summarize_seeds(per_seed, "model", METRICS)
     summary.to_csv(args.out / "claim_summary.tsv", sep="\t", index=False, float_format="%.6g")
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(per_seed.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
