@@ -74,26 +74,6 @@ def _first_at_or_after(positions, lo, hi, value):
     return lo
 
 
-@numba.njit(nogil=True, cache=True)
-def carries(S, v, hap):
-    """Whether haplotype ``hap`` (``2 * sample + h``) carries variant ``v``'s ALT."""
-    gt_kind, gt_offsets, gt_haps, dense_row, gt_dense = S[10], S[11], S[12], S[13], S[14]
-    kind = gt_kind[v]
-    if kind == 2:
-        sample = hap >> 1
-        return (gt_dense[dense_row[v], hap & 1, sample >> 3] >> (sample & 7)) & 1 == 1
-    lo = gt_offsets[v]
-    hi = gt_offsets[v + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if gt_haps[mid] < hap:
-            lo = mid + 1
-        else:
-            hi = mid
-    found = lo < gt_offsets[v + 1] and gt_haps[lo] == hap
-    return found != (kind == 1)
-
-
 @numba.njit(nogil=True, cache=True, inline="always")
 def _carries_pair(S, v, sample):
     # -> bits: 1 if haplotype 0 of `sample` carries v's ALT, 2 if haplotype 1 does.
@@ -129,17 +109,29 @@ def _carries_pair(S, v, sample):
     return bits
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def carries(S, v, hap):
+    """Whether haplotype ``hap`` (``2 * sample + h``) carries variant ``v``'s ALT."""
+    return (_carries_pair(S, v, hap >> 1) >> (hap & 1)) & 1 == 1
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _first_near(S, c, start):
+    # The first variant of contig c whose REF span can reach `start` or later; the variants
+    # near a window [start, end) run from it while their position is below `end` (a scan:
+    # a window holds few, and a second search cost more than it).
+    positions, var_lo, var_hi, max_span = S[6], S[3], S[4], S[5]
+    return _first_at_or_after(positions, var_lo[c], var_hi[c], start - max_span[c] + 1)
+
+
 @numba.njit(nogil=True, cache=True)
 def _substitutions(S, c, sample, start, length, indels, found, bits):
     # The variants carried near the window as (found[k], bits[k]); -1 when a carried
     # length change (with `indels`) needs the general path.
-    positions, ref_len, alt_offsets = S[6], S[7], S[8]
-    var_lo, var_hi, max_span = S[3], S[4], S[5]
-    end = start + length
-    v = _first_at_or_after(positions, var_lo[c], var_hi[c], start - max_span[c] + 1)
-    top = var_hi[c]
+    positions, ref_len, alt_offsets, var_hi = S[6], S[7], S[8], S[4]
+    v = _first_near(S, c, start)
     n = 0
-    while v < top and positions[v] < end:
+    while v < var_hi[c] and positions[v] < start + length:
         b = _carries_pair(S, v, sample)
         if b:
             if ref_len[v] != alt_offsets[v + 1] - alt_offsets[v]:
@@ -237,7 +229,7 @@ def _forward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
             p = positions[v]
             if p - cur >= n - j:
                 break
-            if not (_carries_pair(S, v, hap >> 1) >> (hap & 1)) & 1:
+            if not carries(S, v, hap):
                 v += 1
                 continue
             s, r, a0, a = _edit(S, v, _ref_code(ref, offset, clen, p))
@@ -286,7 +278,7 @@ def _backward(S, c, hap, x, n, use_variants, indels, out, pos, want_pos):
             p = positions[v]
             if p + max_span[c] < cur - j:
                 break
-            if not (_carries_pair(S, v, hap >> 1) >> (hap & 1)) & 1:
+            if not carries(S, v, hap):
                 v -= 1
                 continue
             s, r, a0, a = _edit(S, v, _ref_code(ref, offset, clen, p))
@@ -468,7 +460,6 @@ def fill_haplotypes(
     dummy = np.empty(1, dtype=np.int64)
     found = np.empty(256, dtype=np.int64)
     bits = np.empty(256, dtype=np.int64)
-    want_pos = False
     for i in range(lo, hi):
         n = 0
         if use_variants:
@@ -476,11 +467,8 @@ def fill_haplotypes(
         if n >= 0:
             _substituted_pair(S, contigs[i], starts[i], length, n, found, bits, pair)
         else:
-            for h in range(2):
-                _haplotype(
-                    S, contigs[i], 2 * samples[i] + h, starts[i], length, mode, use_variants,
-                    indels, pair[h], dummy, want_pos,
-                )  # fmt: skip
+            _haplotype_pair(S, contigs[i], samples[i], starts[i], length, mode, use_variants,
+                            indels, pair, dummy)  # fmt: skip
         for h in range(2):
             hap = pair[h]
             for c in range(4):
@@ -535,8 +523,7 @@ def fill_two_hot_grouped(
     request whose person carries a length change near the window (with `indels`), or
     whose sample appears twice in the group, is built base by base instead.
     """
-    positions, ref_len, alt_offsets = S[6], S[7], S[8]
-    var_lo, var_hi, max_span = S[3], S[4], S[5]
+    positions, ref_len, alt_offsets, var_hi = S[6], S[7], S[8], S[4]
     gt_kind, gt_offsets, gt_haps = S[10], S[11], S[12]
     n_samples = 0
     for k in range(lo, hi):
@@ -566,9 +553,8 @@ def fill_two_hot_grouped(
                     slow[k - lo] = True  # the same sample twice in the group
                 else:
                     slot[s] = k
-            top = _first_at_or_after(positions, var_lo[c], var_hi[c], start + length)
-            v = _first_at_or_after(positions, var_lo[c], top, start - max_span[c] + 1)
-            while v < top:
+            v = _first_near(S, c, start)
+            while v < var_hi[c] and positions[v] < start + length:
                 length_change = ref_len[v] != alt_offsets[v + 1] - alt_offsets[v]
                 if length_change and not indels:
                     v += 1
