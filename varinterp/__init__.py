@@ -53,6 +53,11 @@ API: dict[str, str] = {
     "train": "varinterp.models:train",
     "finetune": "varinterp.models:finetune",
     "evaluate": "varinterp.models:evaluate",
+    # deconvolution of bulk tracks (DeepDETAILS): windows, the bulk's response, training
+    "prepare_deconvolution": "varinterp.deconv.run:prepare_data",
+    "estimate_bulk_response": "varinterp.deconv.contributions:estimate_response",
+    "train_deconvolution": "varinterp.models.deepdetails.train:train_deconv",
+    "predict_deconvolution": "varinterp.deconv.predict:predict_tracks",
     # single-cell multiome (cREscENDO): 10x matrices, preparation, training, cRE activity
     "read_10x_h5": "varinterp.io.tenx:read_10x_h5",
     "prepare_multiome": "varinterp.models.crescendo.prep:prepare_multiome",

@@ -16,7 +16,15 @@ default: filters 8, profile shrinkage 4, one GRU layer, batch 8, lr 3e-3 x 0.7 p
 epoch), its predictions scored three ways: rescaled to the bulk counts (``model``, the
 default export), rescaled per base (``model[per-bp]``) and as predicted
 (``model[none]``). ``--train-only`` restricts training to some mixtures (by name);
-``--alpha``, ``--no-redundancy-gradient`` and ``--count-scale`` are the ablations.
+``--alpha``, ``--no-redundancy-gradient``, ``--count-scale``, ``--counts-start
+random``, ``--split-anchor 0``, ``--exponent 1`` and ``--contributions none`` are the
+ablations.
+
+The bulk's response (``--contributions auto``, the default): as ``deconvolve prep``
+does, each mixture's contributions and exponent (`varinterp.deconv.contributions`) are
+estimated from 1-kb bins of the whole chromosome, whose bulk is the binned ground truth
+thinned with the mixture's proportions (its own draw). The split by that scale function
+alone is scored as ``scale function``.
 ``--oracles`` adds splits that know the truth (`oracle_splits`): what is possible, not
 a method.
 With ``--official CLI`` the official ``deepdetails`` package (its own environment)
@@ -78,6 +86,52 @@ def oracle_splits(data, proportions, powers=(0.75, 1.25, 1.5, 2.0)) -> dict[str,
     return out
 
 
+def chromosome_bins(folder: Path, norm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1-kb bins of chr22: ``(load (m, K), truth (m, K))`` float64, each cell type's
+    normalised accessibility and ground-truth counts (both strands)."""
+    from varinterp.deconv.contributions import bin_signals
+
+    loads, truths = [], []
+    for k, c in enumerate(CELL_TYPES):
+        load, counts = bin_signals(
+            bulk_pl=folder / f"{c}.ds.chr22.pl.bw", bulk_mn=folder / f"{c}.ds.chr22.mn.bw",
+            accessibility=[folder / f"acc.{c}.chr22.bw"], norm=norm[k : k + 1],
+            chroms=["chr22"],
+        )  # fmt: skip
+        loads.append(load[:, 0])
+        truths.append(counts)
+    return np.stack(loads, axis=1), np.stack(truths, axis=1)
+
+
+def mixture_response(bins, proportions, seed: int, exponent: float | None = None):
+    """The `BulkResponse` `varinterp.deconv.contributions` estimates from the
+    chromosome's bins of a mixture: each cell type's binned truth thinned by
+    ``Binomial(round(count), p_k / max p)`` (its own draw, seeded `seed`; the equal
+    mixture unthinned), summed into the bulk. `exponent` None fits it."""
+    from varinterp.deconv.contributions import response_from_bins
+
+    load, truth = bins
+    p = np.asarray(proportions, float) / max(proportions)
+    counts = np.rint(truth).astype(np.int64)
+    if np.all(p == 1):
+        bulk = counts.sum(axis=1)
+    else:
+        bulk = np.random.default_rng(seed).binomial(counts, p[None, :]).sum(axis=1)
+    return response_from_bins(load, bulk, exponent=exponent, cell_types=CELL_TYPES)
+
+
+def scale_split(data) -> np.ndarray:
+    """The bulk split by the model's scale function alone (contributions and exponent
+    included): ``(n, K, S, L) float32``. What the model starts from."""
+    from varinterp.deconv.baselines import split_bulk
+
+    return split_bulk(data.target_bulk(), data.scale().astype(np.float64))
+
+
+def _seed_of(name: str) -> int:
+    return int(name.rsplit("-s", 1)[1]) if name.startswith("thin-") else 0
+
+
 def write_official_dataset(data, folder: Path) -> Path:
     """The official package's dataset folder (``data.h5``) from `data`: ``dec/seq``,
     ``dec/acc``, ``dec/bulk`` (the full window, absolute), ``dec/ref`` (truth, the centre
@@ -133,6 +187,14 @@ def main() -> None:
     ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--redundancy-gradient", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--count-scale", type=float, default=None, help="1 = plain softplus")
+    ap.add_argument("--counts-start", default="split", help="split (default) or random")
+    ap.add_argument("--split-anchor", type=float, default=None, help="default: the library's")
+    ap.add_argument("--exponent", default="fit", help="fit (default) or a fixed exponent")
+    ap.add_argument(
+        "--contributions", default="auto", choices=("auto", "none"),
+        help="weigh the model's scale function by each cell type's contribution to the "
+        "bulk, estimated from the chromosome's bins (auto) or not (none)",
+    )  # fmt: skip
     ap.add_argument("--official", default=None, help="the official package's deepdetails CLI")
     ap.add_argument("--official-only", nargs="*", default=None, help="mixture names for it")
     ap.add_argument("--stub-path", default=None, help="folder with a bedGraphToBigWig stand-in")
@@ -168,6 +230,15 @@ def main() -> None:
         for seed in args.seeds:
             mixtures[f"thin-{spec.replace(',', '-')}-s{seed}"] = thin(data, props, seed)
             weights[f"thin-{spec.replace(',', '-')}-s{seed}"] = np.asarray(props)
+    if args.contributions == "auto":
+        bins = chromosome_bins(args.fixtures / "deepdetails_chr22", data.norm)
+        fixed = None if args.exponent == "fit" else float(args.exponent)
+        for name, mix in mixtures.items():
+            r = mixture_response(bins, weights[name], _seed_of(name), fixed)
+            c = r.contributions
+            mixtures[name] = dataclasses.replace(mix, contributions=c, exponent=r.exponent)
+            print(f"{name}: contributions {np.round(c / c.sum(), 3).tolist()} exponent "
+                  f"{r.exponent:.3f}", flush=True)  # fmt: skip
     rows = []
     for name, mix in mixtures.items():
         preds = {}
@@ -176,6 +247,8 @@ def main() -> None:
             preds.update(_train(mix, args, args.out / name))
         if args.oracles:
             preds.update(oracle_splits(mix, weights[name]))
+        if mix.contributions is not None:
+            preds["scale function"] = scale_split(mix)
         if args.official and (args.official_only is None or name in args.official_only):
             theirs, seconds = run_official(
                 args.official, mix, args.out / name, epochs=args.epochs, stub_path=args.stub_path
@@ -204,6 +277,8 @@ def _train(data, args, out: Path) -> dict[str, np.ndarray]:
     settings = TrainSettings(
         epochs=args.epochs, batch_size=8, lr=3e-3, lr_decay=0.7, seed=args.train_seed,
         alpha=args.alpha, redundancy=args.redundancy_gradient, count_scale=args.count_scale,
+        counts_start=args.counts_start,
+        **({} if args.split_anchor is None else {"split_anchor": args.split_anchor}),
     )  # fmt: skip
     t0 = time.time()
     res = train_deconv(data, config=cfg, out=out, settings=settings)

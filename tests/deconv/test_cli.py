@@ -51,6 +51,11 @@ def test_prep_train_predict_eval(cli, synthetic_tracks, tmp_path):
     data = tmp_path / "data.h5"
     res = cli(*_prep_args(f, data), "--regions", bed)
     assert res.exit_code == 0, res.output
+    # a two-contig toy genome has too few bins open in one cell type only: said, not fatal
+    assert "scale left unweighted: only" in res.output
+    bad = cli(*_prep_args(f, tmp_path / "bad.h5"), "--regions", bed, "--contributions", "yes")
+    assert bad.exit_code == 2 and "contributions must be 'auto' or 'none'" in bad.output
+    assert not (tmp_path / "bad.h5").exists()
     # the default 4096-bp window with tiny widths: 2 epochs keeps this in seconds
     res = cli(
         "train",

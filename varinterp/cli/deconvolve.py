@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from varinterp.cli._common import console, progress_bar, require_file, set_threads
+from varinterp.cli._common import console, err_console, progress_bar, require_file, set_threads
 from varinterp.cli._conventions import refuse_existing
 from varinterp.cli._options import (
     Device,
@@ -152,6 +152,18 @@ def prep(
     background_seed: Annotated[
         int, typer.Option("--background-seed", help="Seed of the background draw.")
     ] = 1234567,
+    contributions: Annotated[
+        str | None,
+        typer.Option(
+            "--contributions",
+            metavar="auto|none",
+            help="Weigh the model's scale function by each cell type's contribution to the "
+            "bulk per unit of accessibility, read from 1-kb bins that only one cell type "
+            "opens over the --chrom contigs (all by default): auto (default without "
+            "--tile-step) or none (the reference's unweighted scale; default for tiles, "
+            "which take their model's).",
+        ),
+    ] = None,
     threads: Threads = 1,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
@@ -220,12 +232,21 @@ def prep(
             exclude=exclude,
             tile_step=tile_step,
             background_seed=background_seed,
+            contributions=contributions,
             on_progress=on_progress,
         )
+    if result.contributions_note:
+        err_console.print(f"note: {result.contributions_note}")
     if not quiet:
         extra = f" ({result.n_background} GC-matched background)" if result.n_background else ""
         data = result.data
         console.print(f"wrote {data.n} windows{extra} x {len(data.cell_types)} cell types to {out}")
+        if data.contributions is not None:
+            shares = data.contributions / data.contributions.sum()
+            parts = ", ".join(f"{c} {v:.3f}" for c, v in zip(data.cell_types, shares, strict=True))
+            console.print(
+                f"bulk response: contributions (share) {parts}; exponent {data.exponent:.3f}"
+            )
 
 
 @app.command("import-h5")

@@ -30,6 +30,11 @@ class ScalePlacement(StrEnum):
     disable = "disable"
 
 
+class CountsStart(StrEnum):
+    split = "split"
+    random = "random"
+
+
 class PenaltyWeighting(StrEnum):
     counts = "counts"
     none = "none"
@@ -101,6 +106,24 @@ def train(
             help="Counts-head scale (default: a tenth of the typical window count; 1 = plain).",
         ),
     ] = None,
+    counts_start: Annotated[
+        CountsStart,
+        typer.Option(
+            "--counts-start",
+            help="split (default): the counts heads start at the scale function's split of "
+            "the bulk (their last weights at zero); random: the reference's random start.",
+        ),
+    ] = CountsStart.split,
+    split_anchor: Annotated[
+        float | None,
+        typer.Option(
+            "--split-anchor",
+            min=0.0,
+            help="Weight of the split anchor: the variance across cell types of "
+            "ln(predicted total / scale) per window, which keeps the counts dividing as the "
+            "scale function unless the bulk pays for more (default: the library's; 0 = off).",
+        ),
+    ] = None,
     patience: Annotated[
         int, typer.Option("--patience", min=1, help="Early-stopping patience.")
     ] = 2,
@@ -145,6 +168,8 @@ def train(
         redundancy_ramp=redundancy_ramp,
         penalty_sample_weight=penalty_weighting.value,
         count_scale=count_scale or None,
+        counts_start=counts_start.value,
+        **({} if split_anchor is None else {"split_anchor": split_anchor}),
         patience=patience,
         seed=seed,
         max_retry=max_retry,

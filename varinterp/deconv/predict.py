@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
@@ -79,6 +80,38 @@ def _check_order(ensemble: Ensemble, cell_types: Sequence[str]) -> None:
             f"the data has {list(cell_types)}: prepare the data with the same order"
         )
         raise InputError(msg)
+
+
+def scale_input(model: Any, data: DeconvData) -> np.ndarray:
+    """The scale input of `data`'s windows for `model`: ``(n, K) float32``.
+
+    The data's own response (contributions and exponent) shapes it when it has one;
+    otherwise the one the model was trained with (recorded in its directory), so windows
+    prepared without it (for example tiles of one contig, too few bins to estimate it)
+    are scaled as in training.
+    """
+    if data.contributions is None:
+        recorded = _recorded_response(model)
+        if recorded is not None:
+            contributions, exponent = recorded
+            data = dataclasses.replace(
+                data, contributions=np.asarray(contributions, np.float64), exponent=exponent
+            )
+    return data.scale()
+
+
+def _recorded_response(model: Any) -> tuple[list[float], float] | None:
+    if isinstance(model, Ensemble):
+        meta = model.model_dir.metadata
+        if meta.get("contributions") is None:
+            return None
+        return meta["contributions"], float(meta.get("exponent", 1.0))
+    if isinstance(model, Sequence) and not isinstance(model, str):
+        for part in model:
+            found = _recorded_response(part)
+            if found is not None:
+                return found
+    return None
 
 
 def _members(model: Any, cell_types: Sequence[str]) -> list[nn.Module]:
@@ -164,7 +197,7 @@ def forward_batches(
     members, arch, spec = _ensemble(model, data)
     for m in members:
         m.to(dev)
-    scale = data.scale()
+    scale = scale_input(model, data)
     for lo in range(0, data.n, batch_size):
         hi = min(lo + batch_size, data.n)
         pred = _predict(
@@ -196,7 +229,7 @@ def predict_tracks(
     for m in members:
         m.to(dev)
     pred = _predict(
-        members, arch, spec, data, slice(None), data.scale(),
+        members, arch, spec, data, slice(None), scale_input(model, data),
         batch_size=batch_size, device=dev, bf16=bf16, on_progress=on_progress,
     )  # fmt: skip
     return rescale_to_bulk(pred, data.target_bulk(), mode=rescale)

@@ -49,6 +49,11 @@ class DeconvData:
       optional bool column ``background`` (GC-matched background windows: trained on,
       not exported or scored; see `peaks_only`)
     - ``truth``: optional ``(n, K, S, target_length) float32`` ground truth (absolute)
+    - ``contributions``: optional ``(K,) float64`` each cell type's bulk signal per unit
+      of normalised accessibility (to the power `exponent`), mean 1
+      (`varinterp.deconv.contributions`), and ``exponent`` the bulk's response exponent;
+      the model's scale function is ``c_k load_k^e`` normalised over cell types. None
+      and 1 = the reference's scale function.
     """
 
     seq: np.ndarray
@@ -60,6 +65,8 @@ class DeconvData:
     chrom_sizes: dict[str, int]
     target_length: int = 1000
     truth: np.ndarray | None = None
+    contributions: np.ndarray | None = None
+    exponent: float = 1.0
 
     @property
     def n(self) -> int:
@@ -81,10 +88,18 @@ class DeconvData:
         return accessibility_load(self.acc, self.norm, center=self.target_length)
 
     def scale(self) -> np.ndarray:
-        """The model's scale input s(k, r) of every window: ``(n, K) float32``."""
-        from varinterp.deconv.baselines import window_scale
+        """The model's scale input s(k, r) of every window: ``(n, K) float32``; the
+        accessibility is raised to `exponent` and weighed by `contributions`."""
+        from varinterp.deconv.baselines import accessibility_load, scale_weights, window_scale
 
-        return window_scale(self.acc, self.norm, center=self.target_length)
+        if self.contributions is None and self.exponent == 1.0:
+            return window_scale(self.acc, self.norm, center=self.target_length)
+        load = accessibility_load(self.acc, self.norm, center=self.target_length)
+        if self.exponent != 1.0:
+            load = np.power(load, self.exponent)
+        if self.contributions is not None:
+            load = load * np.asarray(self.contributions, np.float64)[None, :]
+        return scale_weights(load).astype(np.float32)
 
     def target_regions(self) -> pd.DataFrame:
         """chrom, start, end of the predicted centre windows."""
@@ -113,6 +128,8 @@ class DeconvData:
             chrom_sizes=self.chrom_sizes,
             target_length=self.target_length,
             truth=None if self.truth is None else self.truth[index],
+            contributions=self.contributions,
+            exponent=self.exponent,
         )
 
 
@@ -328,6 +345,9 @@ def save_data(data: DeconvData, path: str | os.PathLike) -> Path:
         h5.create_dataset("acc", data=data.acc, compression="gzip", compression_opts=1)
         h5.create_dataset("bulk", data=data.bulk, compression="gzip", compression_opts=1)
         h5.create_dataset("norm", data=data.norm)
+        if data.contributions is not None:
+            h5.create_dataset("contributions", data=np.asarray(data.contributions, np.float64))
+        h5.attrs["exponent"] = float(data.exponent)
         if data.truth is not None:
             h5.create_dataset("truth", data=data.truth, compression="gzip", compression_opts=1)
         h5.create_dataset(
@@ -388,4 +408,6 @@ def load_data(path: str | os.PathLike) -> DeconvData:
             ),
             target_length=int(h5.attrs["target_length"]),
             truth=h5["truth"][:] if "truth" in h5 else None,
+            contributions=h5["contributions"][:] if "contributions" in h5 else None,
+            exponent=float(h5.attrs.get("exponent", 1.0)),
         )

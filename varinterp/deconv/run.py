@@ -53,11 +53,13 @@ PathLike = str | os.PathLike
 
 @dataclass
 class PrepResult:
-    """The windows written by `prepare_data` and how many of them are background."""
+    """The windows written by `prepare_data`, how many of them are background, and why
+    the contributions were left unset when ``"auto"`` could not estimate them."""
 
     path: Path
     data: DeconvData
     n_background: int
+    contributions_note: str | None = None
 
 
 def _contig_lengths(bulk_pl: PathLike) -> dict[str, int]:
@@ -156,6 +158,7 @@ def prepare_data(
     exclude: PathLike | None = None,
     tile_step: int | None = None,
     background_seed: int = 1234567,
+    contributions: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> PrepResult:
     """Build the windows of a deconvolution run and save them to `out` (``data.h5``).
@@ -169,8 +172,20 @@ def prepare_data(
     track's total). `background_ratio` > 0 adds that many GC-matched background windows
     per region (they train but are not exported or scored; needs `fasta`), avoiding the
     BED `exclude`. `on_progress` counts the windows read.
+    `contributions` ``"auto"`` estimates each cell type's contribution to the bulk per
+    unit of accessibility from 1-kb bins of the `chroms` (all contigs by default;
+    `varinterp.deconv.contributions`) and stores it for the model's scale function;
+    ``"none"`` leaves the reference's unweighted scale. Default: ``"auto"``, except for
+    tiles (`tile_step`), which are scaled with the contributions their model recorded.
+    Where ``"auto"`` cannot estimate them (too few bins open in one cell type only, or no
+    bulk there) the scale is left unweighted and the result's `contributions_note` says
+    why.
     """
     check_output(out)
+    if contributions is None:
+        contributions = "none" if tile_step is not None else "auto"
+    if contributions not in ("auto", "none"):
+        raise InputError(f"contributions must be 'auto' or 'none', got {contributions!r}")
     if background_ratio > 0 and fasta is None:
         msg = (
             "background windows are matched on GC content and need the reference FASTA; "
@@ -217,7 +232,23 @@ def prepare_data(
     )
     if "background" in table:
         data.regions["background"] = table["background"].to_numpy(dtype=bool)
-    return PrepResult(save_data(data, out), data, n_background)
+    note = None
+    if contributions == "auto":
+        from varinterp.deconv.contributions import estimate_response
+
+        try:
+            response = estimate_response(
+                bulk_pl=bulk_pl,
+                bulk_mn=bulk_mn,
+                accessibility=accessibility,
+                norm=data.norm,
+                chroms=chroms,
+            )
+            data.contributions = response.contributions
+            data.exponent = response.exponent
+        except InputError as err:
+            note = f"scale left unweighted: {err}"
+    return PrepResult(save_data(data, out), data, n_background, note)
 
 
 def _from_track_table(path: PathLike):

@@ -38,6 +38,10 @@ class BigWig:
     def has_contig(self, chrom: str) -> bool:
         return self._names.get(chrom) is not None
 
+    def length(self, chrom: str) -> int:
+        """The length of `chrom` in the file (either spelling of its name)."""
+        return int(self.lengths[self._names(chrom)])
+
     def values(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Signal over ``chrom[start:end]`` -> ``(end - start,) float32``; NaN and out-of-range = 0.
 

@@ -3,6 +3,8 @@ the ensemble mean of the one inference loop against the old replicate merge."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -74,6 +76,14 @@ def test_read_context_equals_the_prepared_windows(synthetic_data, synthetic_trac
     np.testing.assert_array_equal(ctx["acc"], d.acc)
     np.testing.assert_array_equal(ctx["scale"], d.scale())
     assert ctx["scale"].dtype == np.float32 and ctx["scale"].shape == (d.n, 3)
+    # the bulk's response the model was trained with shapes the scale as in prep
+    response = {"contributions": [2.0, 0.5, 0.5], "exponent": 1.6}
+    ctx = read_context(
+        tracks=synthetic_tracks["acc"], options=response, chroms=chroms, starts=starts, spec=spec
+    )
+    shaped = dataclasses.replace(d, contributions=np.array([2.0, 0.5, 0.5]), exponent=1.6)
+    np.testing.assert_allclose(ctx["scale"], shaped.scale(), rtol=1e-6)
+    assert not np.allclose(ctx["scale"], d.scale())
     # library sizes given: the scale follows them; a window past the contig end reads 0
     sizes = {"A": 1.0, "B": 2.0, "C": 4.0}
     end = CHROM_SIZES["chrU"] - 100

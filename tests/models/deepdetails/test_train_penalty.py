@@ -45,9 +45,11 @@ def test_penalty_gradient_trains_by_default_and_the_switch_removes_it(synthetic_
     assert _max_diff(default, ablation) > 1e-6
     # ... and the ablation is exactly "no penalty gradient", nothing else
     assert _max_diff(ablation, zero) == 0.0
-    # the logged objective is RMSLE + alpha x penalty in both runs
+    # the logged objective is RMSLE + alpha x penalty (+ the split anchor) in both runs
+    anchor = TrainSettings().split_anchor
     for r in (rows[0], rows_off[0]):
-        assert r["train_loss"] == pytest.approx(r["train_rmsle"] + r["train_penalty"], rel=1e-9)
+        want = r["train_rmsle"] + r["train_penalty"] + anchor * r["train_anchor"]
+        assert r["train_loss"] == pytest.approx(want, rel=1e-9)
 
 
 def test_warmup_holds_the_gradient_back(synthetic_data, tmp_path):

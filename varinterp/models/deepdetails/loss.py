@@ -17,6 +17,14 @@ ablation) or ``alpha=0`` computes it for logging only. With ``sample_weight="cou
 the prediction accounts for, ``min(predicted total, bulk total) / bulk total`` (detached;
 0 for a window without bulk), so the penalty cannot shape predictions that are still far
 below the bulk; the logged penalty is always the unweighted mean.
+
+Split anchor (``anchor`` > 0, varinterp's addition): the bulk fixes each window's total
+but not how it divides among the cell types; without sequence that division is a flat
+valley of the loss, along which a short run drifts to whichever cell type its seed
+favours. ``anchor x split_anchor`` adds, per window and strand, the variance across cell
+types of ``ln(predicted total_k / scale_k)``: zero when the counts divide exactly as the
+scale function (the accessibility, weighed by the contributions), so training leaves
+that division only as far as the bulk's fit pays for it. The profiles are not touched.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-__all__ = ["DeconvLoss", "LossParts", "redundancy_penalty", "rmsle"]
+__all__ = ["DeconvLoss", "LossParts", "redundancy_penalty", "rmsle", "split_anchor"]
 
 
 def rmsle(pred: torch.Tensor, target: torch.Tensor, *, root: bool = True) -> torch.Tensor:
@@ -67,10 +75,31 @@ def redundancy_penalty(
     return per_sample.mean() if reduce else per_sample
 
 
+def split_anchor(
+    prediction: torch.Tensor, scale: torch.Tensor, *, floor: float = 1e-6
+) -> torch.Tensor:
+    """Mean over windows and strands of the variance across cell types of
+    ``ln(total_k / scale_k)``, a scalar.
+
+    `prediction` ``(B, K, S, L)``; `scale` ``(B, K)``, the model's scale input. Cell
+    types whose scale is below `floor` in a window (nothing accessible) are left out of
+    that window's variance.
+    """
+    totals = prediction.float().sum(dim=-1)  # (B, K, S)
+    scale = scale.float()
+    keep = (scale > floor).to(totals.dtype)[:, :, None]  # (B, K, 1)
+    ratio = torch.log(totals.clamp_min(floor)) - torch.log(scale.clamp_min(floor))[:, :, None]
+    n = keep.sum(dim=1).clamp_min(1.0)  # (B, 1)
+    mean = (ratio * keep).sum(dim=1, keepdim=True) / n[:, None]
+    var = ((ratio - mean).pow(2) * keep).sum(dim=1) / n
+    return var.mean()
+
+
 class LossParts(NamedTuple):
     total: torch.Tensor
     rmsle: torch.Tensor
     penalty: torch.Tensor
+    anchor: torch.Tensor | None = None
 
 
 class DeconvLoss(nn.Module):
@@ -89,10 +118,14 @@ class DeconvLoss(nn.Module):
         root: bool = True,
         gamma: float = 1e-8,
         sample_weight: str = "none",
+        anchor: float = 0.0,
     ) -> None:
         super().__init__()
         if alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {alpha}")
+        if anchor < 0:
+            raise ValueError(f"anchor must be >= 0, got {anchor}")
+        self.anchor = float(anchor)
         if sample_weight not in ("none", "counts"):
             raise ValueError(f"sample_weight must be 'none' or 'counts', got {sample_weight!r}")
         self.sample_weight = sample_weight
@@ -102,15 +135,29 @@ class DeconvLoss(nn.Module):
         self.gamma = gamma
 
     def forward(
-        self, prediction: torch.Tensor, bulk: torch.Tensor, *, weight: float = 1.0
+        self,
+        prediction: torch.Tensor,
+        bulk: torch.Tensor,
+        *,
+        weight: float = 1.0,
+        scale: torch.Tensor | None = None,
     ) -> LossParts:
-        """`weight` (0..1) multiplies alpha for this call (the trainer's warm-up ramp)."""
+        """`weight` (0..1) multiplies alpha for this call (the trainer's warm-up ramp);
+        `scale` ``(B, K)`` is needed for the split anchor (``anchor`` > 0)."""
         fit = rmsle(prediction.float().sum(dim=1), bulk.float(), root=self.root)
+        anchor = None
+        if self.anchor > 0:
+            if scale is None:
+                raise ValueError("the split anchor needs the batch's scale")
+            anchor = split_anchor(prediction, scale)
+            fit_total = fit + self.anchor * anchor
+        else:
+            fit_total = fit
         per_sample = redundancy_penalty(prediction, gamma=self.gamma, reduce=False)
         penalty = per_sample.mean()
         coef = self.alpha * float(weight)
         if not (self.redundancy and coef > 0):
-            return LossParts(fit, fit, penalty.detach())
+            return LossParts(fit_total, fit, penalty.detach(), anchor)
         if self.sample_weight == "counts":
             pred_total = prediction.detach().float().sum(dim=(1, 2, 3))
             bulk_total = bulk.detach().float().abs().sum(dim=(1, 2))
@@ -118,4 +165,4 @@ class DeconvLoss(nn.Module):
             trained = (w * per_sample).mean()
         else:
             trained = penalty
-        return LossParts(fit + coef * trained, fit, penalty)
+        return LossParts(fit_total + coef * trained, fit, penalty, anchor)

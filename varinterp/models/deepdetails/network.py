@@ -44,6 +44,7 @@ __all__ = [
     "DeepDetailsSeqOnly",
     "build_model",
     "count_parameters",
+    "start_at_scale_split",
 ]
 
 SCALE_PLACEMENTS = ("late-ch", "late", "early", "disable")
@@ -325,6 +326,21 @@ class DeepDetailsSeqOnly(nn.Module):
 def build_model(config: DeepDetailsConfig) -> DeepDetailsFused | DeepDetailsSeqOnly:
     """The model `config` describes (fused unless ``config.seq_only``)."""
     return DeepDetailsSeqOnly(config) if config.seq_only else DeepDetailsFused(config)
+
+
+def start_at_scale_split(model: nn.Module) -> nn.Module:
+    """Zero the last weights of every counts head, in place, and return `model`.
+
+    Each head then predicts exactly `count_scale` for every window until training moves
+    those weights, so the counts start as the scale function's split of the bulk (the
+    accessibility split, weighed by the data's contributions) and training learns only
+    departures from it that the bulk supports. The heads' last biases keep their start
+    (softplus^-1(1)); the gradient reaches the weights through the pooled features.
+    """
+    for module in model.modules():
+        if isinstance(module, (_FusedHead, _SeqOnlyBranch)):
+            nn.init.zeros_(module.counts[-1].weight)
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:

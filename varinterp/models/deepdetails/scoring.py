@@ -94,10 +94,13 @@ def read_context(
     values are read; positions past a contig end are 0). ``options["library_sizes"]``
     is a cell type -> library size mapping or a ``library_sizes.tsv`` (cell_type,
     n_fragments), by default each bigWig's total signal (as ``deconvolve prep``).
+    ``options["contributions"]`` (K values) and ``options["exponent"]`` give the bulk's
+    response the model was trained with (its directory's metadata records them;
+    `varinterp.deconv.contributions`); without them the scale is the reference's.
     Returns ``acc`` ``(n, K, input_length) float32`` and ``scale`` ``(n, K) float32``
-    (`varinterp.deconv.baselines.window_scale` over the output window).
+    (`varinterp.deconv.prep.DeconvData.scale` over the output window).
     """
-    from varinterp.deconv.baselines import window_scale
+    from varinterp.deconv.baselines import accessibility_load, scale_weights, window_scale
     from varinterp.io.bigwig import BigWig
 
     options = dict(options or {})
@@ -125,5 +128,13 @@ def read_context(
     finally:
         for f in files.values():
             f.close()
-    scale = window_scale(acc, 1e6 / sizes, center=spec.output_length)
+    contributions = options.get("contributions")
+    exponent = float(options.get("exponent", 1.0))
+    if contributions is None and exponent == 1.0:
+        scale = window_scale(acc, 1e6 / sizes, center=spec.output_length)
+    else:
+        load = accessibility_load(acc, 1e6 / sizes, center=spec.output_length) ** exponent
+        if contributions is not None:
+            load = load * np.asarray(contributions, np.float64)[None, :]
+        scale = scale_weights(load).astype(np.float32)
     return {"acc": acc, "scale": scale}

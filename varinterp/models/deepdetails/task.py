@@ -6,8 +6,9 @@
 - batches of `batch_size` windows, the training windows in a new order every epoch
   (the engine's generator), validation windows in file order;
 - the loss terms ``rmsle`` and ``penalty`` (batch means; the penalty unweighted, as
-  logged) and, from the epoch means, ``loss = rmsle + alpha x penalty`` (`summarize`),
-  which early stopping watches;
+  logged), ``anchor`` when the loss has a split anchor, and, from the epoch means,
+  ``loss = rmsle + alpha x penalty (+ anchor weight x anchor)`` (`summarize`), which
+  early stopping watches;
 - the redundancy penalty's weight at the batch's optimizer step (`penalty_weight`:
   ``redundancy_warmup`` epochs at 0, then a linear ramp over ``redundancy_ramp``
   epochs), logged as ``penalty_weight`` (`epoch_info`);
@@ -100,6 +101,7 @@ class DeconvTask:
         }
         self.batch_size = int(batch_size)
         self.loss_fn = loss
+        self.terms = ("rmsle", "penalty", "anchor") if loss.anchor > 0 else ("rmsle", "penalty")
         self.warmup_steps = int(warmup_steps)
         self.ramp_steps = int(ramp_steps)
         self.collapse_tol = float(collapse_tol)
@@ -146,14 +148,23 @@ class DeconvTask:
     def loss(
         self, prediction: torch.Tensor, batch: DeconvBatch, device: torch.device, *, step: int
     ) -> Loss:
-        parts = self.loss_fn(prediction, batch.target.to(device), weight=self.weight(step))
-        return Loss(parts.total, {"rmsle": parts.rmsle, "penalty": parts.penalty}, batch.n)
+        parts = self.loss_fn(
+            prediction,
+            batch.target.to(device),
+            weight=self.weight(step),
+            scale=batch.scale.to(device),
+        )
+        logged = {"rmsle": parts.rmsle, "penalty": parts.penalty}
+        if parts.anchor is not None:
+            logged["anchor"] = parts.anchor
+        return Loss(parts.total, logged, batch.n)
 
     def has_validation(self) -> bool:
         return self.index["validation"].size > 0
 
     def summarize(self, means: dict[str, float]) -> dict[str, float]:
-        return {"loss": means["rmsle"] + self.loss_fn.alpha * means["penalty"]}
+        loss = means["rmsle"] + self.loss_fn.alpha * means["penalty"]
+        return {"loss": loss + self.loss_fn.anchor * means.get("anchor", 0.0)}
 
     def epoch_info(self, *, epoch: int, step: int) -> dict[str, float]:
         del epoch

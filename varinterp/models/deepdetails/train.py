@@ -36,6 +36,11 @@ Two settings depart from a literal port (see ``docs/deconvolution.md``):
   `initial_count_scale` (a tenth of the typical bulk window count) instead of
   softplus(0) ~ 0.7 reads, so the counts do not have to climb several orders of
   magnitude through an additive softplus. 1.0 gives the reference's plain softplus.
+- ``counts_start`` (default ``"split"``): the counts heads' last weights start at zero
+  (`start_at_scale_split`), so the untrained model's counts are the scale function's
+  split of the bulk and every cell type starts at the same count scale; ``"random"`` is
+  the reference's initialisation, under which the heads start at random, different
+  scales and a short run keeps whichever cell type its seed favoured.
 
 Self-check: after training, a cell type whose predicted total (per strand, over the
 training windows) is below ``collapse_tol`` x the mean total is a collapsed branch; the
@@ -63,7 +68,11 @@ from varinterp.io.readers import load_checkpoint
 from varinterp.models.deepdetails.card import model_card
 from varinterp.models.deepdetails.files import MEMBER
 from varinterp.models.deepdetails.loss import DeconvLoss
-from varinterp.models.deepdetails.network import DeepDetailsConfig, build_model
+from varinterp.models.deepdetails.network import (
+    DeepDetailsConfig,
+    build_model,
+    start_at_scale_split,
+)
 from varinterp.models.deepdetails.task import DeconvTask, branch_totals, penalty_weight
 from varinterp.progress import ProgressCallback
 from varinterp.training.devices import resolve_device
@@ -82,6 +91,7 @@ __all__ = [
     "train_deconv",
 ]
 
+COUNTS_STARTS = ("split", "random")
 EpochCallback = Callable[[EpochLog, list[EpochLog]], None]
 _FRESH = "delete it (or train with --no-resume) to start the run afresh"
 
@@ -100,6 +110,8 @@ class TrainSettings:
     redundancy_ramp: float = 1.0
     penalty_sample_weight: str = "counts"
     count_scale: float | None = None
+    counts_start: str = "split"
+    split_anchor: float = 10.0
     patience: int = 2
     min_delta: float = 1e-4
     seed: int = 0
@@ -212,6 +224,14 @@ def _check(data: DeconvData, config: DeepDetailsConfig, s: TrainSettings) -> Non
         raise InputError(msg)
     if s.redundancy_warmup < 0 or s.redundancy_ramp < 0:
         raise InputError("the redundancy warm-up and ramp must be >= 0 epochs")
+    if s.counts_start not in COUNTS_STARTS:
+        msg = f"counts start must be one of {', '.join(COUNTS_STARTS)}, got {s.counts_start!r}"
+        raise InputError(msg)
+
+
+def _new_model(config: DeepDetailsConfig, counts_start: str) -> torch.nn.Module:
+    model = build_model(config)
+    return start_at_scale_split(model) if counts_start == "split" else model
 
 
 def _log_row(log: EpochLog, with_validation: bool) -> dict[str, Any]:
@@ -226,6 +246,8 @@ def _log_row(log: EpochLog, with_validation: bool) -> dict[str, Any]:
         "penalty_weight": m["penalty_weight"],
         "val_loss": m.get("val_loss"),
     }
+    if "train_anchor" in m:
+        row["train_anchor"] = m["train_anchor"]
     if with_validation:
         row.update(val_rmsle=m["val_rmsle"], val_penalty=m["val_penalty"])
     row.update(best=log.best, seconds=log.seconds)
@@ -297,7 +319,12 @@ def train_deconv(
     train_idx, val_idx = split_windows(data, s)
     count_scale = s.count_scale or initial_count_scale(data, train_idx)
     config = dataclasses.replace(config, count_scale=float(count_scale))
-    loss = DeconvLoss(alpha=s.alpha, redundancy=s.redundancy, sample_weight=s.penalty_sample_weight)
+    loss = DeconvLoss(
+        alpha=s.alpha,
+        redundancy=s.redundancy,
+        sample_weight=s.penalty_sample_weight,
+        anchor=s.split_anchor,
+    )
     steps_per_epoch = math.ceil(train_idx.size / s.batch_size)
     task = DeconvTask(
         data,
@@ -316,7 +343,7 @@ def train_deconv(
         state_path.unlink(missing_ok=True)
         log_path.unlink(missing_ok=True)
     fitted = fit(
-        make_model=lambda attempt: build_model(config),
+        make_model=lambda attempt: _new_model(config, s.counts_start),
         task=task,
         settings=fit_settings,
         device=dev,
@@ -342,6 +369,10 @@ def train_deconv(
         "n_windows": data.n,
         "n_train": int(train_idx.size),
         "n_validation": int(val_idx.size),
+        "contributions": None
+        if data.contributions is None
+        else list(map(float, data.contributions)),
+        "exponent": float(data.exponent),
         "training": asdict(s),
         "best_epoch": result.best_epoch,
         "best_loss": result.best_loss,
