@@ -18,6 +18,13 @@ bulk counts).
 Then Lin's CCC of log counts per window within each cell type for both and for the
 proportional split and NNLS, and the wall times.
 
+varinterp's scale function carries the bulk's response read from the fixture's chr22
+bigWigs as ``deconvolve prep`` does (``--contributions auto``; scored alone as ``scale
+function``); ``--no-sequence`` trains varinterp on all-N sequence (the same windows
+without their sequence, so the two runs measure what the sequence adds),
+``--split-anchor`` overrides the library's choice (0 with sequence, 10 without), and
+``--skip-official`` leaves the official package out.
+
     python benchmarks/deconv/official_side_by_side.py --fixtures ../shared/fixtures \\
         --out OUT --official /path/to/venv/bin/deepdetails --epochs 10
 """
@@ -25,6 +32,7 @@ proportional split and NNLS, and the wall times.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -103,13 +111,21 @@ def main() -> None:
     ap.add_argument(
         "--stub-path", default=None, help="folder with a bedGraphToBigWig stub for the CLI's check"
     )
+    ap.add_argument(
+        "--contributions", default="auto", choices=("auto", "none"),
+        help="the bulk's response for varinterp's scale function, read from the fixture's "
+        "chr22 bigWigs as `deconvolve prep` does (auto), or none",
+    )  # fmt: skip
+    ap.add_argument("--split-anchor", type=float, default=None, help="default: the library's")
+    ap.add_argument("--no-sequence", action="store_true", help="varinterp sees all-N sequence")
+    ap.add_argument("--skip-official", action="store_true", help="varinterp and baselines only")
     args = ap.parse_args()
 
     import h5py
     import torch
 
     torch.set_num_threads(args.threads)
-    from varinterp.deconv.predict import evaluate_run, predict_tracks
+    from varinterp.deconv.predict import predict_tracks
     from varinterp.models.deepdetails.files import load_model
     from varinterp.models.deepdetails.network import DeepDetailsConfig
     from varinterp.models.deepdetails.train import TrainSettings, train_deconv
@@ -118,20 +134,42 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     data = fixture_data(fx)
     print(f"{data.n} windows; accessibility channels: {data.cell_types}", flush=True)
+    if args.contributions == "auto":
+        from varinterp.deconv.contributions import estimate_response
+
+        response = estimate_response(
+            bulk_pl=fx / "bulk.chr22.pl.bw", bulk_mn=fx / "bulk.chr22.mn.bw",
+            accessibility={c: fx / f"acc.{c}.chr22.bw" for c in data.cell_types},
+            norm=data.norm, chroms=["chr22"],
+        )  # fmt: skip
+        data = dataclasses.replace(
+            data, contributions=response.contributions, exponent=response.exponent
+        )
+        print(f"bulk response: {response}", flush=True)
+    ours_data = dataclasses.replace(data, seq=np.zeros_like(data.seq)) if args.no_sequence else data
     times = {}
     t0 = time.time()
     cfg = DeepDetailsConfig(n_cell_types=3, filters=8, profile_shrinkage=4, gru_layers=1)
     settings = TrainSettings(
         epochs=args.epochs, batch_size=args.batch_size, lr=3e-3, lr_decay=0.7, seed=0,
         patience=args.epochs, max_retry=0, alpha=args.alpha,
+        **({} if args.split_anchor is None else {"split_anchor": args.split_anchor}),
     )  # fmt: skip
     model_dir = args.out / "varinterp" / "model"
     if not (model_dir / "config.json").is_file():  # a rerun reuses the trained model
         model_dir = train_deconv(
-            data, config=cfg, out=args.out / "varinterp", settings=settings
+            ours_data, config=cfg, out=args.out / "varinterp", settings=settings
         ).model_dir
         times["varinterp_s"] = time.time() - t0
-    ours = predict_tracks(load_model(model_dir), data, rescale="counts")
+    ours = predict_tracks(load_model(model_dir), ours_data, rescale="counts")
+    preds = {"varinterp": ours}
+    if data.contributions is not None:
+        from varinterp.deconv.baselines import split_bulk
+
+        preds["scale function"] = split_bulk(data.target_bulk(), data.scale().astype(np.float64))
+    if args.skip_official:
+        _report(data, preds, times, args.out)
+        return
 
     dataset = args.out / "official_dataset"
     dataset.mkdir(exist_ok=True)
@@ -162,7 +200,6 @@ def main() -> None:
     log = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     (args.out / "official.log").write_text(log.stdout + log.stderr)
     times["official_s"] = time.time() - t0
-    preds = {"varinterp": ours}
     found = sorted((args.out / "official").rglob("*predictions.h5"))
     if found:
         with h5py.File(found[0], "r") as h5:
@@ -170,12 +207,18 @@ def main() -> None:
         preds["official"] = theirs
     else:
         print(f"the official run wrote no predictions (exit {log.returncode}); see official.log")
+    _report(data, preds, times, args.out)
+
+
+def _report(data, preds, times, out: Path) -> None:
+    from varinterp.deconv.predict import evaluate_run
+
     table, _ = evaluate_run(data, preds)
     ccc = table[table["metric"] == "ccc_within"].pivot(
         index="unit", columns="method", values="value"
     )
-    ccc.to_csv(args.out / "ccc.tsv", sep="\t", float_format="%.4f")
-    (args.out / "times.json").write_text(json.dumps(times, indent=2))
+    ccc.to_csv(out / "ccc.tsv", sep="\t", float_format="%.4f")
+    (out / "times.json").write_text(json.dumps(times, indent=2))
     print(ccc.round(3).to_string())
     print(times)
 

@@ -121,7 +121,8 @@ def train(
             min=0.0,
             help="Weight of the split anchor: the variance across cell types of "
             "ln(predicted total / scale) per window, which keeps the counts dividing as the "
-            "scale function unless the bulk pays for more (default: the library's; 0 = off).",
+            "scale function unless the bulk pays for more (default: 10 for windows without "
+            "sequence, 0 with sequence; 0 = off).",
         ),
     ] = None,
     patience: Annotated[

@@ -36,6 +36,9 @@ Two settings depart from a literal port (see ``docs/deconvolution.md``):
   `initial_count_scale` (a tenth of the typical bulk window count) instead of
   softplus(0) ~ 0.7 reads, so the counts do not have to climb several orders of
   magnitude through an additive softplus. 1.0 gives the reference's plain softplus.
+- ``split_anchor`` (default None: `default_split_anchor`, 10 for windows without
+  sequence, 0 with it): the weight of `varinterp.models.deepdetails.loss.split_anchor`,
+  which keeps the counts dividing as the scale function unless the bulk pays for more.
 - ``counts_start`` (default ``"split"``): the counts heads' last weights start at zero
   (`start_at_scale_split`), so the untrained model's counts are the scale function's
   split of the bulk and every cell type starts at the same count scale; ``"random"`` is
@@ -81,9 +84,12 @@ from varinterp.training.modeldir import save_model_dir
 from varinterp.training.settings import FitSettings, OptimizerSettings
 
 __all__ = [
+    "COUNTS_STARTS",
+    "SPLIT_ANCHOR",
     "TrainResult",
     "TrainSettings",
     "branch_totals",
+    "default_split_anchor",
     "initial_count_scale",
     "model_config",
     "penalty_weight",
@@ -92,6 +98,7 @@ __all__ = [
 ]
 
 COUNTS_STARTS = ("split", "random")
+SPLIT_ANCHOR = 10.0
 EpochCallback = Callable[[EpochLog, list[EpochLog]], None]
 _FRESH = "delete it (or train with --no-resume) to start the run afresh"
 
@@ -111,7 +118,7 @@ class TrainSettings:
     penalty_sample_weight: str = "counts"
     count_scale: float | None = None
     counts_start: str = "split"
-    split_anchor: float = 10.0
+    split_anchor: float | None = None
     patience: int = 2
     min_delta: float = 1e-4
     seed: int = 0
@@ -229,6 +236,13 @@ def _check(data: DeconvData, config: DeepDetailsConfig, s: TrainSettings) -> Non
         raise InputError(msg)
 
 
+def default_split_anchor(data: DeconvData) -> float:
+    """The split anchor's weight when none is given: `SPLIT_ANCHOR` for windows without
+    sequence (all N: nothing but the accessibility can tell the cell types apart, and
+    the bulk's division among them is not identified), 0 with sequence."""
+    return 0.0 if data.seq.any() else SPLIT_ANCHOR
+
+
 def _new_model(config: DeepDetailsConfig, counts_start: str) -> torch.nn.Module:
     model = build_model(config)
     return start_at_scale_split(model) if counts_start == "split" else model
@@ -312,6 +326,8 @@ def train_deconv(
     if not isinstance(config, DeepDetailsConfig):
         config = model_config(data, **dict(config or {}))
     _check(data, config, s)
+    if s.split_anchor is None:
+        s = dataclasses.replace(s, split_anchor=default_split_anchor(data))
     fit_settings = s.fit_settings()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
