@@ -116,7 +116,7 @@ def _specific_bins(
             msg = (
                 f"only {specific.size} bins are at least {min_share:.0%} {names[k]}'s "
                 f"accessibility (need {min_bins}); its contribution to the bulk cannot be "
-                "estimated: give more of the genome, lower the share, or build without "
+                "estimated: give more of the genome (more or no --chrom) or build without "
                 "contributions (--contributions none)"
             )
             raise InputError(msg)
