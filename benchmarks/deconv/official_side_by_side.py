@@ -164,9 +164,9 @@ def main() -> None:
     ours = predict_tracks(load_model(model_dir), ours_data, rescale="counts")
     preds = {"varinterp": ours}
     if data.contributions is not None:
-        from varinterp.deconv.baselines import split_bulk
+        from mixtures_chr22 import scale_split  # this script's folder
 
-        preds["scale function"] = split_bulk(data.target_bulk(), data.scale().astype(np.float64))
+        preds["scale function"] = scale_split(data)
     if args.skip_official:
         _report(data, preds, times, args.out)
         return

@@ -54,17 +54,30 @@ def scale_weights(load, *, eps: float = 1e-16):
     return load / (load.sum(-1)[..., None] + eps)
 
 
-def window_scale(acc: np.ndarray, norm: np.ndarray, *, center: int) -> np.ndarray:
+def window_scale(
+    acc: np.ndarray,
+    norm: np.ndarray,
+    *,
+    center: int,
+    contributions: np.ndarray | None = None,
+    exponent: float = 1.0,
+) -> np.ndarray:
     """DeepDETAILS' ``scale`` input of windows: ``(n, K) float32``.
 
     `acc` ``(n, K, L_in)`` and `norm` ``(K,)`` as for `accessibility_load`; `center` is
-    the model's output length. Computed in float64 (as torch does it in training), then
-    cast.
+    the model's output length. The load is raised to `exponent` and weighed by
+    `contributions` ``(K,)`` (the bulk's response, `varinterp.deconv.contributions`;
+    the defaults are the reference's scale). Computed in float64 (as torch does it in
+    training), then cast.
     """
     import torch
 
-    load = torch.from_numpy(accessibility_load(acc, norm, center=center))
-    return scale_weights(load).numpy().astype(np.float32)
+    load = accessibility_load(acc, norm, center=center)
+    if exponent != 1.0:
+        load = np.power(load, exponent)
+    if contributions is not None:
+        load = load * np.asarray(contributions, np.float64)[None, :]
+    return scale_weights(torch.from_numpy(load)).numpy().astype(np.float32)
 
 
 def _normalize(weights: np.ndarray) -> np.ndarray:

@@ -90,16 +90,15 @@ class DeconvData:
     def scale(self) -> np.ndarray:
         """The model's scale input s(k, r) of every window: ``(n, K) float32``; the
         accessibility is raised to `exponent` and weighed by `contributions`."""
-        from varinterp.deconv.baselines import accessibility_load, scale_weights, window_scale
+        from varinterp.deconv.baselines import window_scale
 
-        if self.contributions is None and self.exponent == 1.0:
-            return window_scale(self.acc, self.norm, center=self.target_length)
-        load = accessibility_load(self.acc, self.norm, center=self.target_length)
-        if self.exponent != 1.0:
-            load = np.power(load, self.exponent)
-        if self.contributions is not None:
-            load = load * np.asarray(self.contributions, np.float64)[None, :]
-        return scale_weights(load).astype(np.float32)
+        return window_scale(
+            self.acc,
+            self.norm,
+            center=self.target_length,
+            contributions=self.contributions,
+            exponent=self.exponent,
+        )
 
     def target_regions(self) -> pd.DataFrame:
         """chrom, start, end of the predicted centre windows."""

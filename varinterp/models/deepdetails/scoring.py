@@ -98,9 +98,9 @@ def read_context(
     response the model was trained with (its directory's metadata records them;
     `varinterp.deconv.contributions`); without them the scale is the reference's.
     Returns ``acc`` ``(n, K, input_length) float32`` and ``scale`` ``(n, K) float32``
-    (`varinterp.deconv.prep.DeconvData.scale` over the output window).
+    (`varinterp.deconv.baselines.window_scale` over the output window).
     """
-    from varinterp.deconv.baselines import accessibility_load, scale_weights, window_scale
+    from varinterp.deconv.baselines import window_scale
     from varinterp.io.bigwig import BigWig
 
     options = dict(options or {})
@@ -128,13 +128,11 @@ def read_context(
     finally:
         for f in files.values():
             f.close()
-    contributions = options.get("contributions")
-    exponent = float(options.get("exponent", 1.0))
-    if contributions is None and exponent == 1.0:
-        scale = window_scale(acc, 1e6 / sizes, center=spec.output_length)
-    else:
-        load = accessibility_load(acc, 1e6 / sizes, center=spec.output_length) ** exponent
-        if contributions is not None:
-            load = load * np.asarray(contributions, np.float64)[None, :]
-        scale = scale_weights(load).astype(np.float32)
+    scale = window_scale(
+        acc,
+        1e6 / sizes,
+        center=spec.output_length,
+        contributions=options.get("contributions"),
+        exponent=float(options.get("exponent", 1.0)),
+    )
     return {"acc": acc, "scale": scale}
